@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, bottom to top (each target has one job):
+//   CSystem, CKernel, CUnwind   C shims for what Glibc does not expose to Swift
+//   SystemCore                  every syscall wrapper, typed errors, owned fds
+//   MiniJSON                    a small JSON value, parser and printer (no Foundation)
+//   Probes                      probe events: writer (crash-safe) and reader
+//   ActorRuntime                loop executor, IPC, nursery, backends, actor main
+//   KernelEvidence              /proc + sock_diag snapshot of any process tree
+//   NativeStacks                libunwind-over-ptrace stacks (libunwind is dlopen'ed)
+//   Diagnosis                   verdicts: stuck pids, wait chains, hang classes
+//   Reports                     text / JSON rendering of verdicts
+//   tractor-diag                the CLI (ArgumentParser)
+//   tractor-actor               the actor process and fork server (no Foundation)
+let package = Package(
+  name: "tractor-diag",
+  products: [
+    .executable(name: "tractor-diag", targets: ["tractor-diag"]),
+    .executable(name: "tractor-actor", targets: ["tractor-actor"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    .target(name: "CSystem"),
+    .target(name: "CKernel"),
+    .target(name: "CUnwind", linkerSettings: [.linkedLibrary("dl")]),
+    .target(name: "SystemCore", dependencies: ["CSystem"]),
+    .target(name: "MiniJSON"),
+    .target(name: "Probes", dependencies: ["SystemCore", "MiniJSON"]),
+    .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes"]),
+    .target(name: "KernelEvidence", dependencies: ["CKernel"]),
+    .target(name: "NativeStacks", dependencies: ["CUnwind"]),
+    .target(
+      name: "Diagnosis",
+      dependencies: ["SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks"]),
+    .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON"]),
+    .executableTarget(name: "tractor-actor", dependencies: ["ActorRuntime"]),
+    .executableTarget(
+      name: "tractor-diag",
+      dependencies: [
+        "Diagnosis", "Reports", "ActorRuntime",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "MiniJSON", "Probes", "SystemCore"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["Diagnosis", "MiniJSON", "SystemCore"]),
+    .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence"]),
+    .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,63 @@
+import CSystem
+import Glibc
+import Probes
+import SystemCore
+
+/// `fork`: the actor forks itself. Safe only because actor processes are
+/// single-threaded; the fork happens between jobs so that no task frame is
+/// on the stack, and the child drops the parent's whole task tree.
+public struct ForkBackend: SpawnBackend, @unchecked Sendable {
+  public let name = "fork"
+  let loop: EventLoop
+
+  public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
+    let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
+    let runDir = spec.runDir
+    let childName = spec.actor.name
+    let pid: Int32 = await withUnsafeContinuation { c in
+      loop.runBetweenJobs {
+        let threads = cs_thread_count()
+        probes.record("fork", "FORK", detail: "threads=\(threads) child=\(childName)")
+        let pid = cs_fork()
+        if pid == 0 {
+          ForkedChild.become(channelFD: childEnd, closeAlso: parentEnd, runDir: runDir, name: childName)
+          return  // the loop now runs the child's actor; nothing of the parent resumes
+        }
+        c.resume(returning: pid)
+      }
+    }
+    close(childEnd)
+    guard pid > 0 else {
+      close(parentEnd)
+      throw SystemError("fork", errno: errno, context: childName)
+    }
+    let pidfd = try Syscalls.pidfdOpen(pid).take()
+    return ChildProcess(
+      pid: pid, name: childName, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true,
+      loop: loop)
+  }
+}
+
+/// What a fork child does before it is an actor, in this order.
+public enum ForkedChild {
+  /// Called in the child right after fork, on the loop thread, between jobs.
+  public static func become(channelFD: Int32, closeAlso: Int32, runDir: String, name: String) {
+    // 1. Signals first: the forking thread's mask and handlers are inherited,
+    //    and a child that ignores SIGTERM defeats the teardown ladder.
+    cs_reset_signals()
+    // 2. Put our channel on the agreed fd, then close everything else from 4
+    //    up: inherited sibling channels, pidfds and the parent's epoll fd would
+    //    keep peers from ever seeing EOF.
+    if channelFD != actorChannelFD {
+      dup2(channelFD, actorChannelFD)
+    } else {
+      _ = fcntl(actorChannelFD, F_SETFD, 0)
+    }
+    _ = closeAlso
+    _ = cs_close_from(UInt32(actorChannelFD + 1))
+    // 3. Drop the parent's task tree, timers and fd waiters.
+    EventLoop.current.abandonAllForForkChild()
+    // 4. Become the actor on the same (now empty) loop.
+    ActorProcess.startActor(channelFD: actorChannelFD, runDir: runDir, nameHint: name, loop: EventLoop.current)
+  }
+}

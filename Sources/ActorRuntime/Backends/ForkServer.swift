@@ -1,0 +1,226 @@
+import CSystem
+import Glibc
+import MiniJSON
+import Probes
+import SystemCore
+
+/// The fork server: a single-threaded process, started before anything else,
+/// that forks every actor on request. Requests arrive on an abstract-namespace
+/// SOCK_SEQPACKET listener: one datagram `{"name","runDir"}` carrying the
+/// child's channel end (SCM_RIGHTS); the reply `{"pid"}` carries a pidfd.
+///
+/// Every connection is served on its own readiness callback, so a client that
+/// connects and then sends nothing blocks nobody (tractor's mp_forkserver hang
+/// was a server stuck in recvmsg on one such client). It uses no Swift tasks:
+/// callbacks only, so a fork never happens with a task frame on the stack.
+public final class ForkServer: @unchecked Sendable {
+  let loop: EventLoop
+  let listenFD: Int32
+  let probes: ProbeWriter
+  let serial: Bool
+  var reapers: [Int32: Int32] = [:]  // pidfd -> pid
+
+  /// Socket address for an abstract name (leading NUL, no file on disk).
+  static func address(_ name: String) -> (sockaddr_un, socklen_t) {
+    var a = sockaddr_un()
+    a.sun_family = sa_family_t(AF_UNIX)
+    let bytes = [UInt8](name.utf8.prefix(100))
+    withUnsafeMutableBytes(of: &a.sun_path) { p in
+      p[0] = 0
+      for (i, b) in bytes.enumerated() { p[i + 1] = b }
+    }
+    let len = socklen_t(MemoryLayout<sa_family_t>.size + 1 + bytes.count)
+    return (a, len)
+  }
+
+  /// Entry of `tractor-actor forkserver --socket NAME --run-dir DIR`.
+  /// `readyFD` gets one byte once the server listens.
+  public static func main(socketName: String, runDir: String, readyFD: Int32, serial: Bool) -> Never {
+    cs_ignore_sigpipe()
+    // Die with the supervisor that started us: PDEATHSIG is tied to the
+    // creating thread, which for the supervisor is its only thread.
+    _ = cs_set_pdeathsig(SIGKILL)
+    let loop = EventLoop()
+    EventLoop.current = loop
+    let probes = (try? ProbeWriter(directory: runDir + "/probes", actor: "forkserver")) ?? ProbeWriter(discardingFor: "forkserver")
+    let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    var (addr, len) = address(socketName)
+    let ok = withUnsafePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 }
+    }
+    guard fd >= 0, ok, listen(fd, 128) == 0 else {
+      probes.record("forkserver", "LISTEN_FAILED", detail: String(cString: strerror(errno)))
+      _exit(71)
+    }
+    let server = ForkServer(loop: loop, listenFD: fd, probes: probes, serial: serial)
+    probes.record("forkserver", "UP", detail: "socket=@\(socketName) serial=\(serial)")
+    var one: UInt8 = 1
+    _ = write(readyFD, &one, 1)
+    close(readyFD)
+    server.acceptLoop()
+    loop.run()
+    _exit(0)
+  }
+
+  init(loop: EventLoop, listenFD: Int32, probes: ProbeWriter, serial: Bool) {
+    self.loop = loop
+    self.listenFD = listenFD
+    self.probes = probes
+    self.serial = serial
+  }
+
+  func acceptLoop() {
+    _ = loop.onReady(listenFD, CS_EPOLLIN) { [self] _ in
+      while true {
+        let c = cs_accept_nonblocking(listenFD)
+        if c < 0 { break }
+        if serial {
+          // forkserver-serial fault: serve this client to the end, blocking,
+          // before accepting anyone else.
+          let flags = fcntl(c, F_GETFL)
+          _ = fcntl(c, F_SETFL, flags & ~O_NONBLOCK)
+          probes.record("forkserver", "SERVE_SERIAL", detail: "fd \(c)")
+          serveOne(c)
+        } else {
+          _ = loop.onReady(c, CS_EPOLLIN) { [self] _ in serveOne(c) }
+        }
+      }
+      acceptLoop()
+    }
+  }
+
+  private func serveOne(_ conn: Int32) {
+    var buf = [UInt8](repeating: 0, count: 4096)
+    var fds = [Int32](repeating: -1, count: 4)
+    var nfds: Int32 = 0
+    var n: Int = -1
+    repeat {
+      n = cs_recv_with_fds(conn, &buf, buf.count, &fds, 4, &nfds)
+    } while n < 0 && errno == EINTR
+    guard n > 0, nfds >= 1,
+      let req = try? JSONParser.parse(bytes: Array(buf[0..<n])),
+      let name = req["name"]?.string, let runDir = req["runDir"]?.string
+    else {
+      for i in 0..<Int(max(0, nfds)) { close(fds[i]) }
+      loop.forget(conn)
+      close(conn)
+      return
+    }
+    let channel = fds[0]
+    for i in 1..<Int(nfds) { close(fds[i]) }
+    // Fork between jobs, from the loop itself: no callback or task of ours is
+    // half-way through anything the child could trip over.
+    loop.runBetweenJobs { [self] in
+      let pid = cs_fork()
+      if pid == 0 {
+        // The child keeps its channel only; the listener, other clients'
+        // connections and pidfds are closed by ForkedChild.
+        ForkedChild.become(channelFD: channel, closeAlso: conn, runDir: runDir, name: name)
+        return
+      }
+      close(channel)
+      var reply: JSONValue = ["pid": .int(Int64(pid))]
+      var pidfd: Int32 = -1
+      if pid > 0 {
+        pidfd = cs_pidfd_open(pid, 0)
+        probes.record("forkserver", "FORKED", peer: pid, detail: name)
+      } else {
+        reply = ["error": .string(String(cString: strerror(errno)))]
+      }
+      let bytes = Array(reply.compact.utf8)
+      var sendFDs: [Int32] = pidfd >= 0 ? [pidfd] : []
+      _ = bytes.withUnsafeBytes { b in cs_send_with_fds(conn, b.baseAddress, b.count, &sendFDs, Int32(sendFDs.count)) }
+      loop.forget(conn)
+      close(conn)
+      if pidfd >= 0 { watchForReap(pid: pid, pidfd: pidfd) }
+    }
+  }
+
+  /// The server is the OS parent of every actor: it reaps them, or they stay
+  /// zombies. Their exit status reaches logical parents via PIDFD_GET_INFO.
+  private func watchForReap(pid: Int32, pidfd: Int32) {
+    _ = loop.onReady(pidfd, CS_EPOLLIN) { [self] _ in
+      var raw: Int32 = 0
+      if cs_waitid_pidfd(pidfd, &raw) == 1 {
+        probes.record("forkserver", "REAPED", peer: pid, detail: "\(WaitStatus(raw: raw))")
+        close(pidfd)
+      } else {
+        watchForReap(pid: pid, pidfd: pidfd)
+      }
+    }
+  }
+}
+
+/// `forkserver` backend, client side: asks the server for a child.
+public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
+  public let name = "forkserver"
+  let loop: EventLoop
+
+  public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
+    guard let server = spec.forkServer else { throw SystemError("forkserver", errno: ENOENT, context: "no server address") }
+    return try await ForkServerClient.request(
+      server: server, name: spec.actor.name, runDir: spec.runDir, loop: loop, bootMs: spec.bounds.bootMs)
+  }
+
+  public static func request(server: String, name: String, runDir: String, loop: EventLoop, bootMs: Int) async throws
+    -> ChildProcess
+  {
+    let until = deadline(afterMs: bootMs)
+    let sock = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    guard sock >= 0 else { throw SystemError("socket", errno: errno) }
+    defer { loop.forget(sock); close(sock) }
+    var (addr, len) = ForkServer.address(server)
+    // 1. Connect, bounded: a full backlog gives EAGAIN, not a blocked thread.
+    while true {
+      let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(sock, $0, len) } }
+      if rc == 0 { break }
+      let e = errno
+      if e == EINTR { continue }
+      if e == EAGAIN || e == EINPROGRESS {
+        if Syscalls.monotonicNs() > until { throw SystemError("connect", errno: ETIMEDOUT, context: "fork server @\(server)") }
+        try await loop.sleep(ms: 1)
+        continue
+      }
+      throw SystemError("connect", errno: e, context: "fork server @\(server)")
+    }
+    // 2. The request carries the child's end of a fresh channel.
+    let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
+    let req: JSONValue = ["name": .string(name), "runDir": .string(runDir)]
+    let bytes = Array(req.compact.utf8)
+    var one = [childEnd]
+    let sent = bytes.withUnsafeBytes { b in cs_send_with_fds(sock, b.baseAddress, b.count, &one, 1) }
+    close(childEnd)
+    guard sent > 0 else {
+      close(parentEnd)
+      throw SystemError("sendmsg", errno: errno, context: "fork server request")
+    }
+    // 3. The reply: pid, and the pidfd we will wait on.
+    var buf = [UInt8](repeating: 0, count: 512)
+    var fds = [Int32](repeating: -1, count: 2)
+    var nfds: Int32 = 0
+    while true {
+      let n = cs_recv_with_fds(sock, &buf, buf.count, &fds, 2, &nfds)
+      if n > 0 {
+        guard let v = try? JSONParser.parse(bytes: Array(buf[0..<n])), let pid = v["pid"]?.int, nfds >= 1 else {
+          for i in 0..<Int(nfds) { close(fds[i]) }
+          close(parentEnd)
+          throw SystemError("forkserver", errno: EPROTO, context: "bad reply")
+        }
+        return ChildProcess(
+          pid: Int32(pid), name: name, pidfd: fds[0], channel: Channel(adopting: parentEnd, loop: loop), isOSChild: false,
+          loop: loop)
+      }
+      let e = errno
+      if n < 0 && e == EINTR { continue }
+      if n < 0 && e == EAGAIN {
+        if try await loop.readable(sock, deadline: until) == .timedOut {
+          close(parentEnd)
+          throw SystemError("recvmsg", errno: ETIMEDOUT, context: "fork server reply")
+        }
+        continue
+      }
+      close(parentEnd)
+      throw SystemError("recvmsg", errno: n == 0 ? ECONNRESET : e, context: "fork server reply")
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import CSystem
+import Glibc
+import Probes
+import SystemCore
+
+/// How an actor process comes to exist. Every backend hands back the same
+/// thing: a pid, a pidfd and the parent's end of a socketpair whose other end
+/// is fd 3 in the child.
+public protocol SpawnBackend: Sendable {
+  var name: String { get }
+  func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess
+}
+
+/// The fd number an actor finds its parent channel on.
+public let actorChannelFD: Int32 = 3
+
+public enum Backends {
+  public static let names = ["spawn", "fork", "forkserver"]
+
+  public static func make(_ name: String, loop: EventLoop) -> (any SpawnBackend)? {
+    switch name {
+    case "spawn": return PosixSpawnBackend(loop: loop)
+    case "fork": return ForkBackend(loop: loop)
+    case "forkserver": return ForkServerClient(loop: loop)
+    default: return nil
+    }
+  }
+}
+
+/// `spawn`: posix_spawn of the actor executable, a fresh process image.
+public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
+  public let name = "spawn"
+  let loop: EventLoop
+
+  public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
+    try PosixSpawnBackend.spawnActor(
+      executable: spec.actorExecutable,
+      arguments: ["actor", "--run-dir", spec.runDir, "--name", spec.actor.name], loop: loop, name: spec.actor.name)
+  }
+
+  /// Spawns `executable ARGS` with a new socketpair end on fd 3.
+  public static func spawnActor(
+    executable: String, arguments: [String], loop: EventLoop, name: String, stdoutFD: Int32 = -1, stderrFD: Int32 = -1
+  ) throws -> ChildProcess {
+    let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
+    defer { close(childEnd) }
+    var pid: pid_t = 0
+    let argv = [executable] + arguments
+    let rc = withCStrings(argv) { cargv in
+      cs_spawn(&pid, executable, cargv, environ, childEnd, actorChannelFD, stdoutFD, stderrFD, 0)
+    }
+    if rc != 0 {
+      close(parentEnd)
+      throw SystemError("posix_spawn", errno: rc, context: executable)
+    }
+    // The child is ours and unreaped, so its pid cannot be reused before this.
+    let pidfd = try Syscalls.pidfdOpen(pid).take()
+    return ChildProcess(
+      pid: pid, name: name, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true, loop: loop)
+  }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+public func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+  var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+  ptrs.append(nil)
+  defer { for p in ptrs { free(p) } }
+  return body(ptrs)
+}

@@ -1,0 +1,239 @@
+import Glibc
+import Probes
+import SystemCore
+
+/// How one child ended, as its parent saw it.
+public enum ChildOutcome: Sendable {
+  case returned(String?)
+  case failed(ErrorInfo)  // already boxed for this parent
+  case cancelled(ErrorInfo)  // "Cancelled", or the errors it had gathered, boxed
+  case died(ErrorInfo)  // exited or was killed without reporting
+
+  var failure: ErrorInfo? {
+    switch self {
+    case .returned: return nil
+    case .failed(let e), .cancelled(let e), .died(let e): return e
+    }
+  }
+
+  var isError: Bool {
+    switch self {
+    case .failed, .died: return true
+    case .cancelled(let e): return e.type != "Cancelled"
+    case .returned: return false
+    }
+  }
+}
+
+/// An actor nursery: starts every child, supervises each with the skeleton
+/// of the brief (start, connect-back raced against death, spec, join, soft
+/// kill, hard kill), and on the first child error cancels all the others.
+public final class Nursery: @unchecked Sendable {
+  let loop: EventLoop
+  let probes: ProbeWriter
+  let backend: any SpawnBackend
+  let spec: SpawnSpec
+  let faults: FaultSet
+  /// Pids of children started and not yet reaped (for the EOF/parent-gone path).
+  public private(set) var live: [Int32: ChildProcess] = [:]
+
+  public init(loop: EventLoop, probes: ProbeWriter, backend: any SpawnBackend, spec: SpawnSpec, faults: FaultSet) {
+    self.loop = loop
+    self.probes = probes
+    self.backend = backend
+    self.spec = spec
+    self.faults = faults
+  }
+
+  /// Runs all children to the end. Returns their outcomes in child order.
+  /// Cancelling the calling task cancels every child (cancel requests cascade).
+  public func run(_ children: [ActorSpec]) async -> [ChildOutcome] {
+    probes.record("nursery", ProbeKind.enter, detail: "\(children.count) children")
+    var outcomes = [ChildOutcome?](repeating: nil, count: children.count)
+    await withTaskGroup(of: (Int, ChildOutcome).self) { group in
+      for (i, c) in children.enumerated() {
+        group.addTask { (i, await self.supervise(c)) }
+      }
+      var cancelling = false
+      for await (i, o) in group {
+        outcomes[i] = o
+        if o.isError && !cancelling {
+          // One cancels all: trio's nursery semantics.
+          cancelling = true
+          probes.record("nursery", "CANCEL_ALL", detail: "first error from \(children[i].name)")
+          group.cancelAll()
+        }
+      }
+    }
+    probes.record("nursery", ProbeKind.returned)
+    return outcomes.map { $0! }
+  }
+
+  /// The supervision skeleton for one child.
+  func supervise(_ c: ActorSpec) async -> ChildOutcome {
+    // 1. Start the process. Spawning itself is quick and not cancellable.
+    let child: ChildProcess
+    do {
+      child = try await loop.shielded { () -> Result<ChildProcess, SpawnFailure> in
+        do { return .success(try await self.backend.start(self.spec.forChild(c), probes: self.probes)) } catch {
+          return .failure(SpawnFailure(description: "\(error)"))
+        }
+      }.get()
+    } catch {
+      probes.record("nursery", "SPAWN_FAILED", detail: "\(c.name): \(error)")
+      return .died(ErrorInfo(type: "SpawnFailed", message: "\(error)", actor: c.name, pid: 0))
+    }
+    live[child.pid] = child
+    defer { live[child.pid] = nil }
+    probes.record("nursery", "SPAWNED", peer: child.pid, detail: c.name)
+    var reported: ChildOutcome? = nil
+    var cancelledHere = false
+    // 2. Connect-back, raced against the child dying during boot (else the
+    //    parent would wait forever on a dead child), bounded.
+    probes.record("connect_back", ProbeKind.enter, peer: child.pid)
+    let boot = await connectBack(child)
+    switch boot {
+    case .ok:
+      probes.record("connect_back", ProbeKind.returned, peer: child.pid)
+    case .cancelled:
+      probes.record("connect_back", ProbeKind.cancelled, peer: child.pid)
+      cancelledHere = true
+    case .failed(let why):
+      probes.record("connect_back", "FAILED", peer: child.pid, detail: why)
+      reported = .died(
+        ErrorInfo(type: "ActorDied", message: "\(c.name) (pid \(child.pid)) failed during boot: \(why)", actor: c.name, pid: child.pid))
+    }
+    // 3. Send the spec; 4. join: wait for its result or error.
+    if case .ok = boot {
+      do {
+        try await child.channel.send(.spawnSpec(spec.forChild(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
+        probes.record("portal", ProbeKind.enter, peer: child.pid, detail: c.name)
+        let m = try await child.channel.receive()
+        reported = outcome(of: m, child)
+        probes.record("portal", ProbeKind.returned, peer: child.pid, detail: m.typeName)
+      } catch is CancellationError {
+        probes.record("portal", ProbeKind.cancelled, peer: child.pid)
+        cancelledHere = true
+      } catch {
+        probes.record("portal", "LOST", peer: child.pid, detail: "\(error)")
+      }
+      probes.record("portal", ProbeKind.finally, peer: child.pid)
+    }
+    // 5-6. Soft kill then hard kill, shielded: this must finish even though
+    //      (especially when) this task was cancelled.
+    let early = reported
+    let wasCancelled = cancelledHere
+    return await loop.shielded { await self.teardown(child, c, reported: early, cancelled: wasCancelled) }
+  }
+
+  private struct SpawnFailure: Error, CustomStringConvertible { var description: String }
+
+  private enum Boot { case ok, cancelled, failed(String) }
+
+  private func connectBack(_ child: ChildProcess) async -> Boot {
+    let bound = deadline(afterMs: spec.bounds.bootMs)
+    do {
+      let r: Result<Message, ChannelError>? = try await withThrowingTaskGroup(of: Result<Message, ChannelError>?.self) { g in
+        g.addTask {
+          do { return .success(try await child.channel.receive(deadline: bound)) } catch let e as ChannelError { return .failure(e) }
+        }
+        if !self.faults.has(.bootDeath) {
+          // Watch for death during boot. Under the boot-death fault this
+          // watch is missing, and the parent only has the channel to go by.
+          g.addTask {
+            _ = try await child.waitExit(deadline: bound)
+            return child.status.map { _ in .failure(ChannelError.closed) }
+          }
+        }
+        defer { g.cancelAll() }
+        while let next = try await g.next() {
+          if let n = next { return n }
+        }
+        return nil
+      }
+      switch r {
+      case .success(.started(_, _))?: return .ok
+      case .success(let m)?: return .failed("expected started, got \(m.typeName)")
+      case .failure(let e)?:
+        if let s = child.poll() { return .failed("died (\(s)) before connecting back") }
+        return .failed("\(e)")
+      case nil: return .failed("no connect-back")
+      }
+    } catch {
+      return .cancelled
+    }
+  }
+
+  private func outcome(of m: Message, _ child: ChildProcess) -> ChildOutcome? {
+    switch m {
+    case .result(let v): return .returned(v)
+    case .error(let e):
+      probes.record("nursery", "CHILD_ERROR", peer: child.pid, detail: e.type + ": " + e.message)
+      return .failed(e.boxed(by: child.name, pid: child.pid))
+    case .cancelAck(let errs):
+      return .cancelled(cancelledInfo(errs, child))
+    default: return nil
+    }
+  }
+
+  private func cancelledInfo(_ errs: [ErrorInfo], _ child: ChildProcess) -> ErrorInfo {
+    if let g = ErrorInfo.gather(errs, actor: child.name, pid: child.pid) {
+      return g.boxed(by: child.name, pid: child.pid)
+    }
+    return ErrorInfo(type: "Cancelled", message: "\(child.name) was cancelled", actor: child.name, pid: child.pid)
+  }
+
+  /// Soft kill (cancel request, bounded ack), then wait for exit, then the
+  /// hard-kill ladder: SIGTERM, grace, SIGKILL. Always reaps.
+  private func teardown(_ child: ChildProcess, _ c: ActorSpec, reported: ChildOutcome?, cancelled: Bool) async -> ChildOutcome {
+    var result = reported
+    let b = spec.bounds
+    if child.channel.isOpen && child.poll() == nil {
+      probes.record("cancel_actor", ProbeKind.enter, peer: child.pid)
+      do {
+        try await child.channel.send(.cancelRequest, deadline: deadline(afterMs: b.cancelAckMs))
+        let ackBy = deadline(afterMs: b.cancelAckMs)
+        ackLoop: while true {
+          let m = try await child.channel.receive(deadline: ackBy)
+          switch m {
+          case .cancelAck(let errs):
+            if result == nil { result = .cancelled(cancelledInfo(errs, child)) }
+            probes.record("cancel_actor", ProbeKind.returned, peer: child.pid, detail: "ack")
+            break ackLoop
+          default:
+            if result == nil { result = outcome(of: m, child) }
+          }
+        }
+      } catch {
+        probes.record("cancel_actor", "NO_ACK", peer: child.pid, detail: "\(error)")
+      }
+    }
+    // Done talking: closing our end is what lets the child's "wait for peers
+    // to disconnect" finish.
+    child.channel.close()
+    probes.record("child_exit_wait", ProbeKind.enter, peer: child.pid)
+    var status = try? await child.waitExit(deadline: deadline(afterMs: b.exitWaitMs))
+    if status == nil && !faults.has(.noHardKill) {
+      probes.record("hard_kill", "SIGTERM", peer: child.pid)
+      child.signal(SIGTERM)
+      status = try? await child.waitExit(deadline: deadline(afterMs: b.graceMs))
+      if status == nil {
+        probes.record("hard_kill", "SIGKILL", peer: child.pid)
+        child.signal(SIGKILL)
+        status = try? await child.waitExit(deadline: deadline(afterMs: 5000))
+      }
+    }
+    if status == nil && faults.has(.noHardKill) {
+      // lost-cancel: the ladder is off, so this wait has no bound.
+      status = try? await child.waitExit(deadline: nil)
+    }
+    probes.record("child_exit_wait", ProbeKind.returned, peer: child.pid, detail: status.map { "\($0)" } ?? "still running")
+    probes.record("nursery", "REAPED", peer: child.pid, detail: status.map { "\($0)" } ?? "unknown")
+    if let r = result { return r }
+    let how = status.map { "\($0)" } ?? "an unknown status"
+    return .died(
+      ErrorInfo(
+        type: "ActorDied", message: "\(c.name) (pid \(child.pid)) ended with \(how) without reporting", actor: c.name,
+        pid: child.pid))
+  }
+}

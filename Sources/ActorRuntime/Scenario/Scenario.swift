@@ -1,0 +1,181 @@
+import MiniJSON
+
+/// A tree to build and, optionally, what should come of it.
+public struct Scenario: Sendable, Equatable {
+  public var name: String
+  public var root: ActorSpec
+  /// Expected outcome ("clean", "hang", "leak"); nil means clean.
+  public var expectOutcome: String?
+  /// Expected type of the error the root raises ("MultiError", "none", ...).
+  public var expectRootErrorType: String?
+  /// For nested-multierrors: the root's error must hold `breadth` entries.
+  public var expectRootErrorCount: Int?
+
+  public init(name: String, root: ActorSpec, expectOutcome: String? = nil, expectRootErrorType: String? = nil) {
+    self.name = name
+    self.root = root
+    self.expectOutcome = expectOutcome
+    self.expectRootErrorType = expectRootErrorType
+  }
+
+  /// tractor's `test_nested_multierrors` tree: every non-leaf spawns
+  /// `breadth` children; depth d gives d+2 levels below the root.
+  public static func nestedMultierrors(depth: Int, breadth: Int, delayMs: Int = 0) -> Scenario {
+    // tractor reuses spawner names across branches (every depth_1 spawner has
+    // a spawner_0_depth_0); ours add the branch path after a dot where a name
+    // would repeat ("spawner_0_depth_0.1" lives under spawner_1_depth_1), so
+    // that actors match by name across backends and runs.
+    func spawner(_ i: Int, _ d: Int, branch: String) -> ActorSpec {
+      var name = "spawner_\(i)_depth_\(d)"
+      if !branch.isEmpty { name += "." + branch }
+      let childBranch = d == depth ? "\(i)" : branch + "\(i)"
+      if d == 0 {
+        return ActorSpec(
+          name: name, role: "spawner",
+          children: (0..<breadth).map {
+            ActorSpec(
+              name: "\(name)_errorer_\($0)", role: "errorer",
+              behavior: .error(afterMs: delayMs, message: "AssertionError raised by \(name)_errorer_\($0)"))
+          })
+      }
+      return ActorSpec(name: name, role: "spawner", children: (0..<breadth).map { spawner($0, d - 1, branch: childBranch) })
+    }
+    let root = ActorSpec(name: "root", role: "root", children: (0..<breadth).map { spawner($0, depth, branch: "") })
+    var s = Scenario(name: "nested-multierrors", root: root, expectOutcome: "clean")
+    s.expectRootErrorType = breadth > 1 ? "MultiError" : "RemoteActorError"
+    s.expectRootErrorCount = breadth > 1 ? breadth : nil
+    return s
+  }
+}
+
+/// A scenario file problem, naming the JSON path where it is.
+public struct ScenarioError: Error, CustomStringConvertible, Sendable {
+  public var path: String
+  public var message: String
+  public var description: String { "\(path): \(message)" }
+}
+
+public enum ScenarioParser {
+  public static let behaviorKinds = ["error", "sleep", "sleepForever", "ignoreCancel", "return", "crash", "none"]
+
+  public static func parse(text: String) throws(ScenarioError) -> Scenario {
+    let v: JSONValue
+    do { v = try JSONParser.parse(text) } catch { throw ScenarioError(path: "$", message: "not valid JSON (\(error))") }
+    return try parse(v)
+  }
+
+  public static func parse(_ v: JSONValue) throws(ScenarioError) -> Scenario {
+    guard case .object(let pairs) = v else { throw ScenarioError(path: "$", message: "expected an object, found \(v.kindName)") }
+    for (k, _) in pairs where !["name", "root", "expect", "description"].contains(k) {
+      throw ScenarioError(path: "$." + k, message: "unknown key (expected name, root, expect, description)")
+    }
+    let name = try string(v["name"], "$.name", optional: true) ?? "scenario"
+    guard let r = v["root"] else { throw ScenarioError(path: "$.root", message: "missing") }
+    var root = try node(r, path: "$.root", defaultRole: "root")
+    root.role = "root"
+    var s = Scenario(name: name, root: root)
+    if let e = v["expect"] {
+      switch e {
+      case .string(let o): s.expectOutcome = try outcome(o, "$.expect")
+      case .object:
+        if let o = try string(e["outcome"], "$.expect.outcome", optional: true) { s.expectOutcome = try outcome(o, "$.expect.outcome") }
+        s.expectRootErrorType = try string(e["rootError"], "$.expect.rootError", optional: true)
+      default: throw ScenarioError(path: "$.expect", message: "expected a string or an object, found \(e.kindName)")
+      }
+    }
+    var seen: Set<String> = []
+    for (n, _) in root.flatten() where !seen.insert(n.name).inserted {
+      throw ScenarioError(path: "$.root", message: "actor name \"\(n.name)\" is used twice")
+    }
+    if root.count > 1024 { throw ScenarioError(path: "$.root", message: "\(root.count) actors; at most 1024") }
+    return s
+  }
+
+  private static func outcome(_ o: String, _ path: String) throws(ScenarioError) -> String {
+    guard ["clean", "hang", "leak"].contains(o) else {
+      throw ScenarioError(path: path, message: "unknown outcome \"\(o)\" (expected clean, hang or leak)")
+    }
+    return o
+  }
+
+  private static func string(_ v: JSONValue?, _ path: String, optional: Bool = false) throws(ScenarioError) -> String? {
+    guard let v else {
+      if optional { return nil }
+      throw ScenarioError(path: path, message: "missing")
+    }
+    guard let s = v.string else { throw ScenarioError(path: path, message: "expected a string, found \(v.kindName)") }
+    return s
+  }
+
+  private static func int(_ v: JSONValue?, _ path: String, default d: Int?, min lo: Int = 0, max hi: Int = 86_400_000)
+    throws(ScenarioError) -> Int
+  {
+    guard let v else {
+      if let d { return d }
+      throw ScenarioError(path: path, message: "missing")
+    }
+    guard let i = v.int else { throw ScenarioError(path: path, message: "expected an integer, found \(v.kindName)") }
+    guard i >= lo && i <= hi else { throw ScenarioError(path: path, message: "\(i) is outside \(lo)...\(hi)") }
+    return Int(i)
+  }
+
+  public static func node(_ v: JSONValue, path: String, defaultRole: String) throws(ScenarioError) -> ActorSpec {
+    guard case .object(let pairs) = v else { throw ScenarioError(path: path, message: "expected an object, found \(v.kindName)") }
+    let known: Set<String> = ["name", "role", "behavior", "children", "faults"]
+    for (k, _) in pairs where !known.contains(k) {
+      throw ScenarioError(path: path + "." + k, message: "unknown key (expected name, role, behavior, children, faults)")
+    }
+    guard let name = try string(v["name"], path + ".name") else { throw ScenarioError(path: path + ".name", message: "missing") }
+    if name.isEmpty || name.utf8.count > 200 || name.contains("/") {
+      throw ScenarioError(path: path + ".name", message: "must be 1-200 characters without '/'")
+    }
+    var children: [ActorSpec] = []
+    if let c = v["children"] {
+      guard let arr = c.array else { throw ScenarioError(path: path + ".children", message: "expected an array, found \(c.kindName)") }
+      for (i, cv) in arr.enumerated() { children.append(try node(cv, path: "\(path).children[\(i)]", defaultRole: "actor")) }
+    }
+    var behavior = Behavior.none
+    if let b = v["behavior"] { behavior = try self.behavior(b, path: path + ".behavior") }
+    var faults: [String] = []
+    if let f = v["faults"] {
+      guard let arr = f.array else { throw ScenarioError(path: path + ".faults", message: "expected an array, found \(f.kindName)") }
+      for (i, fv) in arr.enumerated() {
+        guard let s = fv.string else { throw ScenarioError(path: "\(path).faults[\(i)]", message: "expected a string") }
+        faults.append(s)
+      }
+    }
+    let role =
+      try string(v["role"], path + ".role", optional: true)
+      ?? (defaultRole == "root" ? "root" : (children.isEmpty ? "leaf" : "spawner"))
+    return ActorSpec(name: name, role: role, behavior: behavior, children: children, faults: faults)
+  }
+
+  static func behavior(_ v: JSONValue, path: String) throws(ScenarioError) -> Behavior {
+    guard case .object = v else { throw ScenarioError(path: path, message: "expected an object, found \(v.kindName)") }
+    guard let kind = try string(v["kind"], path + ".kind") else { throw ScenarioError(path: path + ".kind", message: "missing") }
+    switch kind {
+    case "none": return .none
+    case "error":
+      return .error(
+        afterMs: try int(v["afterMs"], path + ".afterMs", default: 0),
+        message: try string(v["message"], path + ".message", optional: true) ?? "error")
+    case "sleep": return .sleep(ms: try int(v["ms"], path + ".ms", default: nil))
+    case "sleepForever": return .sleepForever
+    case "ignoreCancel": return .ignoreCancel
+    case "return":
+      guard let val = v["value"] else { return .returnValue("null") }
+      return .returnValue(val.string ?? val.compact)
+    case "crash":
+      let after = try int(v["afterMs"], path + ".afterMs", default: 0)
+      var code: Int32? = nil
+      var sig: Int32? = nil
+      if let x = v["exitCode"] { code = Int32(try int(x, path + ".exitCode", default: nil, min: 0, max: 255)) }
+      if let x = v["signal"] { sig = Int32(try int(x, path + ".signal", default: nil, min: 1, max: 64)) }
+      if code != nil && sig != nil { throw ScenarioError(path: path, message: "crash takes exitCode or signal, not both") }
+      return .crash(afterMs: after, exitCode: code ?? (sig == nil ? 1 : nil), signal: sig)
+    default:
+      throw ScenarioError(
+        path: path + ".kind", message: "unknown behaviour \"\(kind)\" (one of \(behaviorKinds.joined(separator: ", ")))")
+    }
+  }
+}

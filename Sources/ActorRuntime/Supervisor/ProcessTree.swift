@@ -1,0 +1,94 @@
+import CSystem
+import Glibc
+import SystemCore
+
+/// The processes below us, and the one robust way to end them all.
+public enum ProcessTree {
+  /// Statuses collected by `reapAll` (waitpid(-1)) for children whose owner
+  /// had not reaped them yet.
+  nonisolated(unsafe) public static var reapedElsewhere: [Int32: WaitStatus] = [:]
+
+  /// Direct children, from /proc/PID/task/*/children.
+  public static func children(of pid: Int32) -> [Int32] {
+    var out: [Int32] = []
+    for tid in Syscalls.listDirectory("/proc/\(pid)/task") {
+      guard let b = Syscalls.readFile("/proc/\(pid)/task/\(tid)/children") else { continue }
+      for part in b.split(separator: 32) { if let p = Int32(String(decoding: part, as: UTF8.self)) { out.append(p) } }
+    }
+    return out
+  }
+
+  /// All descendants, depth first (zombies included).
+  public static func descendants(of pid: Int32) -> [Int32] {
+    var out: [Int32] = []
+    var stack = children(of: pid)
+    var seen = Set<Int32>()
+    while let p = stack.popLast() {
+      guard seen.insert(p).inserted else { continue }
+      out.append(p)
+      stack.append(contentsOf: children(of: p))
+    }
+    return out
+  }
+
+  /// The state letter of /proc/PID/stat ("Z" zombie, "S", "R", ...), nil if gone.
+  public static func state(_ pid: Int32) -> Character? {
+    guard let b = Syscalls.readFile("/proc/\(pid)/stat"), let close = b.lastIndex(of: UInt8(ascii: ")")),
+      close + 2 < b.count
+    else { return nil }
+    return Character(Unicode.Scalar(b[close + 2]))
+  }
+
+  /// Live (non-zombie) descendants.
+  public static func liveDescendants(of pid: Int32) -> [Int32] {
+    descendants(of: pid).filter { if let s = state($0) { return s != "Z" && s != "X" }; return false }
+  }
+
+  /// Kills every descendant of this process and reaps them. We are a child
+  /// subreaper, so orphans (including ones that called setsid) are ours.
+  /// 1. SIGSTOP all first: a frozen tree cannot fork new members while we
+  ///    collect it. 2. Collect again (stopping may have raced a fork).
+  /// 3. SIGKILL through pidfds (no pid-reuse race). 4. Reap, bounded.
+  /// Returns the pids that were killed.
+  @discardableResult
+  public static func killAll(boundMs: Int = 5000) -> [Int32] {
+    let me = getpid()
+    var killed: [Int32] = []
+    for _ in 0..<4 {
+      let first = descendants(of: me)
+      if first.isEmpty { break }
+      for p in first { Syscalls.kill(p, SIGSTOP) }
+      let all = Set(first + descendants(of: me))
+      for p in all {
+        let fd = cs_pidfd_open(p, 0)
+        if fd >= 0 {
+          Syscalls.pidfdSignal(fd, SIGKILL)
+          close(fd)
+        } else {
+          Syscalls.kill(p, SIGKILL)
+        }
+        killed.append(p)
+      }
+      reapAll(boundMs: boundMs)
+    }
+    return Array(Set(killed)).sorted()
+  }
+
+  /// Reaps every exited child until none is left or the bound passes.
+  public static func reapAll(boundMs: Int) {
+    let until = Syscalls.monotonicNs() + UInt64(boundMs) * 1_000_000
+    while true {
+      var raw: Int32 = 0
+      let p = waitpid(-1, &raw, WNOHANG | __WALL)
+      if p > 0 {
+        reapedElsewhere[p] = WaitStatus(raw: raw)
+        continue
+      }
+      if p < 0 && errno == EINTR { continue }
+      if p < 0 { return }  // ECHILD: nothing left
+      if Syscalls.monotonicNs() > until { return }
+      var ts = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+      nanosleep(&ts, nil)
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import CSystem
+import Glibc
+import MiniJSON
+import Probes
+import SystemCore
+
+/// What to run.
+public struct RunConfig: Sendable {
+  public var scenario: Scenario
+  public var backend: String
+  public var runDir: String
+  public var timeoutMs: Int
+  public var bounds: Bounds
+  public var actorExecutable: String
+
+  public init(scenario: Scenario, backend: String, runDir: String, timeoutMs: Int, bounds: Bounds, actorExecutable: String) {
+    self.scenario = scenario
+    self.backend = backend
+    self.runDir = runDir
+    self.timeoutMs = timeoutMs
+    self.bounds = bounds
+    self.actorExecutable = actorExecutable
+  }
+}
+
+/// What happened, as the supervisor saw it (the probes say the rest).
+public struct RunRecord: Sendable {
+  public var supervisorPid: Int32
+  public var rootPid: Int32?
+  public var forkServerPid: Int32?
+  public var rootError: ErrorInfo?
+  public var rootValue: String?
+  public var rootStatus: WaitStatus?
+  public var timedOut = false
+  public var interrupted: Int32? = nil  // the signal that interrupted the tool
+  /// Descendants still alive when the deadline passed (hang) or after the root
+  /// had exited (leak), before the tree was killed.
+  public var aliveAtEnd: [Int32] = []
+  public var killed: [Int32] = []
+  public var survivors: [Int32] = []
+  public var startNs: UInt64 = 0
+  public var rootDoneNs: UInt64? = nil
+  public var endNs: UInt64 = 0
+  public var startError: String? = nil
+}
+
+/// The `tractor-diag` process's side of a run: it is not part of the tree.
+/// It starts the root as its child, plays the root's parent (the same
+/// supervision skeleton as any nursery), holds the deadline, and kills the
+/// whole tree before returning, as a child subreaper, also on Ctrl-C.
+public final class RunSupervisor: @unchecked Sendable {
+  let config: RunConfig
+  let loop = EventLoop()
+  var record = RunRecord(supervisorPid: getpid())
+  let onHang: (RunRecord) -> Void
+
+  /// `onHang` runs on the loop thread while the stuck tree is still alive
+  /// (the diagnosis snapshots it there), before the tree is killed.
+  public init(config: RunConfig, onHang: @escaping (RunRecord) -> Void) {
+    self.config = config
+    self.onHang = onHang
+  }
+
+  public static func writeRunFile(_ cfg: RunConfig) throws(SystemError) {
+    let run: JSONValue = [
+      "scenario": .string(cfg.scenario.name), "backend": .string(cfg.backend), "timeoutMs": .int(Int64(cfg.timeoutMs)),
+      "root": cfg.scenario.root.json, "expect": .from(cfg.scenario.expectOutcome),
+      "expectRootError": .from(cfg.scenario.expectRootErrorType),
+      "expectRootErrorCount": .from(cfg.scenario.expectRootErrorCount), "bounds": cfg.bounds.json,
+    ]
+    try Syscalls.writeFile(cfg.runDir + "/run.json", run.pretty + "\n")
+  }
+
+  public func run() -> RunRecord {
+    EventLoop.current = loop
+    cs_ignore_sigpipe()
+    _ = cs_set_child_subreaper(1)
+    record.startNs = Syscalls.monotonicNs()
+    let probes: ProbeWriter
+    do {
+      try Syscalls.makeDirectories(config.runDir + "/probes")
+      try RunSupervisor.writeRunFile(config)
+      probes = try ProbeWriter(directory: config.runDir + "/probes", actor: "tractor-diag")
+    } catch {
+      record.startError = "\(error)"
+      record.endNs = Syscalls.monotonicNs()
+      return record
+    }
+    // Ctrl-C (and SIGTERM/SIGHUP) must still end in a dead, reaped tree.
+    let sigfd = cs_termination_signalfd()
+    let stopEarly = LoopEvent(loop: loop)
+    if sigfd >= 0 {
+      _ = loop.onReady(sigfd, CS_EPOLLIN) { [self] _ in
+        record.interrupted = cs_read_signalfd(sigfd)
+        stopEarly.set()
+      }
+    }
+    loop.spawn {
+      await self.supervise(probes: probes, stopEarly: stopEarly)
+      self.loop.stop()
+    }
+    loop.run()
+    if sigfd >= 0 { close(sigfd) }
+    record.endNs = Syscalls.monotonicNs()
+    return record
+  }
+
+  private func supervise(probes: ProbeWriter, stopEarly: LoopEvent) async {
+    let deadlineNs = record.startNs + UInt64(config.timeoutMs) * 1_000_000
+    var forkServerName: String? = nil
+    if config.backend == "forkserver" {
+      let name = "tractor-diag-\(getpid())-\(record.startNs % 1_000_000)"
+      do {
+        record.forkServerPid = try await startForkServer(name: name)
+        forkServerName = name
+        probes.record("forkserver", "STARTED", peer: record.forkServerPid)
+      } catch {
+        record.startError = "fork server did not start: \(error)"
+        ProcessTree.killAll()
+        return
+      }
+    }
+    // The supervisor never forks (it may have threads): under `fork` the root
+    // is exec'ed and forks its own children.
+    let rootBackend: any SpawnBackend =
+      config.backend == "forkserver" ? ForkServerClient(loop: loop) : PosixSpawnBackend(loop: loop)
+    let spec = SpawnSpec(
+      actor: config.scenario.root, runDir: config.runDir, backend: config.backend, bounds: config.bounds,
+      actorExecutable: config.actorExecutable, forkServer: forkServerName)
+    let nursery = Nursery(loop: loop, probes: probes, backend: rootBackend, spec: spec, faults: FaultSet([]))
+    let done = LoopEvent(loop: loop)
+    let rootTask = loop.spawn { () -> ChildOutcome? in
+      defer { done.set() }
+      return await nursery.run([self.config.scenario.root]).first
+    }
+    // Learn the root's pid as soon as it exists (for the verdict).
+    let finished = await waitFirst(done, stopEarly, deadline: deadlineNs) { [self] in
+      if record.rootPid == nil, let p = nursery.live.keys.first { record.rootPid = p }
+    }
+    if record.rootPid == nil { record.rootPid = nursery.live.keys.first }
+    if finished == .first {
+      record.rootDoneNs = Syscalls.monotonicNs()
+      // The root is done; anything else still alive (bar the fork server)
+      // must finish within the deadline too, or it has leaked.
+      while Syscalls.monotonicNs() < deadlineNs && !stopEarly.isSet {
+        let live = liveTree()
+        if live.isEmpty { break }
+        try? await loop.sleep(ms: 5)
+      }
+      record.aliveAtEnd = liveTree()
+      if !record.aliveAtEnd.isEmpty && record.interrupted == nil {
+        probes.record("supervisor", "LEAK", detail: record.aliveAtEnd.map(String.init).joined(separator: ","))
+        onHang(record)
+      }
+    } else {
+      record.timedOut = record.interrupted == nil
+      record.aliveAtEnd = liveTree()
+      probes.record("supervisor", record.timedOut ? "DEADLINE" : "INTERRUPTED", detail: "\(record.aliveAtEnd.count) alive")
+      if record.timedOut { onHang(record) }
+    }
+    record.killed = ProcessTree.killAll()
+    // The root's supervision task sees the kill and unwinds promptly; bounded.
+    if !done.isSet { _ = try? await done.wait(deadline: deadline(afterMs: 3000)) }
+    if done.isSet, let outcome = await rootTask.value {
+      switch outcome {
+      case .returned(let v): record.rootValue = v
+      case .failed(let e), .cancelled(let e), .died(let e):
+        var unboxed = e
+        if let b = e.boxedType {
+          unboxed.type = b
+          unboxed.boxedType = nil
+        }
+        record.rootError = unboxed
+      }
+    }
+    if let r = record.rootPid { record.rootStatus = ProcessTree.reapedElsewhere[r] ?? record.rootStatus }
+    ProcessTree.reapAll(boundMs: 1000)
+    record.survivors = ProcessTree.descendants(of: getpid())
+    probes.record("supervisor", ProbeKind.returned, detail: "killed \(record.killed.count)")
+  }
+
+  /// Live descendants other than the fork server.
+  private func liveTree() -> [Int32] {
+    ProcessTree.liveDescendants(of: getpid()).filter { $0 != record.forkServerPid }
+  }
+
+  private enum First { case first, second, deadline }
+
+  /// Waits for `a` or `b` until the deadline, calling `tick` every few ms.
+  private func waitFirst(_ a: LoopEvent, _ b: LoopEvent, deadline d: UInt64, tick: () -> Void) async -> First {
+    while true {
+      tick()
+      if a.isSet { return .first }
+      if b.isSet { return .second }
+      let now = Syscalls.monotonicNs()
+      if now >= d { return .deadline }
+      let step = min(d, now + 2_000_000)
+      _ = try? await a.wait(deadline: step)
+    }
+  }
+
+  private func startForkServer(name: String) async throws -> Int32 {
+    let (r, w) = try Syscalls.pipe().takeRaw()
+    defer { close(r) }
+    var pid: pid_t = 0
+    let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
+    let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, -1, 0) }
+    close(w)
+    if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: "fork server") }
+    guard try await loop.readable(r, deadline: deadline(afterMs: 5000)) != .timedOut else {
+      throw SystemError("fork server", errno: ETIMEDOUT, context: "not ready in 5 s")
+    }
+    var b: UInt8 = 0
+    guard read(r, &b, 1) == 1 else { throw SystemError("fork server", errno: EPIPE, context: "exited before ready") }
+    return pid
+  }
+}

@@ -1,0 +1,185 @@
+import Glibc
+import KernelEvidence
+import MiniJSON
+import NativeStacks
+import SystemCore
+
+/// What the kernel showed about one process while the tree was stuck.
+public struct ProcessEvidence: Sendable {
+  public var pid: Int32
+  public var ppid: Int32
+  public var comm: String
+  public var state: String
+  public var threads: Int
+  public var syscall: String?  // "epoll_wait(fd 4)" style, main thread
+  public var syscallName: String?
+  public var wchan: String?
+  public var cpuTicksDelta: Int?  // CPU ticks used between two samples
+  public var sampleMs: Int?
+  public var fds: [String]  // "fd 3 socket:[123] peer 4101 fd 7 queued 0"
+  public var stack: [String]
+  public var stackNote: String?
+}
+
+public struct EvidenceEdge: Sendable, Hashable {
+  public var from: Int32
+  public var to: Int32
+  public var kind: String
+  public var evidence: String
+}
+
+/// Kernel evidence and native stacks for a tree, as saved in evidence.json.
+public struct Evidence: Sendable {
+  public var processes: [Int32: ProcessEvidence] = [:]
+  public var edges: [EvidenceEdge] = []
+  public var chains: [[Int32]] = []
+  public var cycles: [[Int32]] = []
+  public var unexplained: [Int32: String] = [:]
+  public var snapshotMs: Double = 0
+  public var stacksMs: Double = 0
+  public var notes: [String] = []
+
+  public init() {}
+
+  /// Snapshots `pids` (and descendants), samples CPU time twice
+  /// `sampleMs` apart (a busy loop shows as CPU used while "blocked"), and
+  /// captures native stacks of every process in `stackPids`.
+  public static func collect(pids: [Int32], stackPids: [Int32], sampleMs: Int = 100, symbolizer: Symbolizer = .fast) -> Evidence {
+    var e = Evidence()
+    let t0 = Syscalls.monotonicNs()
+    let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: true)
+    e.snapshotMs = Double(Syscalls.monotonicNs() - t0) / 1e6
+    var before: [Int32: UInt64] = [:]
+    for p in snap.processes { before[p.pid] = p.cpuTicks }
+    if sampleMs > 0 {
+      var ts = timespec(tv_sec: sampleMs / 1000, tv_nsec: (sampleMs % 1000) * 1_000_000)
+      nanosleep(&ts, nil)  // a measurement window, not synchronisation
+    }
+    for p in snap.processes {
+      var pe = ProcessEvidence(
+        pid: p.pid, ppid: p.ppid, comm: p.comm, state: String(p.state), threads: p.threads.count, syscall: nil,
+        syscallName: nil, wchan: nil, cpuTicksDelta: nil, sampleMs: sampleMs > 0 ? sampleMs : nil, fds: [], stack: [],
+        stackNote: nil)
+      if let t = p.threads.first {
+        pe.wchan = t.wchan
+        if let s = t.syscall {
+          pe.syscallName = s.name
+          pe.syscall = describe(s, p)
+        } else if t.running {
+          pe.syscall = "running"
+        }
+      }
+      if sampleMs > 0, let after = cpuTicks(p.pid), let b = before[p.pid] { pe.cpuTicksDelta = Int(after) - Int(b) }
+      pe.fds = p.fds.compactMap { describe($0) }
+      e.processes[p.pid] = pe
+    }
+    e.edges = snap.edges.map { EvidenceEdge(from: $0.from, to: $0.to, kind: $0.kind.rawValue, evidence: $0.evidence) }
+    e.chains = snap.chains
+    e.cycles = snap.cycles
+    e.unexplained = snap.unexplained
+    let t1 = Syscalls.monotonicNs()
+    for pid in stackPids where e.processes[pid] != nil {
+      let st = NativeStacks.capture(pid: pid, maxFrames: 32, symbolizer: symbolizer)
+      if let n = st.note { e.processes[pid]?.stackNote = n }
+      if let main = st.threads.first {
+        e.processes[pid]?.stack = main.frames.map { StackText.frameText($0) }
+        if let n = main.note, e.processes[pid]?.stackNote == nil { e.processes[pid]?.stackNote = n }
+      }
+    }
+    e.stacksMs = Double(Syscalls.monotonicNs() - t1) / 1e6
+    if !NativeStacks.isAvailable {
+      e.notes.append("native stacks unavailable: \(NativeStacks.unavailableReason ?? "libunwind not loaded")")
+    }
+    return e
+  }
+
+  static func cpuTicks(_ pid: Int32) -> UInt64? {
+    guard let b = Syscalls.readFile("/proc/\(pid)/stat"), let close = b.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+    let fields = b[(close + 2)...].split(separator: 32)
+    // fields[0] is state (field 3); utime is field 14, stime 15.
+    guard fields.count > 12, let u = UInt64(String(decoding: fields[11], as: UTF8.self)),
+      let s = UInt64(String(decoding: fields[12], as: UTF8.self))
+    else { return nil }
+    return u + s
+  }
+
+  static func describe(_ s: SyscallInfo, _ p: ProcessSnapshot) -> String {
+    func fdText(_ n: Int32) -> String {
+      guard let f = p.fd(n) else { return "fd \(n)" }
+      return "fd \(n) \(f.link)"
+    }
+    switch s.name {
+    case "read", "write", "recvfrom", "recvmsg", "sendto", "sendmsg", "connect", "accept", "accept4":
+      return "\(s.name)(\(fdText(s.int32Arg(0))))"
+    case "epoll_wait", "epoll_pwait", "epoll_pwait2":
+      let watched = p.pollSet.map { " watching " + $0.map { fdText($0) }.joined(separator: ", ") } ?? ""
+      return "\(s.name)(epoll \(fdText(s.int32Arg(0))))" + watched
+    case "wait4": return "wait4(pid \(s.int32Arg(0)))"
+    case "waitid": return "waitid(type \(s.int32Arg(0)), id \(s.int32Arg(1)))"
+    case "poll", "ppoll":
+      return "\(s.name)(" + (p.pollSet ?? []).map { fdText($0) }.joined(separator: ", ") + ")"
+    default: return s.name
+    }
+  }
+
+  static func describe(_ f: FDSnapshot) -> String? {
+    switch f.kind {
+    case .file(let path) where path.hasPrefix("/dev/null"): return nil
+    default: break
+    }
+    var s = "fd \(f.fd) \(f.link)"
+    if case .pidfd(let pid) = f.kind { s += " (Pid: \(pid))" }
+    if !f.peers.isEmpty { s += " other end held by " + f.peers.map { "\($0.pid) fd \($0.fd)" }.joined(separator: ", ") }
+    if let q = f.queued { s += " queued \(q)" }
+    return s
+  }
+
+  // MARK: JSON
+
+  public var json: JSONValue {
+    [
+      "snapshotMs": .double(snapshotMs), "stacksMs": .double(stacksMs),
+      "notes": .array(notes.map { .string($0) }),
+      "processes": .array(
+        processes.values.sorted { $0.pid < $1.pid }.map { p in
+          [
+            "pid": .int(Int64(p.pid)), "ppid": .int(Int64(p.ppid)), "comm": .string(p.comm), "state": .string(p.state),
+            "threads": .int(Int64(p.threads)), "syscall": .from(p.syscall), "syscallName": .from(p.syscallName),
+            "wchan": .from(p.wchan), "cpuTicksDelta": .from(p.cpuTicksDelta), "sampleMs": .from(p.sampleMs),
+            "fds": .array(p.fds.map { .string($0) }), "stack": .array(p.stack.map { .string($0) }),
+            "stackNote": .from(p.stackNote),
+          ]
+        }),
+      "edges": .array(
+        edges.map {
+          ["from": .int(Int64($0.from)), "to": .int(Int64($0.to)), "kind": .string($0.kind), "evidence": .string($0.evidence)]
+        }),
+      "chains": .array(chains.map { .array($0.map { .int(Int64($0)) }) }),
+      "cycles": .array(cycles.map { .array($0.map { .int(Int64($0)) }) }),
+      "unexplained": .object(unexplained.sorted { $0.key < $1.key }.map { (String($0.key), .string($0.value)) }),
+    ]
+  }
+
+  public init(json v: JSONValue) {
+    snapshotMs = v["snapshotMs"]?.double ?? 0
+    stacksMs = v["stacksMs"]?.double ?? 0
+    notes = (v["notes"]?.array ?? []).compactMap(\.string)
+    for p in v["processes"]?.array ?? [] {
+      guard let pid = p["pid"]?.int else { continue }
+      let pe = ProcessEvidence(
+        pid: Int32(pid), ppid: Int32(p["ppid"]?.int ?? 0), comm: p["comm"]?.string ?? "", state: p["state"]?.string ?? "?",
+        threads: Int(p["threads"]?.int ?? 0), syscall: p["syscall"]?.string, syscallName: p["syscallName"]?.string,
+        wchan: p["wchan"]?.string, cpuTicksDelta: p["cpuTicksDelta"]?.int.map { Int($0) },
+        sampleMs: p["sampleMs"]?.int.map { Int($0) }, fds: (p["fds"]?.array ?? []).compactMap(\.string),
+        stack: (p["stack"]?.array ?? []).compactMap(\.string), stackNote: p["stackNote"]?.string)
+      processes[pe.pid] = pe
+    }
+    for ed in v["edges"]?.array ?? [] {
+      guard let f = ed["from"]?.int, let t = ed["to"]?.int else { continue }
+      edges.append(EvidenceEdge(from: Int32(f), to: Int32(t), kind: ed["kind"]?.string ?? "?", evidence: ed["evidence"]?.string ?? ""))
+    }
+    chains = (v["chains"]?.array ?? []).map { ($0.array ?? []).compactMap { $0.int.map { Int32($0) } } }
+    cycles = (v["cycles"]?.array ?? []).map { ($0.array ?? []).compactMap { $0.int.map { Int32($0) } } }
+    for (k, val) in v["unexplained"]?.object ?? [] { if let p = Int32(k), let s = val.string { unexplained[p] = s } }
+  }
+}

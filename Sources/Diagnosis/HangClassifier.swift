@@ -1,0 +1,202 @@
+import Probes
+
+/// Names the cause of each terminal process from evidence alone: its probe
+/// sequence, its parent's probes, the kernel's view (syscall, wchan, fds,
+/// edges, CPU used between two samples) and its stack. The fault that was
+/// injected is never an input: the same situation reached any other way
+/// must get the same class.
+public enum HangClassifier {
+  public static let classes: [(name: String, meaning: String)] = [
+    ("uncancellable-task", "a task kept waiting after its cancel request"),
+    ("unbounded-teardown-wait", "actor main's finally waits without bound for peers to disconnect"),
+    ("parent-channel-not-cancelled", "teardown waits on the shielded parent-channel loop nobody cancelled"),
+    ("uncancellable-child-wait", "a wait on a child's exit that cancel cannot interrupt"),
+    ("leaked-fd-holds-peer-open", "another process holds a copy of a channel end, so EOF never comes"),
+    ("blocked-on-full-pipe", "blocked writing to a pipe nobody drains"),
+    ("cancel-not-delivered", "cancel requests never reached the actor's cancel path"),
+    ("exit-not-reached", "teardown completed but the process never exited"),
+    ("died-during-boot", "the child died before connecting back; its parent still waits for it"),
+    ("fork-from-multithreaded-parent", "forked from a process with several threads; the child never ran"),
+    ("busy-loop", "spinning on the CPU instead of waiting"),
+    ("forkserver-stall", "the fork server is stuck serving one client; others queue"),
+    ("wait-cycle", "the wait chain closes on itself"),
+    ("unexplained", "no known pattern fits; see the evidence"),
+  ]
+
+  public static func classify(
+    verdict v: Verdict, byPid: [Int32: [ProbeEvent]], probeEdges: [ProbeWaitEdge], evidence: Evidence?, t0: UInt64
+  ) -> [TerminalVerdict] {
+    var terms: [Int32] = v.waitChains.compactMap(\.last)
+    for s in v.stuck where !terms.contains(s) && !v.waitChains.contains(where: { $0.contains(s) }) { terms.append(s) }
+    var out: [TerminalVerdict] = []
+    for t in terms {
+      out.append(classifyOne(t, v: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0))
+    }
+    return out
+  }
+
+  static func has(_ evs: [ProbeEvent], _ site: String, _ event: String) -> Bool {
+    evs.contains { $0.site == site && $0.event == event }
+  }
+
+  static func ms(_ t: UInt64, _ t0: UInt64) -> String { "\(((Double(t &- t0) / 1e6) * 10).rounded() / 10) ms" }
+
+  static func classifyOne(
+    _ t: Int32, v: Verdict, byPid: [Int32: [ProbeEvent]], probeEdges: [ProbeWaitEdge], evidence: Evidence?, t0: UInt64
+  ) -> TerminalVerdict {
+    let name = v.name(of: t)
+    let evs = byPid[t] ?? []
+    let pe = evidence?.processes[t]
+    let actor = v.actors.first { $0.pid == t }
+    var ev: [String] = []
+    let tail = evs.suffix(4).map { "\($0.site) \($0.event) \(ms($0.t, t0))" }.joined(separator: ", ")
+    if !tail.isEmpty { ev.append("probes \(t): \(tail)" + (actor?.reachedExit == false ? ", no EXIT" : "")) }
+    if let pe {
+      var k = "kernel \(t): state \(pe.state), \(pe.syscall ?? "no syscall")"
+      if let w = pe.wchan { k += ", wchan \(w)" }
+      if let d = pe.cpuTicksDelta, let s = pe.sampleMs { k += ", \(d * 10) ms CPU in \(s) ms" }
+      ev.append(k)
+    }
+    if let e = evidence?.edges.first(where: { $0.from == t }) { ev.append("edge \(t) \(e.kind) \(e.to): \(e.evidence)") }
+    if let pe, !pe.stack.isEmpty { ev.append("stack \(t): " + pe.stack.prefix(4).joined(separator: " ← ")) }
+    func verdict(_ c: String, _ explanation: String, _ hint: String, extra: [String] = []) -> TerminalVerdict {
+      TerminalVerdict(pid: t, name: name, hangClass: c, explanation: explanation, evidence: extra + ev, hint: hint)
+    }
+    let parentEvs = actor?.parentPid.flatMap { byPid[$0] } ?? []
+
+    // 1. A cycle through this process.
+    if let cyc = (evidence?.cycles ?? v.cycles).first(where: { $0.contains(t) }) {
+      return verdict(
+        "wait-cycle", "\(name) is part of a wait cycle " + cyc.map(String.init).joined(separator: " → ") + " → \(cyc[0])",
+        "break the cycle: one side must stop waiting (bound it) or close its end")
+    }
+    // 2. Busy: CPU used while the tree should be idle.
+    if let pe, let d = pe.cpuTicksDelta, let s = pe.sampleMs, d * 10 >= s / 2 {
+      let spin = evs.last.map { "after \($0.site) \($0.event)" } ?? ""
+      return verdict(
+        "busy-loop", "\(name) is spinning on the CPU (\(d * 10) ms of CPU in \(s) ms) \(spin) instead of waiting",
+        "a loop treats EOF or an error as 'try again': exit the loop on EOF")
+    }
+    // 3. Blocked writing to a pipe nobody reads.
+    if let pe, pe.syscallName == "write" || pe.wchan == "pipe_write", (pe.syscall ?? "").contains("pipe:") || pe.wchan == "pipe_write" {
+      return verdict(
+        "blocked-on-full-pipe", "\(name) is blocked in write(2) on a full pipe: \(pe.syscall ?? "write"); nobody drains the reading end",
+        "drain or redirect child stdio (a file, /dev/null, or a reader that never stops)")
+    }
+    // 4. Blocked in connect: a listener that does not accept (a fork server serving someone else).
+    if let pe, pe.syscallName == "connect" || pe.wchan == "unix_wait_for_peer" {
+      let to = evidence?.edges.first(where: { $0.from == t && $0.kind == "waits-accept-from" })
+      let server = to.map { "\($0.to)" } ?? "the listener"
+      return verdict(
+        "forkserver-stall", "\(name) is blocked in connect() to \(server), which is not accepting: it is busy with one client",
+        "serve every client concurrently (non-blocking, one readiness callback per connection) and bound each request")
+    }
+    // 5. Never ran: no probe, parent forked it from a multi-threaded process,
+    //    or it vanished without EXIT.
+    if evs.isEmpty {
+      let fork = parentEvs.last { $0.site == "fork" && $0.event == "FORK" && ($0.detail ?? "").contains(name) }
+        ?? parentEvs.last { $0.site == "fork" && $0.event == "FORK" }
+      if let f = fork, let d = f.detail, let n = Int(d.split(separator: " ").first?.split(separator: "=").last ?? ""), n > 1 {
+        return verdict(
+          "fork-from-multithreaded-parent",
+          "\(name) was forked from a process with \(n) threads and never reached its first probe",
+          "fork only from a single-threaded process (a fork server started before any thread), or exec after fork",
+          extra: ["parent probe: fork FORK (\(d)) \(ms(f.t, t0))"])
+      }
+      let cb = parentEvs.last { $0.site == "connect_back" && $0.peer == t }
+      if cb?.event == "ENTER" || (pe?.state == "Z") || actor?.exitStatus != nil {
+        return verdict(
+          "died-during-boot", "\(name) died during boot (\(actor?.exitStatus ?? pe.map { "state \($0.state)" } ?? "gone")) and its parent still waits for the connect-back",
+          "race the connect-back against the child's pidfd (exit) and bound it")
+      }
+    }
+    let connectBackOpen = parentEvs.last { $0.site == "connect_back" && $0.peer == t }?.event == "ENTER"
+    if connectBackOpen && (pe == nil || pe?.state == "Z" || actor?.exitStatus != nil) {
+      return verdict(
+        "died-during-boot", "\(name) died before connecting back and its parent is still waiting for the connect-back",
+        "race the connect-back against the child's pidfd (exit) and bound it")
+    }
+    // 6. Teardown done, no exit.
+    if has(evs, "actor_main", "TEARDOWN_DONE") || (has(evs, "actor_main", "RETURN") && !(actor?.reachedExit ?? false)) {
+      return verdict(
+        "exit-not-reached", "\(name) finished its teardown but never called _exit",
+        "make the exit the last statement of every path (EXIT probe, then _exit(rc))")
+    }
+    // 7. In the finally: waiting for peers to disconnect.
+    if let w = evs.last(where: { $0.site == "wait_for_no_more_peers" }), w.event == "ENTER" {
+      // Who holds the other end of our channel? If anyone but the peer
+      // (parent) does, EOF can never come.
+      let holders = leakedHolders(t, pe: pe, v: v)
+      if !holders.isEmpty {
+        return verdict(
+          "leaked-fd-holds-peer-open",
+          "\(name) waits for its peer channel to close, but \(holders.joined(separator: ", ")) also hold(s) the other end, so EOF never comes",
+          "close inherited fds after fork (close_range from 3 up, keep only your own channel)")
+      }
+      return verdict(
+        "unbounded-teardown-wait", "\(name) is in actor main's finally, waiting for peers to disconnect, with no bound",
+        "bound this wait (tractor bounds it at 3 s) or close the peer channel first")
+    }
+    // 8. Peers gone, msg loop still open: the shielded loop was not cancelled.
+    if has(evs, "wait_for_no_more_peers", "RETURN") && has(evs, "msg_loop", "ENTER")
+      && !evs.contains(where: { $0.site == "msg_loop" && $0.event != "ENTER" })
+    {
+      return verdict(
+        "parent-channel-not-cancelled",
+        "\(name) finished its teardown waits but its shielded parent-channel loop is still running: the cancel path never cancelled it",
+        "cancel the parent-channel loop (by its own handle) in the cancel path")
+    }
+    // 9. Waiting on a child's exit in a way that ignores cancel.
+    if let pe, pe.syscallName == "wait4" || pe.syscallName == "waitid" || pe.wchan == "do_wait" {
+      return verdict(
+        "uncancellable-child-wait", "\(name) is blocked in \(pe.syscall ?? "wait4") on a child's exit; cancel cannot interrupt it",
+        "wait on the child's pidfd through the loop, so cancel can interrupt the wait")
+    }
+    // 10. Cancel asked but never handled.
+    let cancelAsked = v.actors.contains { a in
+      (byPid[a.pid] ?? []).contains { $0.site == "cancel_actor" && $0.peer == t && $0.event == "ENTER" }
+    }
+    if cancelAsked && !has(evs, "cancel", "ENTER") {
+      let dropped = evs.contains { $0.site == "msg_loop" && $0.event == "DROPPED" }
+      return verdict(
+        "cancel-not-delivered",
+        "\(name) was sent a cancel request but its cancel path never ran" + (dropped ? " (the message loop dropped it)" : ""),
+        "make sure cancel requests reach the actor's cancel method, and keep the hard-kill ladder on as a backstop")
+    }
+    // 11. Cancel handled, but a task kept waiting.
+    if has(evs, "cancel", "ENTER") && !has(evs, "cancel", "RETURN") {
+      let what = evs.last(where: { $0.site == "behavior" })
+      return verdict(
+        "uncancellable-task",
+        "\(name) got its cancel request (cancel ENTER) but a task kept waiting"
+          + (what.map { ": \($0.site) \($0.event) never returned" } ?? ""),
+        "make every wait cancellable (resume it on cancel), or bound it")
+    }
+    if has(evs, "behavior", "UNCANCELLABLE_WAIT") {
+      return verdict(
+        "uncancellable-task", "\(name) is in a wait that ignores cancellation (behavior never returned after its cancel)",
+        "make every wait cancellable (resume it on cancel), or bound it")
+    }
+    return verdict("unexplained", "\(name) is stuck and no known pattern fits; see the evidence", "read the evidence lines and the stack")
+  }
+
+  /// Holders of the peer end of this process's sockets other than its own
+  /// parent: leaked copies.
+  static func leakedHolders(_ t: Int32, pe: ProcessEvidence?, v: Verdict) -> [String] {
+    guard let pe else { return [] }
+    let parent = v.actors.first { $0.pid == t }?.parentPid
+    var out: [String] = []
+    for f in pe.fds where f.contains("socket:") {
+      let parts = f.split(separator: "other end held by ", maxSplits: 1, omittingEmptySubsequences: false)
+      guard parts.count == 2 else { continue }
+      let holders = parts[1].split(separator: ",").compactMap { h -> Int32? in
+        Int32(h.trimmingPrefix(" ").split(separator: " ").first ?? "")
+      }
+      for h in holders where h != t && h != parent && h != v.actors.first(where: { $0.pid == t })?.pid {
+        let n = v.name(of: h)
+        if !out.contains(n) { out.append("\(n) (\(h))") }
+      }
+    }
+    return out
+  }
+}

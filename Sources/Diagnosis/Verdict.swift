@@ -1,0 +1,137 @@
+import ActorRuntime
+import MiniJSON
+
+/// One actor as the verdict shows it.
+public struct ActorRecord: Sendable {
+  public var pid: Int32
+  public var name: String
+  public var role: String
+  public var parentPid: Int32?
+  public var reachedExit: Bool
+  public var exitStatus: String?  // "exit 0", "signal 9 (SIGKILL)"
+  public var exitCode: Int?  // wait-status code (128+N for signals)
+  public var lastProbe: (site: String, event: String, detail: String?)?
+  public var lastProbeMs: Double?
+  public var diesOnPurpose: Bool
+  public var hardKilled: String?  // "SIGTERM"/"SIGKILL" when its parent had to
+  public var depth: Int
+}
+
+/// What a stuck process is blocked on, with the evidence.
+public struct BlockedOn: Sendable {
+  public var pid: Int32
+  public var probe: String  // last probes and the open waits
+  public var kernel: String?  // syscall, wchan, edge evidence
+  public var stack: [String]  // frame lines
+  public var edge: String?  // the kernel wait edge leaving this pid, if any
+}
+
+/// A terminal process of a chain and the named cause.
+public struct TerminalVerdict: Sendable {
+  public var pid: Int32
+  public var name: String
+  public var hangClass: String
+  public var explanation: String
+  public var evidence: [String]
+  public var hint: String
+}
+
+/// The answer for one run.
+public struct Verdict: Sendable {
+  public var outcome: String  // clean, hang, leak, unexpected
+  public var scenario: String
+  public var backend: String
+  public var runDir: String
+  public var durationMs: Double
+  public var timeoutMs: Int
+  public var actors: [ActorRecord]
+  public var stuck: [Int32]
+  public var waitChains: [[Int32]]
+  public var cycles: [[Int32]]
+  public var error: ErrorInfo?
+  public var rootValue: String?
+  public var unexpected: [String]
+  public var notes: [String]
+  public var blockedOn: [BlockedOn]
+  public var terminals: [TerminalVerdict]
+  public var spawnMsPerActor: Double?
+  public var firstErrorMs: Double?
+  public var teardownMs: Double?
+  public var damagedLines: Int
+  public var survivors: [Int32]
+  public var killed: [Int32]
+  public var interrupted: Int32?
+
+  /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 130 interrupted.
+  public var exitCode: Int32 {
+    if interrupted != nil { return 130 }
+    switch outcome {
+    case "clean": return 0
+    case "hang", "leak": return 1
+    default: return 3
+    }
+  }
+
+  public var hangClass: String? { terminals.first?.hangClass }
+
+  public func name(of pid: Int32) -> String {
+    actors.first(where: { $0.pid == pid })?.name ?? "pid \(pid)"
+  }
+
+  public var json: JSONValue {
+    func probeJ(_ a: ActorRecord) -> JSONValue {
+      guard let p = a.lastProbe else { return .null }
+      return ["site": .string(p.site), "event": .string(p.event), "detail": .from(p.detail)]
+    }
+    return [
+      "outcome": .string(outcome),
+      "exitCode": .int(Int64(exitCode)),
+      "scenario": .string(scenario),
+      "backend": .string(backend),
+      "runDir": .string(runDir),
+      "durationMs": .double((durationMs * 10).rounded() / 10),
+      "timeoutMs": .int(Int64(timeoutMs)),
+      "hangClass": .from(hangClass),
+      "stuck": .array(stuck.map { .int(Int64($0)) }),
+      "waitChains": .array(waitChains.map { .array($0.map { .int(Int64($0)) }) }),
+      "cycles": .array(cycles.map { .array($0.map { .int(Int64($0)) }) }),
+      "terminal": .array(
+        terminals.map {
+          [
+            "pid": .int(Int64($0.pid)), "name": .string($0.name), "class": .string($0.hangClass),
+            "explanation": .string($0.explanation), "evidence": .array($0.evidence.map { .string($0) }),
+            "hint": .string($0.hint),
+          ]
+        }),
+      "blockedOn": .array(
+        blockedOn.map {
+          [
+            "pid": .int(Int64($0.pid)), "probe": .string($0.probe), "kernel": .from($0.kernel), "edge": .from($0.edge),
+            "stack": .array($0.stack.map { .string($0) }),
+          ]
+        }),
+      "actors": .array(
+        actors.map {
+          [
+            "pid": .int(Int64($0.pid)), "name": .string($0.name), "role": .string($0.role),
+            "parentPid": .from($0.parentPid), "reachedExit": .bool($0.reachedExit),
+            "exitStatus": $0.exitCode.map { .int(Int64($0)) } ?? .null, "exitStatusText": .from($0.exitStatus),
+            "lastProbe": probeJ($0), "hardKilled": .from($0.hardKilled),
+          ]
+        }),
+      "error": error.map(\.json) ?? .null,
+      "rootValue": .from(rootValue),
+      "unexpected": .array(unexpected.map { .string($0) }),
+      "notes": .array(notes.map { .string($0) }),
+      "timings": [
+        "spawnMsPerActorMedian": spawnMsPerActor.map { .double(($0 * 1000).rounded() / 1000) } ?? .null,
+        "firstErrorMs": firstErrorMs.map { .double(($0 * 10).rounded() / 10) } ?? .null,
+        "teardownMs": teardownMs.map { .double(($0 * 10).rounded() / 10) } ?? .null,
+      ],
+      "damagedProbeLines": .int(Int64(damagedLines)),
+      "killed": .array(killed.map { .int(Int64($0)) }),
+      "survivors": .array(survivors.map { .int(Int64($0)) }),
+      "interrupted": .from(interrupted),
+    ]
+  }
+}

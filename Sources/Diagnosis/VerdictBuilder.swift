@@ -1,0 +1,247 @@
+import ActorRuntime
+import MiniJSON
+import Probes
+
+/// Builds a verdict from a run directory's files only (run.json, probes,
+/// supervisor.json, evidence.json): the live run and `report` share this, so
+/// they cannot disagree. Nothing here knows which fault was injected.
+public enum VerdictBuilder {
+  public static func build(_ files: RunFiles, log: ProbeLog) -> Verdict {
+    let byPid = log.byPid
+    let sup = files.supervisor
+    let supPid = sup?["supervisorPid"]?.int.map { Int32($0) }
+    let forkServerPid = sup?["forkServerPid"]?.int.map { Int32($0) }
+    let specs = Dictionary(files.root.flatten().map { ($0.0.name, $0.0) }, uniquingKeysWith: { a, _ in a })
+    var depthOf: [String: Int] = [:]
+    func depths(_ n: ActorSpec, _ d: Int) {
+      depthOf[n.name] = d
+      for c in n.children { depths(c, d + 1) }
+    }
+    depths(files.root, 0)
+
+    // Who spawned whom, and how each ended, as the parents recorded it.
+    var parentOf: [Int32: Int32] = [:]
+    var nameOf: [Int32: String] = [:]
+    var spawnedAt: [Int32: UInt64] = [:]
+    var spawnStartAt: [Int32: UInt64] = [:]
+    var statusOf: [Int32: String] = [:]
+    var hardKilled: [Int32: String] = [:]
+    var lastSpawnEnter: [Int32: UInt64] = [:]
+    for e in log.events {
+      if e.site == "nursery" && e.event == "SPAWNED", let c = e.peer {
+        parentOf[c] = e.pid
+        nameOf[c] = e.detail
+        spawnedAt[c] = e.t
+        if let s = lastSpawnEnter[e.pid] { spawnStartAt[c] = s }
+      }
+      if e.site == "nursery" && e.event == "ENTER" { lastSpawnEnter[e.pid] = e.t }
+      if e.site == "fork" && e.event == "FORK" { lastSpawnEnter[e.pid] = e.t }
+      if (e.site == "nursery" || e.site == "forkserver") && e.event == "REAPED", let c = e.peer, let d = e.detail,
+        d != "unknown", d != "still running"
+      {
+        statusOf[c] = d
+      }
+      if e.site == "hard_kill", let c = e.peer { hardKilled[c] = e.event }
+    }
+    // Every actor pid: from its own probes or from its parent's SPAWNED.
+    var pids = Set(parentOf.keys)
+    for (p, evs) in byPid where p != supPid && p != forkServerPid && evs.contains(where: { $0.actor != "forkserver" }) {
+      pids.insert(p)
+    }
+    if let s = supPid { pids.remove(s) }
+    if let f = forkServerPid { pids.remove(f) }
+    let t0 = UInt64(sup?["startNs"]?.int ?? Int64(log.events.first?.t ?? 0))
+
+    var actors: [ActorRecord] = []
+    for pid in pids {
+      let evs = byPid[pid] ?? []
+      let name = evs.last(where: { $0.site != "child_target" })?.actor ?? nameOf[pid] ?? evs.last?.actor ?? "pid \(pid)"
+      let spec = specs[name]
+      let last = evs.last
+      let status = statusOf[pid]
+      actors.append(
+        ActorRecord(
+          pid: pid, name: name, role: spec?.role ?? "actor", parentPid: parentOf[pid] == supPid ? nil : parentOf[pid],
+          reachedExit: evs.contains { $0.site == "process" && $0.event == ProbeKind.exit }, exitStatus: status,
+          exitCode: status.flatMap(statusCode),
+          lastProbe: last.map { ($0.site, $0.event, $0.detail) },
+          lastProbeMs: last.map { Double($0.t &- t0) / 1e6 }, diesOnPurpose: spec?.behavior.diesOnPurpose ?? false,
+          hardKilled: hardKilled[pid], depth: depthOf[name] ?? 0))
+    }
+    let snapshot = actors
+    actors.sort { a, b in
+      // Tree order: by name path of parents.
+      treeKey(a, actors: snapshot) < treeKey(b, actors: snapshot)
+    }
+
+    let timedOut = sup?["timedOut"]?.bool ?? false
+    let interrupted = sup?["interrupted"]?.int.map { Int32($0) }
+    let aliveAtEnd = (sup?["aliveAtEnd"]?.array ?? []).compactMap { $0.int.map { Int32($0) } }
+    let survivors = (sup?["survivors"]?.array ?? []).compactMap { $0.int.map { Int32($0) } }
+    let killed = (sup?["killed"]?.array ?? []).compactMap { $0.int.map { Int32($0) } }
+    let stuck = actors.filter { !$0.reachedExit && !$0.diesOnPurpose }.map(\.pid).sorted()
+
+    // Wait chains: probe edges, then kernel edges, root-most first.
+    let probeEdges = ProbeWaitEdges.derive(byPid).filter { $0.from != supPid && pids.contains($0.to) }
+    let evidence = files.evidence.map(Evidence.init(json:))
+    let stuckSet = Set(stuck)
+    var next: [Int32: [Int32]] = [:]
+    for e in probeEdges where stuckSet.contains(e.to) { next[e.from, default: []].append(e.to) }
+    let parentByEdge = Dictionary(probeEdges.filter { stuckSet.contains($0.to) }.map { ($0.to, $0.from) }, uniquingKeysWith: { a, _ in a })
+    var terminals = stuck.filter { s in (next[s] ?? []).allSatisfy { !stuckSet.contains($0) } }
+    // Kernel edges can extend a chain below the deepest probe-stuck actor
+    // (e.g. a pipe held by someone else).
+    var chains: [[Int32]] = []
+    for t in terminals {
+      var chain = [t]
+      var cur = t
+      var guardN = 0
+      while let p = parentByEdge[cur], !chain.contains(p), guardN < 1000 {
+        chain.insert(p, at: 0)
+        cur = p
+        guardN += 1
+      }
+      chains.append(chain)
+    }
+    chains.sort { $0.count != $1.count ? $0.count > $1.count : $0.first! < $1.first! }
+    var cycles: [[Int32]] = evidence?.cycles.filter { c in c.contains { pids.contains($0) } } ?? []
+    cycles.sort { $0.count > $1.count }
+    if let ev = evidence {
+      // A kernel chain entirely inside the tree that probes did not show.
+      for kc in ev.chains where kc.count > 1 && kc.allSatisfy({ pids.contains($0) }) {
+        if !chains.contains(where: { $0.starts(with: kc) || $0 == kc }) && !chains.contains(where: { c in kc.allSatisfy(c.contains) }) {
+          chains.append(kc)
+        }
+      }
+      terminals = orderTerminals(terminals, chains: chains)
+    }
+    terminals = orderTerminals(terminals, chains: chains)
+
+    // Blocked-on, per stuck pid.
+    var blocked: [BlockedOn] = []
+    for s in stuck {
+      let evs = byPid[s] ?? []
+      var probe = evs.suffix(3).map { "\($0.site) \($0.event)" + ($0.detail.map { " (\($0))" } ?? "") + " \(ms($0.t, t0))" }
+        .joined(separator: ", ")
+      if evs.isEmpty { probe = "no probe at all (never reached its first instruction of actor code)" }
+      let openWaits = probeEdges.filter { $0.from == s && $0.open }
+      if !openWaits.isEmpty {
+        probe += "; waiting on " + openWaits.map { "\($0.site) of \($0.to)" }.joined(separator: ", ")
+      }
+      let pe = evidence?.processes[s]
+      var kernel: String? = nil
+      if let pe {
+        kernel = "\(pe.state) \(pe.syscall ?? "-")" + (pe.wchan.map { " wchan \($0)" } ?? "") + " threads \(pe.threads)"
+        if let d = pe.cpuTicksDelta, let sm = pe.sampleMs { kernel! += " cpu \(d * 10) ms in \(sm) ms" }
+      }
+      let edge = evidence?.edges.first(where: { $0.from == s }).map { "\($0.kind) \($0.to): \($0.evidence)" }
+        ?? evidence?.unexplained[s].map { "unexplained: \($0)" }
+      blocked.append(BlockedOn(pid: s, probe: probe, kernel: kernel, stack: pe?.stack ?? [], edge: edge))
+    }
+
+    // Outcome.
+    var unexpected: [String] = []
+    var notes: [String] = []
+    let rootError = sup?["rootError"].flatMap(ErrorInfo.init(json:))
+    let rootValue = sup?["rootValue"]?.string
+    if let se = sup?["startError"]?.string { unexpected.append("the run did not start: \(se)") }
+    let outcome: String
+    if timedOut || (!stuck.isEmpty && actors.contains(where: { stuckSet.contains($0.pid) && $0.hardKilled != nil })) {
+      outcome = "hang"
+    } else if !aliveAtEnd.isEmpty {
+      outcome = "leak"
+    } else if interrupted != nil {
+      outcome = "hang"
+      notes.append("interrupted by signal \(interrupted!) before the tree finished")
+    } else {
+      for a in actors where !a.reachedExit && !a.diesOnPurpose {
+        unexpected.append("\(a.name) (pid \(a.pid)) died without reaching EXIT: \(a.exitStatus ?? "status unknown")")
+      }
+      if let want = files.expectRootError {
+        let got = rootError?.type ?? "none"
+        if got != want { unexpected.append("root raised \(got), expected \(want)") }
+        if let n = files.expectRootErrorCount, let e = rootError, e.type == "MultiError" {
+          if e.children.count != n { unexpected.append("root's MultiError has \(e.children.count) entries, expected \(n)") }
+          for c in e.children where c.type != "RemoteActorError" && c.type != "Cancelled" {
+            unexpected.append("root's MultiError holds \(c.type) from \(c.actor), expected RemoteActorError or Cancelled")
+          }
+        }
+      }
+      outcome = unexpected.isEmpty ? "clean" : "unexpected"
+    }
+    if let want = files.expectOutcome, want != outcome, outcome == "clean" {
+      unexpected.append("expected \(want), the tree finished clean")
+    }
+    let finalOutcome = (outcome == "clean" && !unexpected.isEmpty) ? "unexpected" : outcome
+    if !survivors.isEmpty { notes.append("processes survived the kill: \(survivors)") }
+    if log.damagedLines > 0 { notes.append("\(log.damagedLines) damaged probe lines skipped (a torn last write?)") }
+    if let ev = evidence { notes.append(contentsOf: ev.notes) }
+
+    // Timings.
+    var spawnCosts: [Double] = []
+    for (c, at) in spawnedAt {
+      guard let s = spawnStartAt[c] else { continue }
+      // First probe of the child: the child's own start.
+      if let first = byPid[c]?.first?.t, first >= s { spawnCosts.append(Double(first - s) / 1e6) } else if at >= s {
+        spawnCosts.append(Double(at - s) / 1e6)
+      }
+    }
+    let firstError = log.events.first { $0.site == "behavior" && $0.event == "RAISE" }.map { Double($0.t &- t0) / 1e6 }
+    let lastExit = log.events.last { $0.site == "process" && $0.event == ProbeKind.exit }.map { Double($0.t &- t0) / 1e6 }
+    let endNs = sup?["endNs"]?.int.map { UInt64($0) }
+    let duration = endNs.map { Double($0 &- t0) / 1e6 } ?? Double((log.events.last?.t ?? t0) &- t0) / 1e6
+
+    var v = Verdict(
+      outcome: finalOutcome, scenario: files.scenarioName, backend: files.backend, runDir: files.runDir,
+      durationMs: duration, timeoutMs: files.timeoutMs, actors: actors, stuck: stuck, waitChains: chains, cycles: cycles,
+      error: rootError, rootValue: rootValue, unexpected: unexpected, notes: notes, blockedOn: blocked, terminals: [],
+      spawnMsPerActor: median(spawnCosts), firstErrorMs: firstError, teardownMs: lastExit, damagedLines: log.damagedLines,
+      survivors: survivors, killed: killed, interrupted: interrupted)
+    if finalOutcome == "hang" || finalOutcome == "leak" {
+      v.terminals = HangClassifier.classify(verdict: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
+    }
+    return v
+  }
+
+  static func orderTerminals(_ ts: [Int32], chains: [[Int32]]) -> [Int32] {
+    var out: [Int32] = []
+    for c in chains { if let l = c.last, !out.contains(l) { out.append(l) } }
+    for t in ts where !out.contains(t) { out.append(t) }
+    return out
+  }
+
+  static func treeKey(_ a: ActorRecord, actors: [ActorRecord]) -> [String] {
+    var key: [String] = []
+    var cur: ActorRecord? = a
+    var n = 0
+    while let c = cur, n < 64 {
+      key.insert(c.name, at: 0)
+      cur = c.parentPid.flatMap { p in actors.first { $0.pid == p } }
+      n += 1
+    }
+    return key
+  }
+
+  static func statusCode(_ s: String) -> Int? {
+    let parts = s.split(separator: " ")
+    guard parts.count >= 2, let n = Int(parts[1]) else { return nil }
+    return parts[0] == "exit" ? n : 128 + n
+  }
+
+  static func ms(_ t: UInt64, _ t0: UInt64) -> String {
+    let v = Double(t &- t0) / 1e6
+    return "\((v * 10).rounded() / 10) ms"
+  }
+
+  public static func median(_ xs: [Double]) -> Double? {
+    guard !xs.isEmpty else { return nil }
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+  }
+}
+
+/// Lexicographic comparison of name paths, for tree order.
+func < (a: [String], b: [String]) -> Bool {
+  for (x, y) in zip(a, b) where x != y { return x < y }
+  return a.count < b.count
+}

@@ -1,0 +1,34 @@
+/// One entry of /proc/PID/fd with its fdinfo-derived details.
+public struct FDSnapshot: Sendable {
+  public var fd: Int32
+  /// readlink(2) of /proc/PID/fd/N.
+  public var link: String
+  public var kind: FDKind
+  /// fdinfo "flags:" has O_WRONLY (only read for pipes).
+  public var writeOnly: Bool
+  /// Who holds the other end: the sock_diag peer inode's holders, or for a pipe the
+  /// holders of the opposite direction. May include processes outside the snapshot set.
+  public var peers: [FDHolder]
+  /// Bytes queued for reading on a socket (UNIX_DIAG_RQLEN rqueue); pending connections on a listener.
+  public var queued: UInt32?
+  /// sock_diag peer inode of a socket (0/nil if unconnected).
+  public var peerInode: UInt64?
+  /// sock_diag state of a socket (10 = listening).
+  public var socketState: UInt8?
+  /// sock_diag bound name of a socket ("@x" for abstract names).
+  public var socketName: String?
+
+  public init(fd: Int32, link: String, kind: FDKind, writeOnly: Bool = false, peers: [FDHolder] = [],
+              queued: UInt32? = nil, peerInode: UInt64? = nil, socketState: UInt8? = nil,
+              socketName: String? = nil) {
+    self.fd = fd
+    self.link = link
+    self.kind = kind
+    self.writeOnly = writeOnly
+    self.peers = peers
+    self.queued = queued
+    self.peerInode = peerInode
+    self.socketState = socketState
+    self.socketName = socketName
+  }
+}

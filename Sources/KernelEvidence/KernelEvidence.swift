@@ -1,0 +1,57 @@
+/// Entry points: read a process set from /proc and sock_diag, derive its wait-for graph.
+public enum KernelEvidence {
+  /// All live descendants of `pid` (via /proc/P/task/*/children, recursively), not including pid.
+  public static func descendants(of pid: Int32) -> [Int32] {
+    var seen: Set<Int32> = [pid]
+    var out: [Int32] = []
+    var queue: [Int32] = [pid]
+    var head = 0
+    while head < queue.count {
+      let p = queue[head]
+      head += 1
+      for kid in children(of: p) where seen.insert(kid).inserted {
+        out.append(kid)
+        queue.append(kid)
+      }
+    }
+    return out
+  }
+
+  /// /proc/P/task/T/children for every thread T (children are listed under the thread that forked them).
+  static func children(of pid: Int32) -> [Int32] {
+    var kids: [Int32] = []
+    for tid in ProcFS.listNumeric("/proc/\(pid)/task") {
+      guard let text = ProcFS.readText("/proc/\(pid)/task/\(tid)/children") else { continue }
+      kids += ProcFS.fields(text).compactMap { Int32($0) }
+    }
+    return kids
+  }
+
+  /// Snapshot the given pids (and, with includeDescendants, all their descendants). Processes that
+  /// vanish mid-read are dropped silently: never crash, never throw for ESRCH/ENOENT.
+  public static func snapshot(pids: [Int32], includeDescendants: Bool) -> KernelSnapshot {
+    let t0 = ProcFS.monotonicNs()
+    var set = Set<Int32>()
+    for p in pids where p > 0 {
+      set.insert(p)
+      if includeDescendants { set.formUnion(descendants(of: p)) }
+    }
+    // One sock_diag dump first, so fd classification can attach peers and queue sizes.
+    let sockets = UnixSocketTable.dump()
+    var procs: [ProcessSnapshot] = []
+    for pid in set.sorted() {
+      if let p = ProcessReader.read(pid: pid, sockets: sockets) { procs.append(p) }
+    }
+    let index = InodeIndex.build(procs: procs, sockets: sockets)
+    for i in procs.indices {
+      for j in procs[i].fds.indices {
+        procs[i].fds[j].peers = index.peers(of: procs[i].fds[j])
+      }
+    }
+    let derived = WaitGraph.derive(procs: procs, index: index, sockets: sockets)
+    let shape = WaitGraph.analyze(pids: procs.map { $0.pid }, edges: derived.edges)
+    return KernelSnapshot(processes: procs, edges: derived.edges, unexplained: derived.unexplained,
+                          chains: shape.chains, cycles: shape.cycles, terminals: shape.terminals,
+                          elapsedNs: ProcFS.monotonicNs() &- t0)
+  }
+}

@@ -1,0 +1,26 @@
+/// One task of a process: /proc/PID/task/TID/{stat,syscall,wchan}.
+public struct ThreadSnapshot: Sendable {
+  public var tid: Int32
+  /// State letter from stat (R, S, D, Z, T, t, X, I).
+  public var state: Character
+  /// Decoded /proc/PID/task/TID/syscall; nil when running or not inside a syscall.
+  public var syscall: SyscallInfo?
+  /// /proc/PID/task/TID/wchan; nil when "0" (running) or unreadable.
+  public var wchan: String?
+  public var running: Bool
+  /// For poll/ppoll/select/pselect6: the fds from the caller's array read via /proc/PID/mem.
+  public var pollFDs: [Int32]?
+  /// For connect(2) on AF_UNIX: the sun_path read via /proc/PID/mem ("@name" for abstract).
+  public var connectTarget: String?
+
+  public init(tid: Int32, state: Character, syscall: SyscallInfo?, wchan: String?, running: Bool,
+              pollFDs: [Int32]? = nil, connectTarget: String? = nil) {
+    self.tid = tid
+    self.state = state
+    self.syscall = syscall
+    self.wchan = wchan
+    self.running = running
+    self.pollFDs = pollFDs
+    self.connectTarget = connectTarget
+  }
+}

@@ -1,0 +1,301 @@
+import CUnwind
+import Glibc
+
+/// Frame naming, done after every thread is detached.
+enum Symbolication {
+  /// One mapped module's ELF file, opened once per capture.
+  final class Module {
+    let path: String       // as in /proc/PID/maps
+    let openPath: String?  // the path we could open (for llvm-symbolizer)
+    let elf: OpaquePointer?
+    init(path: String, openPath: String?, elf: OpaquePointer?) {
+      self.path = path
+      self.openPath = openPath
+      self.elf = elf
+    }
+    deinit { if let elf { cu_elf_close(elf) } }
+  }
+
+  static func resolve(pid: Int32, threads: inout [ThreadStack], raw: [[UInt64]], symbolizer: Symbolizer) {
+    guard raw.contains(where: { !$0.isEmpty }) else { return }
+    let maps = ProcFiles.maps(pid).sorted { $0.start < $1.start }
+    var modules: [String: Module] = [:]
+
+    func mapping(for pc: UInt64) -> ProcFiles.Mapping? {
+      var lo = 0
+      var hi = maps.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if maps[mid].start <= pc { lo = mid + 1 } else { hi = mid }
+      }
+      guard lo > 0, pc < maps[lo - 1].end else { return nil }
+      return maps[lo - 1]
+    }
+
+    func module(for m: ProcFiles.Mapping) -> Module {
+      if let mod = modules[m.path] { return mod }
+      var mod = Module(path: m.path, openPath: nil, elf: nil)
+      if m.path.hasPrefix("/") {
+        // Same file seen from the target: its own path, its root (other
+        // mount namespace), or the map_files link (deleted files).
+        var candidates: [String] = []
+        let deleted = m.path.hasSuffix(" (deleted)")
+        if !deleted { candidates.append(m.path) }
+        candidates.append("/proc/\(pid)/root\(m.path)")
+        candidates.append(
+          "/proc/\(pid)/map_files/\(String(m.start, radix: 16))-\(String(m.end, radix: 16))")
+        for c in candidates {
+          var err: Int32 = 0
+          if let e = cu_elf_open(c, &err) {
+            mod = Module(path: m.path, openPath: c, elf: e)
+            break
+          }
+        }
+      }
+      modules[m.path] = mod
+      return mod
+    }
+
+    for t in threads.indices {
+      var frames: [StackFrame] = []
+      for (i, pc) in raw[t].enumerated() {
+        var f = StackFrame(pc: pc)
+        // Return addresses point after the call: look up pc-1 so a call that
+        // ends a function is not attributed to the next one.
+        let lookupPC = i > 0 && pc > 0 ? pc - 1 : pc
+        if let m = mapping(for: lookupPC) {
+          f.modulePath = m.path
+          f.module = basename(m.path)
+          let mod = module(for: m)
+          var vaddr: UInt64 = 0
+          if let elf = mod.elf, cu_elf_fileoff_to_vaddr(elf, lookupPC - m.start + m.offset, &vaddr) != 0 {
+            f.moduleOffset = vaddr + (pc - lookupPC)
+            var symAddr: UInt64 = 0
+            if let name = cu_elf_lookup(elf, vaddr, &symAddr) {
+              let rawName = String(cString: name)
+              let pretty = Demangle.pretty(rawName)
+              f.symbol = pretty
+              if pretty != rawName { f.rawSymbol = rawName }
+              f.offset = vaddr + (pc - lookupPC) - symAddr
+            }
+          }
+        }
+        frames.append(f)
+      }
+      threads[t].frames = frames
+    }
+
+    if symbolizer == .llvmSymbolizer {
+      LLVMSymbolizer.refine(threads: &threads, openPaths: modules.mapValues { $0.openPath })
+    }
+  }
+
+  static func basename(_ path: String) -> String {
+    if path.hasPrefix("[") { return path }
+    var p = Substring(path)
+    if p.hasSuffix(" (deleted)") { p = p.dropLast(" (deleted)".count) }
+    if let slash = p.lastIndex(of: "/") { return String(p[p.index(after: slash)...]) }
+    return String(p)
+  }
+}
+
+/// Demangling (swift_demangle / __cxa_demangle via dlsym) and shortening.
+public enum Demangle {
+  /// Demangled and shortened name, or `name` unchanged when not mangled.
+  /// Swift: generic `where` clauses and specialization argument lists are
+  /// cut, e.g. "generic specialization <Swift.Int> of Foo.bar<A>(A) -> ()"
+  /// becomes "specialized Foo.bar<A>(A) -> ()".
+  public static func pretty(_ name: String) -> String {
+    guard let p = cu_demangle(name) else { return name }
+    defer { cu_free(p) }
+    let full = String(cString: p)
+    return name.hasPrefix("_Z") ? full : shortenSwift(full)
+  }
+
+  static func shortenSwift(_ s: String) -> String {
+    var out = s
+    for prefix in ["generic specialization ", "function signature specialization "] {
+      if out.hasPrefix(prefix), let ofRange = rangeAfterBalanced(out, from: prefix.count) {
+        out = "specialized " + out[ofRange]
+      }
+    }
+    out = removeWhereClauses(out)
+    if out.count > 240 { out = String(out.prefix(237)) + "..." }
+    return out
+  }
+
+  /// For "prefix <...> of REST" returns the range of REST.
+  private static func rangeAfterBalanced(_ s: String, from: Int) -> Range<String.Index>? {
+    var i = s.index(s.startIndex, offsetBy: from)
+    guard i < s.endIndex, s[i] == "<" else { return nil }
+    var depth = 0
+    while i < s.endIndex {
+      let c = s[i]
+      if c == "<" { depth += 1 }
+      if c == ">" {
+        depth -= 1
+        if depth == 0 { break }
+      }
+      i = s.index(after: i)
+    }
+    guard i < s.endIndex else { return nil }
+    let rest = s[s.index(after: i)...]
+    guard rest.hasPrefix(" of ") else { return nil }
+    return rest.index(rest.startIndex, offsetBy: 4)..<s.endIndex
+  }
+
+  /// Drops " where A: P, ..." up to the '>' closing its generic list.
+  private static func removeWhereClauses(_ s: String) -> String {
+    var out = ""
+    var chars = Array(s)
+    var i = 0
+    var depthStack: [Bool] = []  // per '<': are we skipping a where clause?
+    var skipping = false
+    let whereWord = Array(" where ")
+    while i < chars.count {
+      let c = chars[i]
+      if c == "<" {
+        depthStack.append(skipping)
+        if !skipping { out.append(c) }
+        i += 1
+        continue
+      }
+      if c == ">" && !(i > 0 && chars[i - 1] == "-") {
+        let wasSkipping = depthStack.popLast() ?? false
+        skipping = wasSkipping
+        if !skipping { out.append(c) }
+        i += 1
+        continue
+      }
+      if !skipping && !depthStack.isEmpty && i + whereWord.count <= chars.count
+        && Array(chars[i..<(i + whereWord.count)]) == whereWord
+      {
+        skipping = true
+        i += whereWord.count
+        continue
+      }
+      if !skipping { out.append(c) }
+      i += 1
+    }
+    chars.removeAll()
+    return out
+  }
+}
+
+/// Optional second pass: one llvm-symbolizer process for every frame.
+enum LLVMSymbolizer {
+  static let timeoutMs: Int32 = 15000
+
+  static func path() -> String? {
+    var candidates = ["/opt/swift/usr/bin/llvm-symbolizer", "/usr/bin/llvm-symbolizer"]
+    if let env = getenv("PATH") {
+      for dir in String(cString: env).split(separator: ":") {
+        candidates.append("\(dir)/llvm-symbolizer")
+      }
+    }
+    return candidates.first { access($0, X_OK) == 0 }
+  }
+
+  static func refine(threads: inout [ThreadStack], openPaths: [String: String?]) {
+    guard let tool = path() else {
+      appendNote(&threads, "llvm-symbolizer not found")
+      return
+    }
+    // Unique queries "MODULE 0xADDR" (pc-1 for return addresses).
+    struct Key: Hashable {
+      var path: String
+      var addr: UInt64
+    }
+    var keys: [Key] = []
+    var index: [Key: Int] = [:]
+    var frameKey: [[Int?]] = []
+    for t in threads {
+      var row: [Int?] = []
+      for (i, f) in t.frames.enumerated() {
+        guard let mp = f.modulePath, let open = openPaths[mp] ?? nil, let off = f.moduleOffset else {
+          row.append(nil)
+          continue
+        }
+        let k = Key(path: open, addr: i > 0 && off > 0 ? off - 1 : off)
+        if let at = index[k] {
+          row.append(at)
+        } else {
+          index[k] = keys.count
+          row.append(keys.count)
+          keys.append(k)
+        }
+      }
+      frameKey.append(row)
+    }
+    guard !keys.isEmpty else { return }
+    var input = ""
+    for k in keys { input += "\"\(k.path)\" 0x\(String(k.addr, radix: 16))\n" }
+
+    let args = [tool, "--inlining", "--functions=linkage", "--demangle"]
+    var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+    defer { for p in cargs { free(p) } }
+    var out: UnsafeMutablePointer<CChar>? = nil
+    var outLen = 0
+    let rc = input.withCString { inp in
+      cu_run_filter(tool, &cargs, inp, strlen(inp), &out, &outLen, timeoutMs)
+    }
+    defer { cu_free(out) }
+    guard rc >= 0, let out else {
+      appendNote(&threads, "llvm-symbolizer failed: \(rc == -ETIMEDOUT ? "timed out" : Errno(code: -rc).description)")
+      return
+    }
+    // Output: per query, pairs "function\nfile:line:col\n" (innermost inlined
+    // first), then an empty line.
+    let text = String(cString: out)
+    var answers: [(symbol: String?, location: String?)] = []
+    var block: [Substring] = []
+    func flush() {
+      var sym: String? = nil
+      var loc: String? = nil
+      var j = 0
+      while j + 1 < block.count {
+        let fn = block[j]
+        let l = block[j + 1]
+        if fn != "??" { sym = String(fn) }  // outermost (physical) function wins
+        if loc == nil && !l.hasPrefix("??") { loc = String(l) }  // innermost line
+        j += 2
+      }
+      answers.append((sym, loc))
+      block.removeAll()
+    }
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.isEmpty {
+        if !block.isEmpty { flush() }
+      } else {
+        block.append(line)
+      }
+    }
+    if !block.isEmpty { flush() }
+    guard answers.count == keys.count else {
+      appendNote(&threads, "llvm-symbolizer output not understood (\(answers.count)/\(keys.count))")
+      return
+    }
+    for t in threads.indices {
+      for i in threads[t].frames.indices {
+        guard let k = frameKey[t][i] else { continue }
+        let a = answers[k]
+        if let s = a.symbol {
+          let pretty = Demangle.pretty(s)
+          if pretty != threads[t].frames[i].symbol {
+            threads[t].frames[i].rawSymbol = threads[t].frames[i].rawSymbol ?? threads[t].frames[i].symbol
+            threads[t].frames[i].symbol = pretty
+          }
+        }
+        if let l = a.location {
+          threads[t].frames[i].location = l.hasSuffix(":0") ? String(l.dropLast(2)) : l
+        }
+      }
+    }
+  }
+
+  static func appendNote(_ threads: inout [ThreadStack], _ s: String) {
+    if let i = threads.indices.first(where: { !threads[$0].frames.isEmpty }) {
+      threads[i].note = threads[i].note.map { "\($0); \(s)" } ?? s
+    }
+  }
+}

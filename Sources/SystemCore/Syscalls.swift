@@ -1,0 +1,126 @@
+import CSystem
+import Glibc
+
+/// Two fds made together (socketpair, pipe); fields are consumed separately.
+public struct FDPair: ~Copyable {
+  public var first: FileDescriptor
+  public var second: FileDescriptor
+
+  /// Hands both fds to the caller, who must close them.
+  public consuming func takeRaw() -> (Int32, Int32) {
+    (first.take(), second.take())
+  }
+}
+
+/// Thin wrappers, one per syscall, each naming the call it makes.
+public enum Syscalls {
+  /// socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)
+  public static func socketPair() throws(SystemError) -> FDPair {
+    var fds: [Int32] = [-1, -1]
+    _ = try retryingSyscall("socketpair") {
+      socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+    }
+    return FDPair(first: FileDescriptor(adopting: fds[0]), second: FileDescriptor(adopting: fds[1]))
+  }
+
+  /// pipe2(O_CLOEXEC): (read end, write end)
+  public static func pipe() throws(SystemError) -> FDPair {
+    var fds: [Int32] = [-1, -1]
+    _ = try retryingSyscall("pipe2") { cs_pipe_cloexec(&fds) }
+    return FDPair(first: FileDescriptor(adopting: fds[0]), second: FileDescriptor(adopting: fds[1]))
+  }
+
+  /// open(2) with O_CLOEXEC added.
+  public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SystemError) -> FileDescriptor {
+    let fd = try retryingSyscall("open", context: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    return FileDescriptor(adopting: fd)
+  }
+
+  /// pidfd_open(2)
+  public static func pidfdOpen(_ pid: Int32) throws(SystemError) -> FileDescriptor {
+    let fd = try retryingSyscall("pidfd_open", context: "pid \(pid)") { cs_pidfd_open(pid, 0) }
+    return FileDescriptor(adopting: fd)
+  }
+
+  /// pidfd_send_signal(2); ESRCH (already gone) is not an error here.
+  public static func pidfdSignal(_ pidfd: Int32, _ sig: Int32) {
+    _ = cs_pidfd_send_signal(pidfd, sig)
+  }
+
+  /// kill(2), ignoring ESRCH.
+  public static func kill(_ pid: Int32, _ sig: Int32) { _ = Glibc.kill(pid, sig) }
+
+  /// kill(pid, 0): is a process (or zombie) with this pid there?
+  public static func exists(_ pid: Int32) -> Bool { Glibc.kill(pid, 0) == 0 || Glibc.errno == EPERM }
+
+  /// mkdir(2), EEXIST tolerated; parents created.
+  public static func makeDirectories(_ path: String) throws(SystemError) {
+    var cur = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+      cur += "/" + part
+      if Glibc.mkdir(cur, 0o755) != 0 && Glibc.errno != EEXIST {
+        throw SystemError("mkdir", errno: Glibc.errno, context: cur)
+      }
+    }
+  }
+
+  /// clock_gettime(CLOCK_MONOTONIC) in ns.
+  @inline(__always)
+  public static func monotonicNs() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+  }
+
+  /// getpid(2)
+  public static var pid: Int32 { getpid() }
+
+  /// readlink("/proc/self/exe")
+  public static func executablePath() -> String {
+    var buf = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+    guard n > 0 else { return "" }
+    buf[n] = 0
+    return String(cString: buf)
+  }
+
+  /// Reads a whole small file (e.g. under /proc); nil if it cannot be opened.
+  public static func readFile(_ path: String, limit: Int = 1 << 24) -> [UInt8]? {
+    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { Glibc.close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while out.count < limit {
+      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n < 0 { if Glibc.errno == EINTR { continue }; return out.isEmpty ? nil : out }
+      if n == 0 { break }
+      out.append(contentsOf: chunk[0..<n])
+    }
+    return out
+  }
+
+  /// Names of the entries of a directory (no . and ..); [] if unreadable.
+  public static func listDirectory(_ path: String) -> [String] {
+    guard let d = opendir(path) else { return [] }
+    defer { closedir(d) }
+    var names: [String] = []
+    while let e = readdir(d) {
+      let name = withUnsafePointer(to: e.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+
+  /// Writes a whole file (truncating).
+  public static func writeFile(_ path: String, _ text: String) throws(SystemError) {
+    let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC)
+    let bytes = Array(text.utf8)
+    let failure: SystemError? = bytes.withUnsafeBytes { b in
+      do throws(SystemError) { try fd.writeAll(b); return nil } catch { return error }
+    }
+    if let failure { throw failure }
+  }
+}

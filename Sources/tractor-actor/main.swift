@@ -1,0 +1,34 @@
+// The actor process and the fork server. Deliberately no ArgumentParser and
+// no Foundation here: every actor pays this binary's load time at spawn.
+import ActorRuntime
+import Glibc
+
+nonisolated func value(_ args: [String], _ flag: String) -> String? {
+  guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
+  return args[i + 1]
+}
+
+nonisolated func usage() -> Never {
+  let msg = "usage: tractor-actor actor --run-dir DIR --name NAME | forkserver --socket NAME --run-dir DIR --ready-fd N\n"
+  _ = msg.withCString { write(2, $0, strlen($0)) }
+  exit(64)
+}
+
+nonisolated func entry() -> Never {
+  let args = CommandLine.arguments
+  guard args.count >= 2 else { usage() }
+  switch args[1] {
+  case "actor":
+    guard let dir = value(args, "--run-dir") else { usage() }
+    ActorProcess.main(runDir: dir, nameHint: value(args, "--name") ?? "actor")
+  case "forkserver":
+    guard let sock = value(args, "--socket"), let dir = value(args, "--run-dir"),
+      let ready = value(args, "--ready-fd").flatMap({ Int32($0) })
+    else { usage() }
+    ForkServer.main(socketName: sock, runDir: dir, readyFD: ready, serial: args.contains("--serial"))
+  default:
+    usage()
+  }
+}
+
+entry()

@@ -1,0 +1,207 @@
+import ActorRuntime
+import ArgumentParser
+import Diagnosis
+import Glibc
+import MiniJSON
+import Probes
+import Reports
+import SystemCore
+
+/// Documented exit codes.
+enum Exit {
+  static let clean: Int32 = 0
+  static let hangOrLeak: Int32 = 1
+  static let unexpected: Int32 = 3
+  static let usage: Int32 = 64
+  static let badInput: Int32 = 65
+  static let internalError: Int32 = 70
+}
+
+/// Prints one line to stderr and exits with `code`.
+func fail(_ code: Int32, _ message: String) -> Never {
+  let line = "tractor-diag: \(message)\n"
+  _ = line.withCString { write(2, $0, strlen($0)) }
+  Glibc.exit(code)
+}
+
+func emit(_ text: String) {
+  var t = text
+  t.withUTF8 { b in
+    var off = 0
+    while off < b.count {
+      let n = write(1, b.baseAddress! + off, b.count - off)
+      if n <= 0 { if errno == EINTR { continue }; return }
+      off += n
+    }
+  }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json
+}
+
+@main
+struct TractorDiag: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "tractor-diag",
+    abstract: "Find out why a tree of actor processes does not shut down.",
+    discussion: """
+      Builds real actor trees (or watches any process tree), and when they do not
+      finish, names the processes that never reached EXIT, the wait-for chain
+      across processes, what the terminal process is blocked on, and the class
+      of hang. It always kills and reaps every process it started.
+
+      Exit codes: 0 clean and as expected; 1 hang or leak found; 3 no hang but an
+      unexpected outcome; 64 usage error; 65 malformed input file or logs too
+      damaged to analyse; 70 internal error; 130 interrupted (the tree was killed).
+      """,
+    subcommands: [NestedMultierrors.self, RunScenario.self, Report.self, Faults.self])
+}
+
+/// Options shared by every command that builds a tree.
+struct TreeOptions: ParsableArguments {
+  @Option(help: "Spawn backend: spawn, fork or forkserver.")
+  var backend: String = "spawn"
+
+  @Option(help: "Seconds to wait for the whole tree to finish before diagnosing it as hung.")
+  var timeout: Double = 10
+
+  @Option(help: "Where probe logs and evidence go (default: tractor-diag-runs/RUN-ID).")
+  var runDir: String?
+
+  @Option(help: "Output format: text or json.")
+  var format: OutputFormat = .text
+
+  @Option(
+    name: .customLong("fault"),
+    help: ArgumentHelp("Inject a fault (repeatable): NAME or NAME@ACTOR. See `tractor-diag faults`.", valueName: "NAME[@ACTOR]"))
+  var faults: [String] = []
+
+  @Flag(help: "Skip native stacks (ptrace) in the hang evidence.")
+  var noStacks = false
+
+  func validate() throws {
+    guard Backends.names.contains(backend) else {
+      throw ValidationError("unknown backend '\(backend)' (expected one of: \(Backends.names.joined(separator: ", ")))")
+    }
+    guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
+    for f in faults {
+      let name = String(f.split(separator: "@", maxSplits: 1).first ?? "")
+      guard FaultCatalog.entries.contains(where: { $0.name == name }) else {
+        throw ValidationError("unknown fault '\(name)' (see `tractor-diag faults`)")
+      }
+    }
+  }
+
+  func runDirectory() -> String {
+    if let d = runDir { return d }
+    return "tractor-diag-runs/\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
+  }
+
+  static func actorExecutable() -> String {
+    let exe = Syscalls.executablePath()
+    let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    let path = dir + "/tractor-actor"
+    if access(path, X_OK) != 0 { fail(Exit.internalError, "actor executable not found at \(path) (build the package)") }
+    return path
+  }
+
+  /// Runs the scenario and prints the verdict; exits with the verdict's code.
+  func runAndReport(_ scenario: Scenario) -> Never {
+    var s = scenario
+    do { try FaultCatalog.apply(faults, to: &s) } catch { fail(Exit.usage, "\(error)") }
+    let cfg = RunConfig(
+      scenario: s, backend: backend, runDir: runDirectory(), timeoutMs: Int(timeout * 1000), bounds: Bounds(),
+      actorExecutable: TreeOptions.actorExecutable())
+    let v = DiagnosedRun.run(cfg, stacks: !noStacks)
+    emit(format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
+    Glibc.exit(v.exitCode)
+  }
+}
+
+struct NestedMultierrors: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "nested-multierrors",
+    abstract: "Build tractor's test_nested_multierrors tree and diagnose its teardown.",
+    discussion: "depth d gives d+2 levels below the root; depth 1, breadth 2 is 15 actors.")
+
+  @Option(help: "Levels of spawners below the root's children (0-5).")
+  var depth: Int = 1
+
+  @Option(help: "Children per non-leaf actor (1-4).")
+  var breadth: Int = 2
+
+  @Option(help: "Milliseconds each errorer sleeps before it raises.")
+  var delayMs: Int = 0
+
+  @OptionGroup var options: TreeOptions
+
+  func validate() throws {
+    guard (0...5).contains(depth) else { throw ValidationError("--depth must be 0...5") }
+    guard (1...4).contains(breadth) else { throw ValidationError("--breadth must be 1...4") }
+    guard (0...60000).contains(delayMs) else { throw ValidationError("--delay-ms must be 0...60000") }
+  }
+
+  func run() throws {
+    options.runAndReport(Scenario.nestedMultierrors(depth: depth, breadth: breadth, delayMs: delayMs))
+  }
+}
+
+struct RunScenario: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run", abstract: "Build the actor tree a scenario file describes and diagnose its teardown.")
+
+  @Argument(help: "A scenario JSON file (see Fixtures/scenarios and the README).")
+  var scenario: String
+
+  @OptionGroup var options: TreeOptions
+
+  func run() throws {
+    guard let bytes = Syscalls.readFile(scenario, limit: 4 << 20) else {
+      fail(Exit.badInput, "cannot read scenario file \(scenario): \(String(cString: strerror(errno)))")
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else { fail(Exit.badInput, "\(scenario): not UTF-8 text") }
+    do {
+      options.runAndReport(try ScenarioParser.parse(text: text))
+    } catch {
+      fail(Exit.badInput, "\(scenario): \(error)")
+    }
+  }
+}
+
+struct Report: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print the verdict of an earlier run again, offline, from its run directory.")
+
+  @Argument(help: "A run directory (holds run.json and probes/).")
+  var runDir: String
+
+  @Option(help: "Output format: text or json.")
+  var format: OutputFormat = .text
+
+  func run() throws {
+    let files: RunFiles
+    do { files = try RunFiles.load(runDir) } catch { fail(Exit.badInput, "\(error)") }
+    let log: ProbeLog
+    do { log = try ProbeLog.read(runDir: runDir) } catch { fail(Exit.badInput, "\(error)") }
+    let v = VerdictBuilder.build(files, log: log)
+    emit(format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
+    Glibc.exit(v.exitCode)
+  }
+}
+
+struct Faults: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "List the fault catalog: what each fault does and the class it must be diagnosed as.")
+
+  func run() throws {
+    var out = ""
+    for e in FaultCatalog.entries {
+      out += e.name.padding(22) + e.hangClass.padding(32) + e.summary + "\n"
+    }
+    emit(out)
+  }
+}
+
+extension String {
+  func padding(_ w: Int) -> String { count >= w ? self + " " : self + String(repeating: " ", count: w - count) }
+}
