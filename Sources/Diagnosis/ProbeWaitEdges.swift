@@ -46,3 +46,34 @@ public enum ProbeWaitEdges {
     return edges.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
   }
 }
+
+/// A wait of one process on another, with when it started and ended.
+public struct WaitInterval: Sendable {
+  public var from: Int32
+  public var to: Int32
+  public var site: String
+  public var start: UInt64
+  public var end: UInt64?  // nil: never ended
+}
+
+extension ProbeWaitEdges {
+  /// Every wait interval on a peer (connect-back, join, cancel ack, exit).
+  public static func intervals(_ byPid: [Int32: [ProbeEvent]]) -> [WaitInterval] {
+    var out: [WaitInterval] = []
+    for (pid, events) in byPid {
+      var open: [String: Int] = [:]
+      for e in events {
+        guard waitSites.contains(e.site), let peer = e.peer else { continue }
+        let key = "\(e.site)/\(peer)"
+        if e.event == "ENTER" {
+          open[key] = out.count
+          out.append(WaitInterval(from: pid, to: peer, site: e.site, start: e.t, end: nil))
+        } else if let i = open[key] {
+          out[i].end = e.t
+          open[key] = nil
+        }
+      }
+    }
+    return out
+  }
+}

@@ -61,6 +61,7 @@ public struct Verdict: Sendable {
   public var survivors: [Int32]
   public var killed: [Int32]
   public var interrupted: Int32?
+  public var hasEvidence = false
 
   /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 130 interrupted.
   public var exitCode: Int32 {

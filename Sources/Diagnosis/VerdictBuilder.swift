@@ -103,8 +103,38 @@ public enum VerdictBuilder {
       }
       chains.append(chain)
     }
+    // Extend each chain upward: a parent that was waiting on the chain's head
+    // while the head was already waiting further down is part of the chain,
+    // even if its own wait ended later (when the ladder killed someone).
+    let intervals = ProbeWaitEdges.intervals(byPid).filter { $0.from != supPid }
+    let edgeStart = Dictionary(probeEdges.map { ("\($0.from)>\($0.to)", $0.sinceNs) }, uniquingKeysWith: min)
+    chains = chains.map { chain in
+      var c = chain
+      var guardN = 0
+      while c.count >= 2, guardN < 1000 {
+        guardN += 1
+        let head = c[0]
+        let since = edgeStart["\(head)>\(c[1])"] ?? intervals.first { $0.from == head && $0.to == c[1] }?.start ?? 0
+        guard let p = parentOf[head], p != supPid, !c.contains(p),
+          intervals.contains(where: { $0.from == p && $0.to == head && $0.start <= since && ($0.end ?? .max) >= since })
+        else { break }
+        c.insert(p, at: 0)
+      }
+      return c
+    }
     chains.sort { $0.count != $1.count ? $0.count > $1.count : $0.first! < $1.first! }
-    var cycles: [[Int32]] = evidence?.cycles.filter { c in c.contains { pids.contains($0) } } ?? []
+    // Kernel cycles that only exist because a child watches its parent
+    // channel (for cancel requests) are not waits: where the probes show the
+    // parent waiting on the child, the reverse kernel edge is dropped.
+    let probePairs = Set(intervals.map { "\($0.from)>\($0.to)" }).union(probeEdges.map { "\($0.from)>\($0.to)" })
+    var cycles: [[Int32]] = (evidence?.cycles ?? []).filter { c in
+      guard c.contains(where: { pids.contains($0) }) else { return false }
+      for (i, a) in c.enumerated() {
+        let b = c[(i + 1) % c.count]
+        if probePairs.contains("\(b)>\(a)") { return false }
+      }
+      return true
+    }
     cycles.sort { $0.count > $1.count }
     if let ev = evidence {
       // A kernel chain entirely inside the tree that probes did not show.
@@ -197,6 +227,7 @@ public enum VerdictBuilder {
       error: rootError, rootValue: rootValue, unexpected: unexpected, notes: notes, blockedOn: blocked, terminals: [],
       spawnMsPerActor: median(spawnCosts), firstErrorMs: firstError, teardownMs: lastExit, damagedLines: log.damagedLines,
       survivors: survivors, killed: killed, interrupted: interrupted)
+    v.hasEvidence = evidence != nil
     if finalOutcome == "hang" || finalOutcome == "leak" {
       v.terminals = HangClassifier.classify(verdict: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
     }

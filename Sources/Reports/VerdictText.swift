@@ -16,7 +16,9 @@ public enum VerdictText {
     }
     out += "\(head)  \(v.scenario) under \(v.backend): "
     switch v.outcome {
-    case "clean": out += "all \(total) actors reached EXIT\n"
+    case "clean":
+      let died = v.actors.filter { !$0.reachedExit && $0.diesOnPurpose }.count
+      out += died == 0 ? "all \(total) actors reached EXIT\n" : "\(total - died) actors reached EXIT, \(died) died as the scenario says\n"
     case "hang": out += "\(v.stuck.count) of \(total) actors never reached EXIT\n"
     case "leak": out += "the root finished but processes outlived it\n"
     default: out += v.unexpected.first.map { $0 + "\n" } ?? "\n"
@@ -86,7 +88,7 @@ public enum VerdictText {
     timing.append("verdict \(fmt(v.durationMs)) ms (timeout \(v.timeoutMs) ms)")
     out += "\ntimings: " + timing.joined(separator: ", ") + "\n"
     for n in v.notes { out += "note: \(n)\n" }
-    out += "run dir: \(v.runDir) (probes/*.jsonl, supervisor.json\(v.outcome == "clean" ? "" : ", evidence.json"))    exit \(v.exitCode)\n"
+    out += "run dir: \(v.runDir) (probes/*.jsonl, supervisor.json\(v.hasEvidence ? ", evidence.json" : ""))    exit \(v.exitCode)\n"
     return out
   }
 

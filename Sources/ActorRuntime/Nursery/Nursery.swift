@@ -36,6 +36,9 @@ public final class Nursery: @unchecked Sendable {
   let faults: FaultSet
   /// Pids of children started and not yet reaped (for the EOF/parent-gone path).
   public private(set) var live: [Int32: ChildProcess] = [:]
+  /// Errors exactly as each child raised them, before boxing (the supervisor
+  /// reports the root's this way).
+  public private(set) var rawErrors: [Int32: ErrorInfo] = [:]
 
   public init(loop: EventLoop, probes: ProbeWriter, backend: any SpawnBackend, spec: SpawnSpec, faults: FaultSet) {
     self.loop = loop
@@ -169,6 +172,7 @@ public final class Nursery: @unchecked Sendable {
     case .result(let v): return .returned(v)
     case .error(let e):
       probes.record("nursery", "CHILD_ERROR", peer: child.pid, detail: e.type + ": " + e.message)
+      rawErrors[child.pid] = e
       return .failed(e.boxed(by: child.name, pid: child.pid))
     case .cancelAck(let errs):
       return .cancelled(cancelledInfo(errs, child))

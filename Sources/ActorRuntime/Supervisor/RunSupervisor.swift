@@ -165,12 +165,7 @@ public final class RunSupervisor: @unchecked Sendable {
       switch outcome {
       case .returned(let v): record.rootValue = v
       case .failed(let e), .cancelled(let e), .died(let e):
-        var unboxed = e
-        if let b = e.boxedType {
-          unboxed.type = b
-          unboxed.boxedType = nil
-        }
-        record.rootError = unboxed
+        record.rootError = record.rootPid.flatMap { nursery.rawErrors[$0] } ?? e
       }
     }
     if let r = record.rootPid { record.rootStatus = ProcessTree.reapedElsewhere[r] ?? record.rootStatus }

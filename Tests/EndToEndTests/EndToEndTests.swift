@@ -1,0 +1,161 @@
+import MiniJSON
+import SystemCore
+import Testing
+
+/// Real trees of real processes, through the real CLI. Serialized: each test
+/// starts a process tree, and the machine has two cores.
+@Suite(.serialized)
+struct EndToEndTests {
+  @Test(arguments: [0, 1, 2])
+  func nestedMultierrorsIsCleanUnderSpawn(depth: Int) throws {
+    let r = ToolProcess.run(["nested-multierrors", "--depth", "\(depth)", "--format", "json", "--run-dir", ToolProcess.runDir("nm\(depth)")])
+    #expect(ToolProcess.survivors().isEmpty)
+    let v = try #require(r.json, "stdout was not JSON: \(r.stdout) \(r.stderr)")
+    #expect(r.status == 0, "\(r.stdout)")
+    #expect(v["outcome"]?.string == "clean")
+    let actors = v["actors"]?.array ?? []
+    #expect(actors.count == (1 << (depth + 3)) - 1)
+    #expect(actors.allSatisfy { $0["reachedExit"]?.bool == true })
+    #expect(v["stuck"]?.array?.isEmpty == true)
+    // The root raised a MultiError of `breadth` remote errors (or Cancelled).
+    let e = try #require(v["error"])
+    #expect(e["type"]?.string == "MultiError")
+    let kids = e["children"]?.array ?? []
+    #expect(kids.count == 2)
+    #expect(kids.allSatisfy { ["RemoteActorError", "Cancelled"].contains($0["type"]?.string ?? "") })
+    #expect(kids.contains { $0["type"]?.string == "RemoteActorError" })
+    // Every leaf error that reached the root is the errorer's own AssertionError.
+    func leaves(_ j: JSONValue) -> [JSONValue] {
+      let c = j["children"]?.array ?? []
+      return c.isEmpty ? [j] : c.flatMap(leaves)
+    }
+    #expect(leaves(e).allSatisfy { ["AssertionError", "Cancelled"].contains($0["boxedType"]?.string ?? $0["type"]?.string ?? "") })
+  }
+
+  @Test(arguments: ["spawn", "fork", "forkserver"])
+  func ignoreCancelIsAHangEndingAtTheStubbornActor(backend: String) throws {
+    let r = ToolProcess.run([
+      "run", ToolProcess.fixtures + "/scenarios/ignore-cancel.json", "--backend", backend, "--format", "json",
+      "--run-dir", ToolProcess.runDir("ic-\(backend)"),
+    ])
+    #expect(ToolProcess.survivors().isEmpty)
+    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    #expect(r.status == 1)
+    #expect(v["outcome"]?.string == "hang")
+    let chain = try #require(v["waitChains"]?.array?.first)
+    #expect(v.chainNames(chain) == ["root", "supervisor", "stubborn"])
+    #expect(v["hangClass"]?.string == "uncancellable-task")
+    let stuckNames = (v["stuck"]?.array ?? []).map { v.chainNames(.array([$0])).first ?? "?" }
+    #expect(stuckNames.contains("stubborn"))
+  }
+
+  @Test func hangPastTheDeadlineCarriesKernelEvidenceAndIsKilled() throws {
+    let dir = ToolProcess.runDir("deadline")
+    let r = ToolProcess.run([
+      "run", ToolProcess.fixtures + "/scenarios/ignore-cancel.json", "--timeout", "1", "--format", "json", "--run-dir", dir,
+    ])
+    #expect(ToolProcess.survivors().isEmpty)
+    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    #expect(v["outcome"]?.string == "hang")
+    #expect((v["stuck"]?.array?.count ?? 0) >= 1)
+    let blocked = v["blockedOn"]?.array ?? []
+    #expect(blocked.contains { ($0["kernel"]?.string ?? "").contains("epoll_wait") })
+    #expect(v["survivors"]?.array?.isEmpty == true)
+    // `report` re-derives the same verdict offline.
+    let again = ToolProcess.run(["report", dir, "--format", "json"])
+    let w = try #require(again.json)
+    #expect(again.status == 1)
+    #expect(w["waitChains"] == v["waitChains"])
+    #expect(w["hangClass"] == v["hangClass"])
+    #expect(w["stuck"] == v["stuck"])
+  }
+
+  @Test func crashingLeafIsExpectedAndReportedAsActorDied() throws {
+    let r = ToolProcess.run([
+      "run", ToolProcess.fixtures + "/scenarios/crash-leaf.json", "--format", "json", "--run-dir", ToolProcess.runDir("crash"),
+    ])
+    #expect(ToolProcess.survivors().isEmpty)
+    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    #expect(r.status == 0, "\(r.stdout)")
+    #expect(v["outcome"]?.string == "clean")
+    let actors = v["actors"]?.array ?? []
+    let crasher = try #require(actors.first { $0["name"]?.string == "crasher" })
+    #expect(crasher["reachedExit"]?.bool == false)
+    #expect(crasher["exitStatus"]?.int == 7)
+    let e = try #require(v["error"])
+    func all(_ j: JSONValue) -> [JSONValue] { [j] + (j["children"]?.array ?? []).flatMap(all) }
+    #expect(all(e).contains { $0["type"]?.string == "ActorDied" && $0["actor"]?.string == "crasher" })
+  }
+
+  @Test(arguments: [
+    (["nested-multierrors", "--backend", "threads"], "unknown backend"),
+    (["nested-multierrors", "--depth", "9"], "--depth"),
+    (["nested-multierrors", "--timeout", "-1"], "--timeout"),
+    (["nested-multierrors", "--fault", "no-such-fault"], "unknown fault"),
+    (["frobnicate"], "Unexpected argument"),
+  ])
+  func badFlagsAreUsageErrors(args: [String], message: String) {
+    let r = ToolProcess.run(args)
+    #expect(r.status == 64, "\(r.stderr)")
+    #expect(r.stderr.contains(message), "\(r.stderr)")
+    #expect(ToolProcess.survivors().isEmpty)
+  }
+
+  @Test(arguments: [
+    ("{\"root\": {\"name\": \"r\", \"children\": [{\"name\": \"a\", \"behavior\": {\"kind\": \"explode\"}}]}}", "$.root.children[0].behavior.kind"),
+    ("{\"root\": {\"name\": \"r\", \"children\": [{\"name\": 3}]}}", "$.root.children[0].name"),
+    ("{\"root\": [1,2]}", "$.root"),
+    ("{\"root\": {\"name\": \"r\", \"children\": [{\"name\": \"a\", \"behavior\": {\"kind\": \"sleep\", \"ms\": \"soon\"}}]}}", "$.root.children[0].behavior.ms"),
+    ("{\"root\": {\"name\": \"r\"", "$"),
+    ("", "$"),
+  ])
+  func malformedScenarioIsExit65NamingThePath(text: String, path: String) throws {
+    let file = ToolProcess.runDir("bad") + "/bad.json"
+    try Syscalls.writeFile(file, text)
+    let r = ToolProcess.run(["run", file])
+    #expect(r.status == 65, "\(r.stderr)")
+    #expect(r.stderr.contains(path), "\(r.stderr)")
+    #expect(r.stderr.split(separator: "\n").count == 1)
+    #expect(ToolProcess.survivors().isEmpty)
+  }
+
+  @Test func reportOnATruncatedLogStillGivesTheVerdict() throws {
+    let dir = ToolProcess.runDir("trunc")
+    let first = ToolProcess.run(["nested-multierrors", "--depth", "0", "--format", "json", "--run-dir", dir])
+    #expect(first.status == 0)
+    // Tear the last line of one actor's log, as a SIGKILL mid-write would.
+    let logs = Syscalls.listDirectory(dir + "/probes").filter { $0.hasSuffix(".jsonl") }.sorted()
+    let victim = dir + "/probes/" + logs[logs.count / 2]
+    let bytes = try #require(Syscalls.readFile(victim))
+    try Syscalls.writeFile(victim, String(decoding: bytes.dropLast(25), as: UTF8.self))
+    let r = ToolProcess.run(["report", dir, "--format", "json"])
+    let v = try #require(r.json, "\(r.stderr)")
+    #expect(v["damagedProbeLines"]?.int == 1)
+    #expect((v["actors"]?.array?.count ?? 0) == 7)
+    // The actor whose EXIT line was torn did not provably reach EXIT.
+    #expect(r.status == 0 || r.status == 3 || r.status == 1)
+    #expect(ToolProcess.survivors().isEmpty)
+  }
+
+  @Test func reportOnGarbageIsExit65() throws {
+    let dir = ToolProcess.runDir("garbage")
+    try Syscalls.makeDirectories(dir + "/probes")
+    try Syscalls.writeFile(dir + "/run.json", "{\"scenario\": \"x\", \"root\": {\"name\": \"root\"}}")
+    try Syscalls.writeFile(dir + "/probes/1.jsonl", "\u{01}\u{02}not json at all\n{\"t\":")
+    let r = ToolProcess.run(["report", dir])
+    #expect(r.status == 65)
+    #expect(r.stderr.contains("too damaged"), "\(r.stderr)")
+    let none = ToolProcess.run(["report", "/nonexistent/run"])
+    #expect(none.status == 65)
+    #expect(none.stderr.contains("not a run directory"))
+  }
+
+  @Test func helpTextListsTheCommandsAndExitCodes() {
+    let r = ToolProcess.run(["--help"])
+    #expect(r.status == 0)
+    for word in ["nested-multierrors", "run", "report", "Exit codes", "64 usage error"] {
+      #expect(r.stdout.contains(word), "missing \(word) in --help")
+    }
+    #expect(!r.stdout.contains("_actor"))
+  }
+}

@@ -1,0 +1,152 @@
+import CSystem
+import Glibc
+import MiniJSON
+import SystemCore
+
+/// Runs the built `tractor-diag` as a real child process and collects what it
+/// printed. The test process is a child subreaper, so anything the tool fails
+/// to reap is reparented to us and `survivors()` finds it.
+struct ToolRun {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+
+  var json: JSONValue? { try? JSONParser.parse(stdout) }
+}
+
+enum ToolProcess {
+  static let binDir: String = {
+    let exe = Syscalls.executablePath()
+    var parts = exe.split(separator: "/", omittingEmptySubsequences: false)
+    // .build/debug/tractor-diagPackageTests.xctest
+    parts.removeLast()
+    return parts.joined(separator: "/")
+  }()
+
+  static var tool: String { binDir + "/tractor-diag" }
+
+  static let setUp: Void = {
+    _ = cs_set_child_subreaper(1)
+  }()
+
+  static let fixtures: String = {
+    // Tests/EndToEndTests/ToolProcess.swift -> repo root
+    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/") + "/Fixtures"
+  }()
+
+  /// A fresh run directory under /tmp.
+  static func runDir(_ tag: String) -> String {
+    let d = "/tmp/tractor-diag-tests/\(getpid())-\(tag)-\(Syscalls.monotonicNs() % 1_000_000_000)"
+    try? Syscalls.makeDirectories(d)
+    return d
+  }
+
+  /// Runs the tool with `args`, bounded by `timeoutSeconds` (a generous
+  /// bound, not a measurement: past it the tool is killed and the test fails).
+  static func run(_ args: [String], timeoutSeconds: Int = 120) -> ToolRun {
+    _ = setUp
+    var outPipe: [Int32] = [-1, -1]
+    var errPipe: [Int32] = [-1, -1]
+    _ = cs_pipe_cloexec(&outPipe)
+    _ = cs_pipe_cloexec(&errPipe)
+    var pid: pid_t = 0
+    let argv = [tool] + args
+    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
+    cargs.append(nil)
+    let rc = cs_spawn(&pid, tool, cargs, environ, -1, 3, outPipe[1], errPipe[1], 1)
+    for p in cargs { free(p) }
+    close(outPipe[1])
+    close(errPipe[1])
+    guard rc == 0 else {
+      close(outPipe[0])
+      close(errPipe[0])
+      return ToolRun(status: -1, stdout: "", stderr: "spawn failed: \(rc)")
+    }
+    var out: [UInt8] = []
+    var err: [UInt8] = []
+    let until = Syscalls.monotonicNs() + UInt64(timeoutSeconds) * 1_000_000_000
+    var open = 2
+    var fds = [pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0), pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)]
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while open > 0 {
+      let now = Syscalls.monotonicNs()
+      if now >= until {
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        break
+      }
+      let n = poll(&fds, 2, Int32(min(1000, (until - now) / 1_000_000 + 1)))
+      if n <= 0 { continue }
+      for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
+        let r = read(fds[i].fd, &buf, buf.count)
+        if r > 0 {
+          if i == 0 { out.append(contentsOf: buf[0..<r]) } else { err.append(contentsOf: buf[0..<r]) }
+        } else if r == 0 || (r < 0 && errno != EINTR) {
+          close(fds[i].fd)
+          fds[i].fd = -1
+          open -= 1
+        }
+      }
+    }
+    for f in fds where f.fd >= 0 { close(f.fd) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let ws = WaitStatus(raw: status)
+    return ToolRun(status: ws.code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+  }
+
+  /// Live descendants of the test process left behind by a run; kills and
+  /// reaps them so one failure does not cascade, and returns their pids.
+  static func survivors() -> [Int32] {
+    var found: [Int32] = []
+    for _ in 0..<3 {
+      let live = liveDescendants()
+      if live.isEmpty { break }
+      found.append(contentsOf: live)
+      for p in live { kill(p, SIGKILL) }
+      reap()
+    }
+    reap()
+    return Array(Set(found)).sorted()
+  }
+
+  static func liveDescendants() -> [Int32] {
+    var out: [Int32] = []
+    var stack = children(of: getpid())
+    while let p = stack.popLast() {
+      if let st = Syscalls.readFile("/proc/\(p)/stat"), let close = st.lastIndex(of: UInt8(ascii: ")")), close + 2 < st.count,
+        st[close + 2] != UInt8(ascii: "Z")
+      {
+        out.append(p)
+      }
+      stack.append(contentsOf: children(of: p))
+    }
+    return out
+  }
+
+  static func children(of pid: Int32) -> [Int32] {
+    var out: [Int32] = []
+    for tid in Syscalls.listDirectory("/proc/\(pid)/task") {
+      guard let b = Syscalls.readFile("/proc/\(pid)/task/\(tid)/children") else { continue }
+      for part in b.split(separator: 32) { if let p = Int32(String(decoding: part, as: UTF8.self)) { out.append(p) } }
+    }
+    return out
+  }
+
+  static func reap() {
+    var s: Int32 = 0
+    while waitpid(-1, &s, WNOHANG) > 0 {}
+  }
+}
+
+extension JSONValue {
+  /// Actor names along a wait chain of the verdict.
+  func chainNames(_ chain: JSONValue) -> [String] {
+    let actors = self["actors"]?.array ?? []
+    return (chain.array ?? []).compactMap { p in
+      actors.first { $0["pid"]?.int == p.int }?["name"]?.string
+    }
+  }
+}
