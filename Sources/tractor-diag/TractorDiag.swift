@@ -55,7 +55,7 @@ struct TractorDiag: ParsableCommand {
       unexpected outcome; 64 usage error; 65 malformed input file or logs too
       damaged to analyse; 70 internal error; 130 interrupted (the tree was killed).
       """,
-    subcommands: [NestedMultierrors.self, RunScenario.self, Report.self, Faults.self])
+    subcommands: [NestedMultierrors.self, RunScenario.self, Compare.self, Report.self, Snapshot.self, Watch.self, Faults.self, Bench.self])
 }
 
 /// Options shared by every command that builds a tree.
