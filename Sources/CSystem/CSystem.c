@@ -182,14 +182,33 @@ int cs_thread_count(void) {
   return n;
 }
 
-static void *idle_thread(void *arg) { (void)arg; for (;;) pause(); return NULL; }
-int cs_start_idle_thread(void) {
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t fault_ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fault_ready = PTHREAD_COND_INITIALIZER;
+static int fault_held = 0;
+static void *lock_holder(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&fault_lock);
+  pthread_mutex_lock(&fault_ready_lock);
+  fault_held = 1;
+  pthread_cond_signal(&fault_ready);
+  pthread_mutex_unlock(&fault_ready_lock);
+  for (;;) pause();
+  return NULL;
+}
+int cs_fault_start_lock_holder(void) {
   pthread_t t; pthread_attr_t a; pthread_attr_init(&a);
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-  int rc = pthread_create(&t, &a, idle_thread, NULL);
+  int rc = pthread_create(&t, &a, lock_holder, NULL);
   pthread_attr_destroy(&a);
-  return rc;
+  if (rc != 0) return rc;
+  // Return only once the lock is held, so every later fork copies it held.
+  pthread_mutex_lock(&fault_ready_lock);
+  while (!fault_held) pthread_cond_wait(&fault_ready, &fault_ready_lock);
+  pthread_mutex_unlock(&fault_ready_lock);
+  return 0;
 }
+void cs_fault_take_lock(void) { pthread_mutex_lock(&fault_lock); }
 
 int cs_termination_signalfd(void) {
   sigset_t set; sigemptyset(&set);

@@ -1,7 +1,122 @@
 import ArgumentParser
+import Glibc
+import KernelEvidence
+import NativeStacks
+import Reports
+
+/// Output formats of `snapshot` (it also speaks Graphviz).
+enum SnapshotFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json, dot
+}
 
 struct Snapshot: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Show what processes are blocked on and who waits for whom (any process tree).")
+  static let configuration = CommandConfiguration(
+    abstract: "Show what processes are blocked on and who waits for whom (any process tree).",
+    discussion: """
+      For each PID (with --tree, all its descendants too): state, threads, each thread's syscall decoded with its arguments, wchan, the fds it waits on resolved to the processes holding their other end (unix sockets via sock_diag, pipes, pidfds, epoll sets, a poll() caller's fd array), the wait-for edges between processes, chains, cycles and terminals. Native stacks of every thread (ptrace, always detached) unless --no-stacks; without ptrace permission a note and /proc-only evidence. Dot output has no stacks.
 
-  func run() throws {}
+      Exit codes: 0 snapshot printed; 64 usage error (a PID that is not a positive integer); 65 none of the PIDs exists (if only some are missing, the others are shown with a note).
+      """)
+
+  @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Process ids to snapshot.", valueName: "PID"))
+  var pids: [String] = []
+
+  @Flag(help: "Include every descendant of each PID.")
+  var tree = false
+
+  @Option(help: "Output format: text, json or dot.")
+  var format: SnapshotFormat = .text
+
+  @Flag(help: "Skip native stacks (no ptrace at all).")
+  var noStacks = false
+
+  @Flag(help: "Name frames with llvm-symbolizer too (DWARF names, file:line; slower).")
+  var symbolize = false
+
+  @Option(help: "Frames per thread (1-256).")
+  var maxFrames: Int = 48
+
+  /// One line on stderr and exit 64 (ArgumentParser's own usage block would be several lines).
+  func validate() throws {
+    if pids.isEmpty { fail(Exit.usage, "snapshot: give at least one PID") }
+    for p in pids {
+      if p.hasPrefix("-") && Int(p) == nil { fail(Exit.usage, "snapshot: unknown option '\(p)'") }
+      guard let v = Int32(p), v > 0 else { fail(Exit.usage, "snapshot: not a process id (a positive integer): '\(p)'") }
+    }
+    guard (1...256).contains(maxFrames) else { fail(Exit.usage, "snapshot: --max-frames must be 1...256") }
+  }
+
+  func run() throws {
+    var requested: [Int32] = []
+    for p in pids.compactMap({ Int32($0) }) where p > 0 && !requested.contains(p) { requested.append(p) }
+    let missing = requested.filter { !Snapshot.exists($0) }
+    let live = requested.filter { !missing.contains($0) }
+    if live.isEmpty {
+      fail(Exit.badInput, "no such process: " + missing.map(String.init).joined(separator: ", "))
+    }
+    var notes: [String] = missing.map { "no such process: \($0) (skipped)" }
+
+    let snap = KernelEvidence.snapshot(pids: live, includeDescendants: tree)
+    for p in live where snap.process(p) == nil { notes.append("pid \(p) exited before it could be read") }
+
+    var report = SnapshotReport(snapshot: snap, notes: notes, requested: requested, tree: tree)
+    if format == .dot {
+      emit(report.dot)
+      return
+    }
+    if noStacks {
+      report.notes.append("native stacks skipped (--no-stacks)")
+    } else {
+      captureStacks(into: &report)
+    }
+    emit(format == .json ? report.json.pretty + "\n" : report.text)
+  }
+
+  /// Stacks of every thread of every process in the snapshot, one process at a time.
+  /// NativeStacks never throws and always detaches; its notes become report notes.
+  func captureStacks(into report: inout SnapshotReport) {
+    report.stacksTaken = true
+    if let why = NativeStacks.unavailableReason {
+      report.notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
+    }
+    let symbolizer: Symbolizer = symbolize ? .llvmSymbolizer : .fast
+    let t0 = Snapshot.monotonicNs()
+    var denied: [Int32] = []
+    var gone: [Int32] = []
+    for p in report.snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != getpid() {
+      let st = NativeStacks.capture(pid: p.pid, maxFrames: maxFrames, symbolizer: symbolizer)
+      report.stacks[p.pid] = st
+      guard let note = st.note else { continue }
+      if note.hasPrefix("ptrace not permitted") {
+        denied.append(p.pid)
+      } else if note.hasPrefix("no such process") || note.contains("exited") {
+        gone.append(p.pid)
+      }
+    }
+    report.stacksNs = Snapshot.monotonicNs() &- t0
+    if !denied.isEmpty {
+      report.notes.append(
+        "ptrace not permitted for " + denied.map(String.init).joined(separator: ", ")
+          + ": /proc-only evidence (needs CAP_SYS_PTRACE or ptrace_scope 0)")
+    }
+    if !gone.isEmpty {
+      report.notes.append("exited before or during stack capture: " + gone.map(String.init).joined(separator: ", "))
+    }
+    if symbolize, report.stacks.values.contains(where: { $0.threads.contains { ($0.note ?? "").contains("llvm-symbolizer") } }) {
+      report.notes.append("llvm-symbolizer had problems; see the threads' stack notes (fast names kept)")
+    }
+  }
+
+  /// kill(pid, 0): EPERM still means it exists. pid > 0 is checked by validate().
+  static func exists(_ pid: Int32) -> Bool {
+    guard pid > 0 else { return false }
+    if kill(pid, 0) == 0 { return true }
+    return errno == EPERM
+  }
+
+  static func monotonicNs() -> UInt64 {
+    var ts = timespec()
+    _ = clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+  }
 }

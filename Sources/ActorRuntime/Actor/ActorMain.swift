@@ -63,7 +63,8 @@ public final class ActorMain: @unchecked Sendable {
     faults = FaultSet(spec.actor.faults)
     probes.record("runtime", "UP", detail: "role=\(spec.actor.role) backend=\(spec.backend)")
     if faults.has(.forkWithThreads) {
-      _ = cs_start_idle_thread()
+      _ = cs_fault_start_lock_holder()
+      ForkedChild.lockHeldByAnotherThread = true
     }
 
     // The parent-channel loop is shielded: only its own handle cancels it.

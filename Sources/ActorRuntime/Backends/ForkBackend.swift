@@ -40,8 +40,17 @@ public struct ForkBackend: SpawnBackend, @unchecked Sendable {
 
 /// What a fork child does before it is an actor, in this order.
 public enum ForkedChild {
+  /// Set in a process that has a second thread holding a lock (the
+  /// fork-with-threads fault). Its fork children inherit the lock held.
+  nonisolated(unsafe) public static var lockHeldByAnotherThread = false
+
   /// Called in the child right after fork, on the loop thread, between jobs.
   public static func become(channelFD: Int32, closeAlso: Int32, runDir: String, name: String) {
+    if lockHeldByAnotherThread {
+      // What a runtime does first in a fork child (re-initialise its logger,
+      // allocator, ...) takes a lock; the thread that held it was not copied.
+      cs_fault_take_lock()
+    }
     // 1. Signals first: the forking thread's mask and handlers are inherited,
     //    and a child that ignores SIGTERM defeats the teardown ladder.
     cs_reset_signals()

@@ -68,7 +68,11 @@ int cs_wtermsig(int status);
 pid_t cs_fork(void);
 /// Number of threads of the calling process, from /proc/self/task (-1 on error).
 int cs_thread_count(void);
-/// Starts a detached pthread that sleeps forever (used only by the
-/// fork-with-threads fault to make a process multi-threaded on purpose).
-int cs_start_idle_thread(void);
+/// fork-with-threads fault: starts a detached thread that takes a process-wide
+/// lock and keeps it, so the process is multi-threaded with a lock held, the
+/// way a logging or allocator thread would be at an unlucky moment.
+int cs_fault_start_lock_holder(void);
+/// Takes that lock. In a fork child of such a process the lock was copied in
+/// its held state and its owner thread does not exist: this never returns.
+void cs_fault_take_lock(void);
 #endif

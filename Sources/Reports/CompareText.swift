@@ -1,0 +1,39 @@
+import Diagnosis
+
+/// The `compare` table for people, then each backend's first divergence.
+public enum CompareText {
+  public static func render(_ results: [BackendTrials], scenario: String) -> String {
+    var out = "compare  \(scenario): \(results.map(\.backend).joined(separator: ", ")) (reference: \(results.first?.backend ?? "-"))\n\n"
+    out += "backend      trials  clean  hang  leak  unexpected  spawn ms/actor  teardown ms  classes\n"
+    for r in results {
+      out += pad(r.backend, 13) + pad("\(r.verdicts.count)", 8) + pad("\(r.count("clean"))", 7) + pad("\(r.count("hang"))", 6)
+        + pad("\(r.count("leak"))", 6) + pad("\(r.count("unexpected"))", 12)
+        + pad(r.medianSpawnMs.map { fmt($0) } ?? "-", 16) + pad(r.medianTeardownMs.map { fmt($0) } ?? "-", 13)
+        + (Set(r.verdicts.compactMap(\.hangClass)).sorted().joined(separator: ",").nonEmpty ?? "-") + "\n"
+    }
+    guard let ref = results.first else { return out }
+    for r in results.dropFirst() {
+      out += "\n\(r.backend) vs \(ref.backend): "
+      guard let d = BackendComparison.firstDivergence(reference: ref, other: r) else {
+        out += "same probe sequences for every actor (first trials)\n"
+        continue
+      }
+      out += "first divergence at \(d.actor) (\(ref.backend) pid \(d.referencePid.map(String.init) ?? "-"), \(r.backend) pid \(d.otherPid.map(String.init) ?? "-")), event #\(d.index)\n"
+      out += "  \(pad(ref.backend + ":", 12)) " + (d.reference.isEmpty ? "(no probe)" : d.reference.joined(separator: " → ")) + "\n"
+      out += "  \(pad(r.backend + ":", 12)) " + (d.other.isEmpty ? "(no probe: never reached ENTER)" : d.other.joined(separator: " → ")) + "\n"
+      let stuck = Set(r.verdicts.flatMap { v in v.stuck.map { "\(v.name(of: $0)) \($0)" } })
+      if !stuck.isEmpty { out += "  stuck under \(r.backend): " + stuck.sorted().joined(separator: ", ") + "\n" }
+    }
+    let stuckRef = Set(ref.verdicts.flatMap { v in v.stuck.map { "\(v.name(of: $0)) \($0)" } })
+    if !stuckRef.isEmpty { out += "\nstuck under \(ref.backend): " + stuckRef.sorted().joined(separator: ", ") + "\n" }
+    out += "\nrun dirs: " + (results.first?.verdicts.first?.runDir.split(separator: "/").dropLast().joined(separator: "/") ?? "-") + "\n"
+    return out
+  }
+
+  static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
+  static func fmt(_ x: Double) -> String { x < 10 ? String((x * 100).rounded() / 100) : String((x * 10).rounded() / 10) }
+}
+
+extension String {
+  var nonEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,477 @@
+import KernelEvidence
+import MiniJSON
+import NativeStacks
+
+/// What `tractor-diag snapshot` found: a kernel snapshot (/proc + sock_diag) of a
+/// process set, the native stacks of its threads (optional), and notes about what
+/// could not be read. Rendered for people (`text`), programs (`json`) or Graphviz (`dot`).
+///
+/// JSON shape (`json`), keys in this order:
+///
+///     {
+///       "processes": [{
+///         "pid", "ppid", "pgrp", "comm", "cmdline": [str], "state": "S", "blocked": bool, "cpuTicks",
+///         "threads": [{
+///           "tid", "state", "running": bool,
+///           "syscall": null | {"name", "number", "args": {named, decoded arguments},
+///                              "raw": ["0x..." x6], "text": "read(fd=3 pipe:[12], count=65536)"},
+///           "wchan": str|null,
+///           "stack": null (not captured) | [{"pc": "0x..", "symbol", "offset", "module",
+///                                            "moduleOffset": "0x..", "location", "text"}],
+///           "stackNote": str|null
+///         }],
+///         "fds": [{"fd", "link", "kind": socket|pipe|pidfd|epoll|file|other, kind details
+///                  (socket: inode, peerInode, listening, name; pipe: inode, end; pidfd: target;
+///                   epoll: watched [fd objects, resolved the same way]; file: path),
+///                  "peers": [{"pid", "fd"}], "queued": int|null, "blocking": bool}],
+///         "stackNote": str|null
+///       }],
+///       "edges": [{"from", "to", "kind": "waits-exit-of"|..., "evidence"}],
+///       "chains": [[pid]], "cycles": [[pid]], "terminals": [pid],
+///       "unexplained": {"pid": reason},
+///       "elapsedMs": snapshot time, "stacksMs": stack capture time, "notes": [str],
+///       "pids": [requested pids], "tree": bool, "stacks": bool
+///     }
+///
+/// "blocking" marks the fds a blocked thread's syscall is waiting on (its fd argument,
+/// a poll()/select() caller's fd array, an epoll fd and the fds it watches, the pidfd of
+/// waitid(P_PIDFD)).
+public struct SnapshotReport: Sendable {
+  public var snapshot: KernelSnapshot
+  /// Native stacks by pid; empty when stacks were not taken.
+  public var stacks: [Int32: ProcessStacks]
+  public var stacksTaken: Bool
+  public var stacksNs: UInt64
+  public var notes: [String]
+  /// The pids asked for, in order.
+  public var requested: [Int32]
+  public var tree: Bool
+
+  public init(snapshot: KernelSnapshot, stacks: [Int32: ProcessStacks] = [:], stacksTaken: Bool = false,
+              stacksNs: UInt64 = 0, notes: [String] = [], requested: [Int32], tree: Bool) {
+    self.snapshot = snapshot
+    self.stacks = stacks
+    self.stacksTaken = stacksTaken
+    self.stacksNs = stacksNs
+    self.notes = notes
+    self.requested = requested
+    self.tree = tree
+  }
+
+  public var elapsedMs: Double { SnapshotReport.ms(snapshot.elapsedNs) }
+  public var stacksMs: Double { SnapshotReport.ms(stacksNs) }
+
+  /// Milliseconds rounded to 0.1.
+  static func ms(_ ns: UInt64) -> Double { Double(ns / 100_000) / 10 }
+
+  // MARK: - Decoding
+
+  /// A syscall with its meaningful arguments named and decoded.
+  public struct DecodedSyscall: Sendable {
+    public var args: [(String, JSONValue)]
+    public var text: String
+  }
+
+  public static func decode(_ sc: SyscallInfo, thread t: ThreadSnapshot, process p: ProcessSnapshot) -> DecodedSyscall {
+    var named: [(String, JSONValue)] = []
+    var parts: [String] = []
+    func fd(_ key: String, _ i: Int) {
+      let n = sc.int32Arg(i)
+      named.append((key, .int(Int64(n))))
+      parts.append("\(key)=\(n)" + (p.fd(n).map { " \($0.link)" } ?? ""))
+    }
+    func num(_ key: String, _ i: Int) {
+      let v = i < sc.args.count ? sc.args[i] : 0
+      named.append((key, .int(Int64(bitPattern: v))))
+      parts.append("\(key)=\(v)")
+    }
+    func int(_ key: String, _ i: Int) {
+      let v = sc.int32Arg(i)
+      named.append((key, .int(Int64(v))))
+      parts.append("\(key)=\(v)")
+    }
+    func hex(_ key: String, _ i: Int) {
+      let v = "0x" + String(i < sc.args.count ? sc.args[i] : 0, radix: 16)
+      named.append((key, .string(v)))
+      parts.append("\(key)=\(v)")
+    }
+    func timeout(_ i: Int) {
+      let v = sc.int32Arg(i)
+      named.append(("timeoutMs", .int(Int64(v))))
+      parts.append("timeout=" + (v < 0 ? "infinite" : "\(v) ms"))
+    }
+    func fdList(_ key: String, _ fds: [Int32]?) {
+      guard let fds else {
+        named.append((key, .null))
+        parts.append("\(key)=unreadable")
+        return
+      }
+      named.append((key, .array(fds.map { .int(Int64($0)) })))
+      parts.append("\(key)=[" + fds.map { n in "\(n)" + (p.fd(n).map { " \($0.link)" } ?? "") }.joined(separator: ", ") + "]")
+    }
+
+    switch sc.name {
+    case "read", "write", "recvfrom", "sendto":
+      fd("fd", 0); num("count", 2)
+    case "readv", "writev", "preadv", "pwritev":
+      fd("fd", 0); num("iovcnt", 2)
+    case "pread64", "pwrite64":
+      fd("fd", 0); num("count", 2); num("offset", 3)
+    case "recvmsg", "sendmsg":
+      fd("fd", 0); hex("flags", 2)
+    case "recvmmsg", "sendmmsg":
+      fd("fd", 0); num("vlen", 2)
+    case "accept", "accept4", "close", "fsync", "shutdown":
+      fd("fd", 0)
+    case "flock":
+      fd("fd", 0); hex("operation", 1)
+    case "ioctl", "fcntl":
+      fd("fd", 0); hex("request", 1)
+    case "connect":
+      fd("fd", 0)
+      let target = t.connectTarget.map { "unix:" + $0 }
+      named.append(("address", .from(target)))
+      parts.append("address=" + (target ?? "?"))
+    case "wait4":
+      let pid = sc.int32Arg(0)
+      named.append(("pid", .int(Int64(pid))))
+      parts.append("pid=\(pid)" + (pid == -1 ? " (any child)" : pid == 0 ? " (own group)" : pid < -1 ? " (group \(-pid))" : ""))
+      hex("options", 2)
+    case "waitid":
+      let idtype = sc.args.first ?? 0
+      let names: [UInt64: String] = [0: "P_ALL", 1: "P_PID", 2: "P_PGID", 3: "P_PIDFD"]
+      let typeName = names[idtype] ?? "\(idtype)"
+      named.append(("idtype", .string(typeName)))
+      int("id", 1)
+      parts[parts.count - 1] = "\(typeName), " + parts[parts.count - 1]
+      if idtype == 3, let f = p.fd(sc.int32Arg(1)), case .pidfd(let target) = f.kind {
+        named.append(("target", .int(Int64(target))))
+        parts.append("pidfd of \(target)")
+      }
+      hex("options", 3)
+    case "poll":
+      fdList("fds", t.pollFDs); num("nfds", 1); timeout(2)
+    case "ppoll":
+      fdList("fds", t.pollFDs); num("nfds", 1)
+    case "select", "pselect6":
+      num("nfds", 0); fdList("fds", t.pollFDs)
+    case "epoll_wait", "epoll_pwait", "epoll_pwait2":
+      fd("epfd", 0)
+      var watched: [Int32]? = nil
+      if let f = p.fd(sc.int32Arg(0)), case .epoll(let w) = f.kind { watched = w }
+      fdList("watched", watched)
+      num("maxevents", 2)
+      if sc.name != "epoll_pwait2" { timeout(3) }
+    case "futex":
+      hex("uaddr", 0)
+      let op = (sc.args.count > 1 ? sc.args[1] : 0)
+      let ops: [UInt64: String] = [
+        0: "FUTEX_WAIT", 1: "FUTEX_WAKE", 5: "FUTEX_WAKE_OP", 6: "FUTEX_LOCK_PI", 7: "FUTEX_UNLOCK_PI",
+        9: "FUTEX_WAIT_BITSET", 11: "FUTEX_WAIT_REQUEUE_PI", 13: "FUTEX_LOCK_PI2",
+      ]
+      let opName = (ops[op & 0x7f] ?? "op \(op & 0x7f)") + (op & 128 != 0 ? "_PRIVATE" : "")
+      named.append(("op", .string(opName)))
+      parts.append("op=\(opName)")
+      int("val", 2)
+    case "futex_waitv":
+      num("nr", 1)
+    case "clock_nanosleep":
+      let clocks: [UInt64: String] = [0: "CLOCK_REALTIME", 1: "CLOCK_MONOTONIC", 7: "CLOCK_BOOTTIME"]
+      let c = sc.args.first ?? 0
+      let cn = clocks[c] ?? "\(c)"
+      named.append(("clock", .string(cn)))
+      parts.append("clock=\(cn)")
+      let abs = (sc.args.count > 1 ? sc.args[1] : 0) & 1 != 0
+      named.append(("absolute", .bool(abs)))
+      if abs { parts.append("TIMER_ABSTIME") }
+    case "kill":
+      int("pid", 0); int("signal", 1)
+    case "pidfd_send_signal":
+      fd("pidfd", 0); int("signal", 1)
+    case "io_uring_enter":
+      fd("fd", 0); num("toSubmit", 1); num("minComplete", 2)
+    case "nanosleep", "pause", "rt_sigsuspend", "rt_sigtimedwait", "sched_yield", "exit", "exit_group", "execve",
+      "clone", "clone3", "fork", "vfork":
+      break
+    default:
+      parts = sc.args.prefix(3).map { "0x" + String($0, radix: 16) }
+    }
+    return DecodedSyscall(args: named, text: "\(sc.name)(\(parts.joined(separator: ", ")))")
+  }
+
+  /// fds a blocked thread of `p` is waiting on.
+  public static func blockingFDs(_ p: ProcessSnapshot) -> Set<Int32> {
+    var out = Set<Int32>()
+    for t in p.threads where !t.running {
+      guard let sc = t.syscall else { continue }
+      switch sc.name {
+      case "read", "write", "readv", "writev", "preadv", "pwritev", "pread64", "pwrite64", "recvfrom", "sendto",
+        "recvmsg", "sendmsg", "recvmmsg", "sendmmsg", "accept", "accept4", "connect", "flock", "io_uring_enter":
+        out.insert(sc.int32Arg(0))
+      case "poll", "ppoll", "select", "pselect6":
+        out.formUnion(t.pollFDs ?? [])
+      case "epoll_wait", "epoll_pwait", "epoll_pwait2":
+        let epfd = sc.int32Arg(0)
+        out.insert(epfd)
+        if let f = p.fd(epfd), case .epoll(let w) = f.kind { out.formUnion(w) }
+      case "waitid":
+        if sc.args.first == 3 { out.insert(sc.int32Arg(1)) }
+      default:
+        break
+      }
+    }
+    return out
+  }
+
+  static func kindName(_ k: FDKind) -> String {
+    switch k {
+    case .socket: return "socket"
+    case .pipe: return "pipe"
+    case .pidfd: return "pidfd"
+    case .epoll: return "epoll"
+    case .file: return "file"
+    case .other: return "other"
+    }
+  }
+
+  // MARK: - JSON
+
+  public var json: JSONValue {
+    let s = snapshot
+    return .object([
+      ("processes", .array(s.processes.map { processJSON($0) })),
+      ("edges", .array(s.edges.map {
+        .object([("from", .int(Int64($0.from))), ("to", .int(Int64($0.to))), ("kind", .string($0.kind.rawValue)),
+                 ("evidence", .string($0.evidence))])
+      })),
+      ("chains", .array(s.chains.map { .array($0.map { .int(Int64($0)) }) })),
+      ("cycles", .array(s.cycles.map { .array($0.map { .int(Int64($0)) }) })),
+      ("terminals", .array(s.terminals.map { .int(Int64($0)) })),
+      ("unexplained", .object(s.unexplained.sorted { $0.key < $1.key }.map { (String($0.key), .string($0.value)) })),
+      ("elapsedMs", .double(elapsedMs)),
+      ("stacksMs", .double(stacksMs)),
+      ("notes", .array(notes.map { .string($0) })),
+      ("pids", .array(requested.map { .int(Int64($0)) })),
+      ("tree", .bool(tree)),
+      ("stacks", .bool(stacksTaken)),
+    ])
+  }
+
+  func processJSON(_ p: ProcessSnapshot) -> JSONValue {
+    let st = stacks[p.pid]
+    let blocking = SnapshotReport.blockingFDs(p)
+    let threads: [JSONValue] = p.threads.map { t in
+      var sc: JSONValue = .null
+      if let s = t.syscall {
+        let d = SnapshotReport.decode(s, thread: t, process: p)
+        sc = .object([
+          ("name", .string(s.name)), ("number", .int(Int64(s.number))), ("args", .object(d.args)),
+          ("raw", .array(s.args.map { .string("0x" + String($0, radix: 16)) })), ("text", .string(d.text)),
+        ])
+      }
+      let ts = st?.threads.first { $0.tid == t.tid }
+      return .object([
+        ("tid", .int(Int64(t.tid))), ("state", .string(String(t.state))), ("running", .bool(t.running)),
+        ("syscall", sc), ("wchan", .from(t.wchan)),
+        ("stack", ts.map { .array($0.frames.map(SnapshotReport.frameJSON)) } ?? .null),
+        ("stackNote", .from(ts?.note)),
+      ])
+    }
+    return .object([
+      ("pid", .int(Int64(p.pid))), ("ppid", .int(Int64(p.ppid))), ("pgrp", .int(Int64(p.pgrp))),
+      ("comm", .string(p.comm)), ("cmdline", .array(p.cmdline.map { .string($0) })),
+      ("state", .string(String(p.state))), ("blocked", .bool(p.isBlocked)), ("cpuTicks", .int(Int64(p.cpuTicks))),
+      ("threads", .array(threads)),
+      ("fds", .array(p.fds.map { SnapshotReport.fdJSON($0, in: p, blocking: blocking, nested: true) })),
+      ("stackNote", .from(st?.note)),
+    ])
+  }
+
+  static func fdJSON(_ f: FDSnapshot, in p: ProcessSnapshot, blocking: Set<Int32>, nested: Bool) -> JSONValue {
+    var o: [(String, JSONValue)] = [("fd", .int(Int64(f.fd))), ("link", .string(f.link)), ("kind", .string(kindName(f.kind)))]
+    switch f.kind {
+    case .socket(let ino):
+      o.append(("inode", .int(Int64(bitPattern: ino))))
+      o.append(("peerInode", f.peerInode.map { .int(Int64(bitPattern: $0)) } ?? .null))
+      o.append(("listening", .bool(f.socketState == 10)))
+      o.append(("name", .from(f.socketName)))
+    case .pipe(let ino):
+      o.append(("inode", .int(Int64(bitPattern: ino))))
+      o.append(("end", .string(f.writeOnly ? "write" : "read")))
+    case .pidfd(let target):
+      o.append(("target", .int(Int64(target))))
+    case .epoll(let watched):
+      o.append(("watched", .array(watched.map { w in
+        if nested, let wf = p.fd(w) { return fdJSON(wf, in: p, blocking: blocking, nested: false) }
+        return .object([("fd", .int(Int64(w))), ("link", .null)])
+      })))
+    case .file(let path):
+      o.append(("path", .string(path)))
+    case .other:
+      break
+    }
+    o.append(("peers", .array(f.peers.map { .object([("pid", .int(Int64($0.pid))), ("fd", .int(Int64($0.fd)))]) })))
+    o.append(("queued", .from(f.queued)))
+    o.append(("blocking", .bool(blocking.contains(f.fd))))
+    return .object(o)
+  }
+
+  static func frameJSON(_ f: StackFrame) -> JSONValue {
+    .object([
+      ("pc", .string("0x" + String(f.pc, radix: 16))), ("symbol", .from(f.symbol)), ("offset", .int(Int64(bitPattern: f.offset))),
+      ("module", .from(f.module)), ("moduleOffset", .from(f.moduleOffset.map { "0x" + String($0, radix: 16) })),
+      ("location", .from(f.location)), ("text", .string(StackText.frameText(f))),
+    ])
+  }
+
+  // MARK: - Dot
+
+  public var dot: String { KernelSnapshotDot.render(snapshot) }
+
+  // MARK: - Text
+
+  func name(_ pid: Int32) -> String {
+    snapshot.process(pid).map { "\(pid) \($0.comm)" } ?? "\(pid)"
+  }
+
+  /// What `pid` is doing: state, the first blocked thread's decoded syscall and wchan.
+  func doing(_ pid: Int32) -> String {
+    guard let p = snapshot.process(pid) else { return "not in snapshot" }
+    if p.state == "Z" { return "zombie (exited, not reaped by \(p.ppid))" }
+    let t = p.threads.first { !$0.running && $0.syscall != nil } ?? p.threads.first { !$0.running } ?? p.threads.first
+    guard let t else { return "state \(p.state)" }
+    var s = "state \(t.state)"
+    if t.running {
+      s += ", running"
+    } else if let sc = t.syscall {
+      s += ", " + (t.tid == p.pid ? "" : "tid \(t.tid) ") + "in " + SnapshotReport.decode(sc, thread: t, process: p).text
+    }
+    if let w = t.wchan { s += ", wchan \(w)" }
+    return s
+  }
+
+  public var text: String {
+    let s = snapshot
+    var out = "snapshot of \(s.processes.count) process\(s.processes.count == 1 ? "" : "es") "
+    out += "(\(requested.map(String.init).joined(separator: ", "))\(tree ? " and descendants" : "")): "
+    out += "\(s.edges.count) wait edge\(s.edges.count == 1 ? "" : "s"), \(s.cycles.count) cycle\(s.cycles.count == 1 ? "" : "s"), "
+    out += "\(s.chains.count) chain\(s.chains.count == 1 ? "" : "s"); took \(elapsedMs) ms"
+    out += stacksTaken ? ", stacks \(stacksMs) ms\n" : "\n"
+
+    // The answer: cycles, chains (with where each ends), terminals.
+    if s.edges.isEmpty { out += "no process in the set waits for another one in the set\n" }
+    for c in s.cycles {
+      out += "CYCLE: " + (c + [c[0]]).map { name($0) }.joined(separator: " -> ") + "\n"
+    }
+    let cycleMembers = Set(s.cycles.flatMap { $0 })
+    for c in s.chains {
+      out += "chain: " + c.map { name($0) }.joined(separator: " -> ") + "\n"
+      if let last = c.last {
+        if s.terminals.contains(last) {
+          out += "  ends at \(name(last)): \(doing(last))"
+          if let why = s.unexplained[last] { out += "; \(why)" }
+          out += "\n"
+        } else if cycleMembers.contains(last) {
+          out += "  runs into the cycle at \(name(last))\n"
+        }
+      }
+    }
+    if !s.terminals.isEmpty {
+      out += "terminals (wait on nothing in the set):\n"
+      for t in s.terminals {
+        out += "  \(name(t)): \(doing(t))"
+        if let why = s.unexplained[t] { out += "; \(why)" }
+        out += "\n"
+      }
+    }
+    if !s.edges.isEmpty {
+      out += "wait-for edges:\n"
+      for e in s.edges { out += "  \(e.from) \(e.kind.rawValue) \(e.to): \(e.evidence)\n" }
+    }
+    let others = s.unexplained.keys.sorted().filter { !s.terminals.contains($0) }
+    if !others.isEmpty {
+      out += "unexplained:\n"
+      for pid in others { out += "  \(name(pid)): \(s.unexplained[pid]!)\n" }
+    }
+    if !notes.isEmpty {
+      out += "notes:\n"
+      for n in notes { out += "  \(n)\n" }
+    }
+
+    // Per-process detail.
+    out += "\nprocesses:\n"
+    for p in s.processes {
+      let cmd = p.cmdline.isEmpty ? "[\(p.comm)]" : SnapshotReport.oneLine(p.cmdline.joined(separator: " "))
+      out += "pid \(p.pid) ppid \(p.ppid) pgrp \(p.pgrp) \(p.comm) state \(p.state), \(p.threads.count) thread"
+      out += "\(p.threads.count == 1 ? "" : "s"), cpu \(p.cpuTicks) ticks: \(SnapshotReport.truncate(cmd, 100))\n"
+      for t in p.threads {
+        out += "  thread \(t.tid) \(t.state) "
+        if t.running {
+          out += "running"
+        } else if let sc = t.syscall {
+          out += SnapshotReport.decode(sc, thread: t, process: p).text
+        } else {
+          out += "not in a syscall"
+        }
+        if let w = t.wchan { out += " wchan \(w)" }
+        out += "\n"
+      }
+      let blocking = SnapshotReport.blockingFDs(p)
+      for f in p.fds where blocking.contains(f.fd) {
+        out += "  " + SnapshotReport.fdText(f) + "\n"
+        if case .epoll(let watched) = f.kind {
+          for w in watched {
+            out += "    watches " + (p.fd(w).map { SnapshotReport.fdText($0) } ?? "fd \(w) (closed)") + "\n"
+          }
+        }
+      }
+      let rest = p.fds.count - p.fds.filter { blocking.contains($0.fd) }.count
+      if rest > 0 { out += "  (\(rest) other fd\(rest == 1 ? "" : "s") not involved in a wait; see --format json)\n" }
+    }
+
+    // Native stacks.
+    if stacksTaken {
+      out += "\nnative stacks:\n"
+      for p in s.processes {
+        guard let st = stacks[p.pid] else { continue }
+        out += StackText.render(st)
+      }
+    }
+    return out
+  }
+
+  /// "fd 3 pipe:[123] read end; writers: 1235 fd 4" style.
+  static func fdText(_ f: FDSnapshot) -> String {
+    var s = "fd \(f.fd) \(f.link)"
+    let holders = f.peers.map { "\($0.pid) fd \($0.fd)" }.joined(separator: ", ")
+    switch f.kind {
+    case .socket:
+      if f.socketState == 10 {
+        s += " listening" + (f.socketName.map { " on unix:\($0)" } ?? "")
+      } else if f.peerInode != nil {
+        s += "; peer held by " + (holders.isEmpty ? "nobody found" : holders)
+      } else {
+        s += "; no unix peer"
+      }
+      if let q = f.queued { s += "; \(q) \(f.socketState == 10 ? "pending connections" : "bytes queued")" }
+    case .pipe:
+      s += f.writeOnly ? " write end; readers: " : " read end; writers: "
+      s += holders.isEmpty ? "none" : holders
+    case .pidfd(let target):
+      s += target < 0 ? " (target reaped)" : " -> pid \(target)"
+    case .epoll(let watched):
+      s += " watching fds " + (watched.isEmpty ? "none" : watched.map(String.init).joined(separator: ", "))
+    case .file, .other:
+      break
+    }
+    return s
+  }
+
+  static func oneLine(_ s: String) -> String {
+    String(s.map { $0 == "\n" || $0 == "\t" ? " " : $0 })
+  }
+
+  static func truncate(_ s: String, _ n: Int) -> String {
+    s.count <= n ? s : String(s.prefix(n)) + "..."
+  }
+}
