@@ -44,7 +44,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "MiniJSON", "Probes", "SystemCore"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["Diagnosis", "MiniJSON", "SystemCore"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports"]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks"]),
   ],

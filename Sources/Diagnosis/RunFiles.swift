@@ -54,6 +54,7 @@ public struct RunFiles: Sendable {
       "killed": .array(r.killed.map { .int(Int64($0)) }), "survivors": .array(r.survivors.map { .int(Int64($0)) }),
       "startNs": .int(Int64(r.startNs)), "rootDoneNs": .from(r.rootDoneNs.map { Int64($0) }),
       "endNs": .int(Int64(r.endNs)), "startError": .from(r.startError),
+      "reaped": .object(r.reaped.sorted { $0.key < $1.key }.map { (String($0.key), .string("\($0.value)")) }),
     ]
   }
 }

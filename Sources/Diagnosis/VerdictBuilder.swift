@@ -43,6 +43,9 @@ public enum VerdictBuilder {
       }
       if e.site == "hard_kill", let c = e.peer { hardKilled[c] = e.event }
     }
+    for (k, v) in sup?["reaped"]?.object ?? [] {
+      if let p = Int32(k), statusOf[p] == nil, let st = v.string { statusOf[p] = st }
+    }
     // Every actor pid: from its own probes or from its parent's SPAWNED.
     var pids = Set(parentOf.keys)
     for (p, evs) in byPid where p != supPid && p != forkServerPid && evs.contains(where: { $0.actor != "forkserver" }) {

@@ -350,6 +350,13 @@ public struct SnapshotReport: Sendable {
     return s
   }
 
+  /// `doing(pid)` plus the wait-graph's reason when it adds something.
+  func status(_ pid: Int32) -> String {
+    let d = doing(pid)
+    guard let why = snapshot.unexplained[pid], !d.contains(why) else { return d }
+    return d + "; " + why
+  }
+
   public var text: String {
     let s = snapshot
     var out = "snapshot of \(s.processes.count) process\(s.processes.count == 1 ? "" : "es") "
@@ -368,21 +375,17 @@ public struct SnapshotReport: Sendable {
       out += "chain: " + c.map { name($0) }.joined(separator: " -> ") + "\n"
       if let last = c.last {
         if s.terminals.contains(last) {
-          out += "  ends at \(name(last)): \(doing(last))"
-          if let why = s.unexplained[last] { out += "; \(why)" }
-          out += "\n"
+          out += "  ends at \(name(last)): \(status(last))\n"
         } else if cycleMembers.contains(last) {
           out += "  runs into the cycle at \(name(last))\n"
         }
       }
     }
-    if !s.terminals.isEmpty {
-      out += "terminals (wait on nothing in the set):\n"
-      for t in s.terminals {
-        out += "  \(name(t)): \(doing(t))"
-        if let why = s.unexplained[t] { out += "; \(why)" }
-        out += "\n"
-      }
+    let chainEnds = Set(s.chains.compactMap { $0.last })
+    let otherTerminals = s.terminals.filter { !chainEnds.contains($0) }
+    if !otherTerminals.isEmpty {
+      out += (chainEnds.isEmpty ? "terminals" : "other terminals") + " (wait on nothing in the set):\n"
+      for t in otherTerminals { out += "  \(name(t)): \(status(t))\n" }
     }
     if !s.edges.isEmpty {
       out += "wait-for edges:\n"

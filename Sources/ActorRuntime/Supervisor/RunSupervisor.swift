@@ -42,6 +42,9 @@ public struct RunRecord: Sendable {
   public var rootDoneNs: UInt64? = nil
   public var endNs: UInt64 = 0
   public var startError: String? = nil
+  /// Exit statuses of processes the supervisor reaped itself (orphans that
+  /// were reparented to it as subreaper, and the killed tree).
+  public var reaped: [Int32: WaitStatus] = [:]
 }
 
 /// The `tractor-diag` process's side of a run: it is not part of the tree.
@@ -143,6 +146,7 @@ public final class RunSupervisor: @unchecked Sendable {
       // The root is done; anything else still alive (bar the fork server)
       // must finish within the deadline too, or it has leaked.
       while Syscalls.monotonicNs() < deadlineNs && !stopEarly.isSet {
+        ProcessTree.reapAll(boundMs: 0)
         let live = liveTree()
         if live.isEmpty { break }
         try? await loop.sleep(ms: 5)
@@ -170,6 +174,7 @@ public final class RunSupervisor: @unchecked Sendable {
     }
     if let r = record.rootPid { record.rootStatus = ProcessTree.reapedElsewhere[r] ?? record.rootStatus }
     ProcessTree.reapAll(boundMs: 1000)
+    record.reaped = ProcessTree.reapedElsewhere
     record.survivors = ProcessTree.descendants(of: getpid())
     probes.record("supervisor", ProbeKind.returned, detail: "killed \(record.killed.count)")
   }
