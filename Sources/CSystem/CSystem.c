@@ -95,7 +95,8 @@ int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
   if (channel_fd >= 0) posix_spawn_file_actions_adddup2(&fa, channel_fd, target_fd);
   // 3. Everything else the parent holds (sibling channels, pidfds, the epoll fd)
   //    must not leak into the child: leaked ends keep peers from seeing EOF.
-  posix_spawn_file_actions_addclosefrom_np(&fa, channel_fd >= 0 ? target_fd + 1 : 3);
+  //    (flags bit 2: the inherit-fds fault skips this on purpose.)
+  if (!(new_pgroup & 2)) posix_spawn_file_actions_addclosefrom_np(&fa, channel_fd >= 0 ? target_fd + 1 : 3);
   // 4. A parent thread's blocked signals would otherwise be inherited, and the
   //    child would then ignore SIGTERM/SIGINT from the teardown ladder.
   sigset_t none; sigemptyset(&none);
@@ -103,7 +104,7 @@ int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (new_pgroup) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, 0); }
+  if (new_pgroup & 1) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, 0); }
   posix_spawnattr_setflags(&attr, flags);
   rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
   posix_spawn_file_actions_destroy(&fa);

@@ -8,13 +8,26 @@ import SystemCore
 /// run directory then holds all the facts, and the verdict is built from it.
 public enum DiagnosedRun {
   public static func run(_ config: RunConfig, stacks: Bool = true) -> Verdict {
-    let sup = RunSupervisor(config: config) { record in
+    // Every stall (up to 4) and the deadline add a snapshot: a hang may be
+    // visible at its first stall and already ended by the ladder at the
+    // deadline, or the other way round.
+    nonisolated(unsafe) var snapshots: [JSONValue] = []
+    let collect = { (record: RunRecord, kind: String) in
       var pids = record.aliveAtEnd
       if let r = record.rootPid, !pids.contains(r) { pids.append(r) }
       let stackPids = stacks ? record.aliveAtEnd : []
-      let ev = Evidence.collect(pids: pids, stackPids: stackPids)
-      try? Syscalls.writeFile(config.runDir + "/evidence.json", ev.json.pretty + "\n")
+      var ev = Evidence.collect(pids: pids, stackPids: stackPids)
+      ev.notes.insert("kernel evidence taken at the \(kind)", at: 0)
+      snapshots.append(ev.json)
+      let file: JSONValue = ["snapshots": .array(snapshots)]
+      try? Syscalls.writeFile(config.runDir + "/evidence.json", file.pretty + "\n")
     }
+    let sup = RunSupervisor(
+      config: config, onHang: { collect($0, $0.timedOut ? "deadline" : "end (processes outlived the root)") },
+      onStall: { record in
+        guard snapshots.count < 4 else { return }
+        collect(record, "stall \(snapshots.count + 1) (no probe for \(RunSupervisor.stallMs) ms)")
+      })
     let record = sup.run()
     try? Syscalls.writeFile(config.runDir + "/supervisor.json", RunFiles.supervisorJSON(record).pretty + "\n")
     do {

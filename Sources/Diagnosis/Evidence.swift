@@ -38,8 +38,44 @@ public struct Evidence: Sendable {
   public var snapshotMs: Double = 0
   public var stacksMs: Double = 0
   public var notes: [String] = []
+  /// CLOCK_MONOTONIC when the snapshot was taken.
+  public var takenAtNs: UInt64 = 0
+  /// After merging several snapshots: when each process was last seen.
+  public var seenAtNs: [Int32: UInt64] = [:]
 
   public init() {}
+
+  /// Several snapshots of one run (each stall, then the deadline) as one
+  /// body of evidence: each process as the latest snapshot saw it, every
+  /// edge any snapshot saw.
+  public static func merged(_ list: [Evidence]) -> Evidence {
+    var m = Evidence()
+    for e in list.sorted(by: { $0.takenAtNs < $1.takenAtNs }) {
+      for (pid, p) in e.processes {
+        m.processes[pid] = p
+        m.seenAtNs[pid] = e.takenAtNs
+      }
+      for ed in e.edges where !m.edges.contains(where: { $0.from == ed.from && $0.to == ed.to && $0.kind == ed.kind }) {
+        m.edges.append(ed)
+      }
+      for c in e.cycles where !m.cycles.contains(where: { Set($0) == Set(c) }) { m.cycles.append(c) }
+      for c in e.chains where !m.chains.contains(c) { m.chains.append(c) }
+      for (k, v) in e.unexplained { m.unexplained[k] = v }
+      m.snapshotMs = max(m.snapshotMs, e.snapshotMs)
+      m.stacksMs = max(m.stacksMs, e.stacksMs)
+      for n in e.notes where !m.notes.contains(n) { m.notes.append(n) }
+      m.takenAtNs = max(m.takenAtNs, e.takenAtNs)
+    }
+    return m
+  }
+
+  /// evidence.json: `{"snapshots": [...]}` (or one snapshot object).
+  public static func load(json v: JSONValue) -> Evidence {
+    if let list = v["snapshots"]?.array { return merged(list.map(Evidence.init(json:))) }
+    var e = Evidence(json: v)
+    for p in e.processes.keys { e.seenAtNs[p] = e.takenAtNs }
+    return e
+  }
 
   /// Snapshots `pids` (and descendants), samples CPU time twice
   /// `sampleMs` apart (a busy loop shows as CPU used while "blocked"), and
@@ -47,6 +83,7 @@ public struct Evidence: Sendable {
   public static func collect(pids: [Int32], stackPids: [Int32], sampleMs: Int = 100, symbolizer: Symbolizer = .fast) -> Evidence {
     var e = Evidence()
     let t0 = Syscalls.monotonicNs()
+    e.takenAtNs = t0
     let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: true)
     e.snapshotMs = Double(Syscalls.monotonicNs() - t0) / 1e6
     var before: [Int32: UInt64] = [:]
@@ -138,7 +175,7 @@ public struct Evidence: Sendable {
 
   public var json: JSONValue {
     [
-      "snapshotMs": .double(snapshotMs), "stacksMs": .double(stacksMs),
+      "takenAtNs": .int(Int64(takenAtNs)), "snapshotMs": .double(snapshotMs), "stacksMs": .double(stacksMs),
       "notes": .array(notes.map { .string($0) }),
       "processes": .array(
         processes.values.sorted { $0.pid < $1.pid }.map { p in
@@ -161,6 +198,7 @@ public struct Evidence: Sendable {
   }
 
   public init(json v: JSONValue) {
+    takenAtNs = UInt64(max(0, v["takenAtNs"]?.int ?? 0))
     snapshotMs = v["snapshotMs"]?.double ?? 0
     stacksMs = v["stacksMs"]?.double ?? 0
     notes = (v["notes"]?.array ?? []).compactMap(\.string)

@@ -30,7 +30,20 @@ public enum HangClassifier {
     for s in v.stuck where !terms.contains(s) && !v.waitChains.contains(where: { $0.contains(s) }) { terms.append(s) }
     var out: [TerminalVerdict] = []
     for t in terms {
-      out.append(classifyOne(t, v: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0))
+      var verdict = classifyOne(t, v: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
+      // A chain's end may only be waiting on the process above it, which is
+      // the one whose state explains the hang: walk up while unexplained.
+      if verdict.hangClass == "unexplained", let chain = v.waitChains.first(where: { $0.last == t }) {
+        for up in chain.dropLast().reversed() {
+          let u = classifyOne(up, v: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
+          if u.hangClass != "unexplained" && u.hangClass != "uncancellable-task" {
+            verdict = u
+            verdict.evidence.append("\(v.name(of: t)) \(t) below it only waits on it")
+            break
+          }
+        }
+      }
+      if !out.contains(where: { $0.pid == verdict.pid }) { out.append(verdict) }
     }
     return out
   }
@@ -45,7 +58,10 @@ public enum HangClassifier {
     _ t: Int32, v: Verdict, byPid: [Int32: [ProbeEvent]], probeEdges: [ProbeWaitEdge], evidence: Evidence?, t0: UInt64
   ) -> TerminalVerdict {
     let name = v.name(of: t)
-    let evs = byPid[t] ?? []
+    // Judge the process as the kernel saw it: its probes up to the snapshot
+    // (a terminal rescued later, e.g. by its parent's death, moved on).
+    let seen = evidence?.seenAtNs[t]
+    let evs = (byPid[t] ?? []).filter { seen == nil || $0.t <= seen! }
     let pe = evidence?.processes[t]
     let actor = v.actors.first { $0.pid == t }
     var ev: [String] = []
@@ -62,10 +78,27 @@ public enum HangClassifier {
     func verdict(_ c: String, _ explanation: String, _ hint: String, extra: [String] = []) -> TerminalVerdict {
       TerminalVerdict(pid: t, name: name, hangClass: c, explanation: explanation, evidence: extra + ev, hint: hint)
     }
-    let parentEvs = actor?.parentPid.flatMap { byPid[$0] } ?? []
+    let parentEvs = (actor?.parentPid.flatMap { byPid[$0] } ?? []).filter { seen == nil || $0.t <= seen! }
 
+    // 0. In the finally: waiting for peers to disconnect.
+    if let w = evs.last(where: { $0.site == "wait_for_no_more_peers" }), w.event == "ENTER",
+      !(w.detail ?? "").hasPrefix("bound ") || !leakedHolders(t, pe: pe, v: v).isEmpty
+    {
+      // Who holds the other end of our channel? If anyone but the peer
+      // (parent) does, EOF can never come.
+      let holders = leakedHolders(t, pe: pe, v: v)
+      if !holders.isEmpty {
+        return verdict(
+          "leaked-fd-holds-peer-open",
+          "\(name) waits for its peer channel to close, but \(holders.prefix(4).joined(separator: ", "))\(holders.count > 4 ? " and \(holders.count - 4) more" : "") also hold(s) the other end, so EOF never comes",
+          "close inherited fds after fork (close_range from 3 up, keep only your own channel)")
+      }
+      return verdict(
+        "unbounded-teardown-wait", "\(name) is in actor main's finally, waiting for peers to disconnect, with no bound",
+        "bound this wait (tractor bounds it at 3 s) or close the peer channel first")
+    }
     // 1. A cycle through this process.
-    if let cyc = (evidence?.cycles ?? v.cycles).first(where: { $0.contains(t) }) {
+    if let cyc = v.cycles.first(where: { $0.contains(t) }) {
       return verdict(
         "wait-cycle", "\(name) is part of a wait cycle " + cyc.map(String.init).joined(separator: " → ") + " → \(cyc[0])",
         "break the cycle: one side must stop waiting (bound it) or close its end")
@@ -122,21 +155,6 @@ public enum HangClassifier {
         "exit-not-reached", "\(name) finished its teardown but never called _exit",
         "make the exit the last statement of every path (EXIT probe, then _exit(rc))")
     }
-    // 7. In the finally: waiting for peers to disconnect.
-    if let w = evs.last(where: { $0.site == "wait_for_no_more_peers" }), w.event == "ENTER" {
-      // Who holds the other end of our channel? If anyone but the peer
-      // (parent) does, EOF can never come.
-      let holders = leakedHolders(t, pe: pe, v: v)
-      if !holders.isEmpty {
-        return verdict(
-          "leaked-fd-holds-peer-open",
-          "\(name) waits for its peer channel to close, but \(holders.joined(separator: ", ")) also hold(s) the other end, so EOF never comes",
-          "close inherited fds after fork (close_range from 3 up, keep only your own channel)")
-      }
-      return verdict(
-        "unbounded-teardown-wait", "\(name) is in actor main's finally, waiting for peers to disconnect, with no bound",
-        "bound this wait (tractor bounds it at 3 s) or close the peer channel first")
-    }
     // 8. Peers gone, msg loop still open: the shielded loop was not cancelled.
     if has(evs, "wait_for_no_more_peers", "RETURN") && has(evs, "msg_loop", "ENTER")
       && !evs.contains(where: { $0.site == "msg_loop" && $0.event != "ENTER" })
@@ -154,7 +172,7 @@ public enum HangClassifier {
     }
     // 10. Cancel asked but never handled.
     let cancelAsked = v.actors.contains { a in
-      (byPid[a.pid] ?? []).contains { $0.site == "cancel_actor" && $0.peer == t && $0.event == "ENTER" }
+      (byPid[a.pid] ?? []).contains { $0.site == "cancel_actor" && $0.peer == t && $0.event == "ENTER" && (seen == nil || $0.t <= seen!) }
     }
     if cancelAsked && !has(evs, "cancel", "ENTER") {
       let dropped = evs.contains { $0.site == "msg_loop" && $0.event == "DROPPED" }
@@ -192,9 +210,9 @@ public enum HangClassifier {
       let holders = parts[1].split(separator: ",").compactMap { h -> Int32? in
         Int32(h.trimmingPrefix(" ").split(separator: " ").first ?? "")
       }
-      for h in holders where h != t && h != parent && h != v.actors.first(where: { $0.pid == t })?.pid {
-        let n = v.name(of: h)
-        if !out.contains(n) { out.append("\(n) (\(h))") }
+      for h in holders where h != parent {
+        let n = h == t ? "itself" : v.name(of: h)
+        if !out.contains(where: { $0.hasPrefix(n) }) { out.append("\(n) (\(h))") }
       }
     }
     return out

@@ -84,32 +84,68 @@ public enum VerdictBuilder {
     let killed = (sup?["killed"]?.array ?? []).compactMap { $0.int.map { Int32($0) } }
     let stuck = actors.filter { !$0.reachedExit && !$0.diesOnPurpose }.map(\.pid).sorted()
 
-    // Wait chains: probe edges, then kernel edges, root-most first.
+    // Wait chains, root-most first, over one graph:
+    //  - probe edges: P entered a wait on C and never left it, or left it only
+    //    because it hard-killed C;
+    //  - kernel edges from evidence.json (the first stall or the deadline),
+    //    except a child "waiting for data" from its parent: that is the
+    //    parent-channel loop listening for a cancel request, not a wait.
     let probeEdges = ProbeWaitEdges.derive(byPid).filter { $0.from != supPid && pids.contains($0.to) }
-    let evidence = files.evidence.map(Evidence.init(json:))
+    let evidence = files.evidence.map(Evidence.load(json:))
     let stuckSet = Set(stuck)
-    var next: [Int32: [Int32]] = [:]
-    for e in probeEdges where stuckSet.contains(e.to) { next[e.from, default: []].append(e.to) }
-    let parentByEdge = Dictionary(probeEdges.filter { stuckSet.contains($0.to) }.map { ($0.to, $0.from) }, uniquingKeysWith: { a, _ in a })
-    var terminals = stuck.filter { s in (next[s] ?? []).allSatisfy { !stuckSet.contains($0) } }
-    // Kernel edges can extend a chain below the deepest probe-stuck actor
-    // (e.g. a pipe held by someone else).
-    var chains: [[Int32]] = []
-    for t in terminals {
-      var chain = [t]
-      var cur = t
-      var guardN = 0
-      while let p = parentByEdge[cur], !chain.contains(p), guardN < 1000 {
-        chain.insert(p, at: 0)
-        cur = p
-        guardN += 1
-      }
-      chains.append(chain)
+    let intervalsAll = ProbeWaitEdges.intervals(byPid)
+    let waitedOn = Set(intervalsAll.map { "\($0.from)>\($0.to)" })
+    var adj: [Int32: [Int32]] = [:]
+    func addEdge(_ a: Int32, _ b: Int32) {
+      guard a != b, pids.contains(a), pids.contains(b) else { return }
+      if !(adj[a] ?? []).contains(b) { adj[a, default: []].append(b) }
     }
+    for e in probeEdges where stuckSet.contains(e.to) || e.open { addEdge(e.from, e.to) }
+    var kernelEdgeCount = 0
+    for e in evidence?.edges ?? [] {
+      if parentOf[e.from] == e.to && e.kind != "waits-room-from" { continue }
+      if waitedOn.contains("\(e.to)>\(e.from)") { continue }
+      addEdge(e.from, e.to)
+      kernelEdgeCount += 1
+    }
+    // Maximal paths from nodes nobody waits on; a revisit closes a cycle.
+    let targets = Set(adj.values.flatMap { $0 })
+    var starts = adj.keys.filter { !targets.contains($0) }.sorted()
+    if starts.isEmpty { starts = adj.keys.sorted() }
+    var chains: [[Int32]] = []
+    var graphCycles: [[Int32]] = []
+    func walk(_ path: [Int32]) {
+      guard chains.count < 64 else { return }
+      let last = path.last!
+      let nexts = (adj[last] ?? []).sorted()
+      if nexts.isEmpty {
+        chains.append(path)
+        return
+      }
+      for n in nexts {
+        if let i = path.firstIndex(of: n) {
+          let cyc = Array(path[i...])
+          if !graphCycles.contains(where: { Set($0) == Set(cyc) }) { graphCycles.append(cyc) }
+          chains.append(path)
+        } else {
+          walk(path + [n])
+        }
+      }
+    }
+    for s0 in starts { walk([s0]) }
+    // Keep chains that end where something is stuck: a stuck actor, or a
+    // process the kernel saw blocked with nothing further to wait on.
+    chains = chains.filter { c in
+      c.count > 1 && (stuckSet.contains(c.last!) || c.contains(where: stuckSet.contains) || kernelEdgeCount > 0)
+    }
+    // Drop chains contained in longer ones.
+    chains = chains.filter { c in !chains.contains { $0.count > c.count && $0.suffix(c.count) == c[...] } }
+    var terminals = chains.compactMap(\.last)
+    for s0 in stuck where !chains.contains(where: { $0.contains(s0) }) { terminals.append(s0) }
     // Extend each chain upward: a parent that was waiting on the chain's head
     // while the head was already waiting further down is part of the chain,
     // even if its own wait ended later (when the ladder killed someone).
-    let intervals = ProbeWaitEdges.intervals(byPid).filter { $0.from != supPid }
+    let intervals = intervalsAll.filter { $0.from != supPid }
     let edgeStart = Dictionary(probeEdges.map { ("\($0.from)>\($0.to)", $0.sinceNs) }, uniquingKeysWith: min)
     chains = chains.map { chain in
       var c = chain
@@ -130,7 +166,7 @@ public enum VerdictBuilder {
     // channel (for cancel requests) are not waits: where the probes show the
     // parent waiting on the child, the reverse kernel edge is dropped.
     let probePairs = Set(intervals.map { "\($0.from)>\($0.to)" }).union(probeEdges.map { "\($0.from)>\($0.to)" })
-    var cycles: [[Int32]] = (evidence?.cycles ?? []).filter { c in
+    var cycles: [[Int32]] = graphCycles + (evidence?.cycles ?? []).filter { c in
       guard c.contains(where: { pids.contains($0) }) else { return false }
       for (i, a) in c.enumerated() {
         let b = c[(i + 1) % c.count]
@@ -138,16 +174,8 @@ public enum VerdictBuilder {
       }
       return true
     }
+    cycles = cycles.reduce(into: [[Int32]]()) { acc, c in if !acc.contains(where: { Set($0) == Set(c) }) { acc.append(c) } }
     cycles.sort { $0.count > $1.count }
-    if let ev = evidence {
-      // A kernel chain entirely inside the tree that probes did not show.
-      for kc in ev.chains where kc.count > 1 && kc.allSatisfy({ pids.contains($0) }) {
-        if !chains.contains(where: { $0.starts(with: kc) || $0 == kc }) && !chains.contains(where: { c in kc.allSatisfy(c.contains) }) {
-          chains.append(kc)
-        }
-      }
-      terminals = orderTerminals(terminals, chains: chains)
-    }
     terminals = orderTerminals(terminals, chains: chains)
 
     // Blocked-on, per stuck pid.
@@ -233,6 +261,18 @@ public enum VerdictBuilder {
     v.hasEvidence = evidence != nil
     if finalOutcome == "hang" || finalOutcome == "leak" {
       v.terminals = HangClassifier.classify(verdict: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
+      // Where the explanation sits higher up a chain, the chain ends there.
+      v.waitChains = v.waitChains.map { c in
+        if let t = v.terminals.first(where: { t in c.contains(t.pid) && c.last != t.pid && !v.terminals.contains { $0.pid == c.last } }),
+          let i = c.firstIndex(of: t.pid)
+        {
+          return Array(c[...i])
+        }
+        return c
+      }
+      var seenChains: [[Int32]] = []
+      for c in v.waitChains where !seenChains.contains(c) { seenChains.append(c) }
+      v.waitChains = seenChains
     }
     return v
   }

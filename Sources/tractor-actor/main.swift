@@ -20,6 +20,7 @@ nonisolated func entry() -> Never {
   switch args[1] {
   case "actor":
     guard let dir = value(args, "--run-dir") else { usage() }
+    if args.contains("--die-at-boot") { _exit(3) }  // boot-death fault
     ActorProcess.main(runDir: dir, nameHint: value(args, "--name") ?? "actor")
   case "forkserver":
     guard let sock = value(args, "--socket"), let dir = value(args, "--run-dir"),

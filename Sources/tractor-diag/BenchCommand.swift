@@ -17,8 +17,9 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure spawn, probe, teardown and snapshot costs; prints medians and ratios (make bench).",
     discussion: """
-      Every number is a median over --runs repetitions (default 9; --quick uses 3
-      and skips depth-3 runs of spawn/fork and the eu-stack whole-tree comparison).
+      Every number is a median over --runs repetitions (default 9; --quick uses 3,
+      fewer baseline samples, and skips depth-3 runs of spawn/fork and most eu-stack
+      runs).
       Baselines (fork+_exit+reap, posix_spawn /bin/true, raw write(2), eu-stack)
       are measured in the same invocation. Run dirs go to /tmp/tractor-diag-bench
       and are deleted; every process started here is killed and reaped.
@@ -456,7 +457,8 @@ private final class BenchRunner {
       }
     }
     // /bin/sh fallback: 16 shells in `wait` and one `sleep`.
-    let sh = "n=$1; if [ \"$n\" -gt 0 ]; then /bin/sh -c \"$0\" \"$0\" $((n-1)) & wait; else exec sleep 600; fi"
+    let sleep = access("/bin/sleep", X_OK) == 0 ? "/bin/sleep" : (BenchRunner.which("sleep") ?? "sleep")
+    let sh = "n=$1; if [ \"$n\" -gt 0 ]; then /bin/sh -c \"$0\" \"$0\" $((n-1)) & wait; else exec \(sleep) 600; fi"
     guard let root = spawn(["/bin/sh", "-c", sh, sh, "16"], newGroup: true) else { return nil }
     live.append(root)
     if waitChainReady(root, leafExe: "sleep") { return (root, "/bin/sh chain, 16 shells in wait + 1 sleep") }

@@ -85,15 +85,19 @@ public final class ActorMain: @unchecked Sendable {
     // Root scope: stay until the parent's cancel request (it always sends one
     // once it has our outcome) or its disappearance, bounded.
     probes.record("root_scope", ProbeKind.enter)
-    _ = try? await waitAny([cancelComplete, peerClosed], deadline: deadline(afterMs: spec.bounds.lingerMs))
+    // (lost-cancel: the cancel never comes, and nothing bounds the wait.)
+    let linger: UInt64? = faults.has(.lostCancel) ? nil : deadline(afterMs: spec.bounds.lingerMs)
+    _ = try? await waitAny([cancelComplete, peerClosed], deadline: linger)
     probes.record("root_scope", ProbeKind.returned)
 
     probes.record("actor_main", ProbeKind.finally)
     probes.record("unregister", ProbeKind.enter)
     probes.record("unregister", ProbeKind.returned)
     // Wait for peers to disconnect. Bounded: unbounded was a real hang.
-    probes.record("wait_for_no_more_peers", ProbeKind.enter, peer: spec.map { _ in parentPid() })
     let peersBound: UInt64? = faults.has(.unboundedPeerWait) ? nil : deadline(afterMs: spec.bounds.peersMs)
+    probes.record(
+      "wait_for_no_more_peers", ProbeKind.enter, peer: parentPid(),
+      detail: peersBound == nil ? "no bound" : "bound \(spec.bounds.peersMs) ms")
     let cleared = (try? await peerClosed.wait(deadline: peersBound)) ?? false
     probes.record("wait_for_no_more_peers", ProbeKind.returned, detail: cleared ? "peers gone" : "timed out")
     if !faults.has(.shieldedParentLoop) {
@@ -187,6 +191,14 @@ public final class ActorMain: @unchecked Sendable {
     var value: String? = nil
     var childOutcomes: [ChildOutcome] = []
     await withTaskGroup(of: Part.self) { g in
+      if faults.has(.ignoreCancel) {
+        // A service task that keeps waiting after its cancel request.
+        g.addTask {
+          self.probes.record("task", ProbeKind.enter, detail: "waits ignoring cancellation")
+          await self.loop.waitIgnoringCancellation()
+          return .cancelled
+        }
+      }
       if me.behavior != .none {
         g.addTask { await self.runBehavior(me.behavior) }
       }

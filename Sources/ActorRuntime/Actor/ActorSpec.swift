@@ -102,6 +102,9 @@ public struct SpawnSpec: Sendable, Equatable {
   public var bounds: Bounds
   public var actorExecutable: String
   public var forkServer: String?  // abstract socket name of the fork server
+  /// inherit-fds fault of the parent: start this child without closing
+  /// inherited fds (only the spawning parent reads it).
+  public var inheritFds = false
 
   public init(actor: ActorSpec, runDir: String, backend: String, bounds: Bounds, actorExecutable: String, forkServer: String?) {
     self.actor = actor

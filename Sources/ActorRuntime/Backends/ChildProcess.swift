@@ -26,7 +26,10 @@ public final class ChildProcess: @unchecked Sendable {
     self.loop = loop
   }
 
-  deinit { if pidfd >= 0 { loop.forget(pidfd); close(pidfd) } }
+  deinit {
+    if pidfd >= 0 { loop.forget(pidfd); close(pidfd) }
+    if keptChildEnd >= 0 { close(keptChildEnd) }
+  }
 
   /// Has the process exited? Reaps an OS child.
   public func poll() -> WaitStatus? {
@@ -62,4 +65,24 @@ public final class ChildProcess: @unchecked Sendable {
   }
 
   public func signal(_ sig: Int32) { Syscalls.pidfdSignal(pidfd, sig) }
+
+  /// A copy of the child's channel end kept open on purpose (boot-death
+  /// fault: the parent then cannot see the child's death as EOF).
+  public var keptChildEnd: Int32 = -1
+
+  /// blocking-child-wait fault only: blocks the calling thread (and so the
+  /// whole loop) until the child exits: waitpid for our own child, poll on
+  /// the pidfd otherwise.
+  public func blockUntilExit() {
+    if isOSChild {
+      var raw: Int32 = 0
+      while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+      status = WaitStatus(raw: raw)
+      ProcessTree.reapedElsewhere[pid] = status
+    } else {
+      var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+      while Glibc.poll(&p, 1, -1) < 0 && errno == EINTR {}
+      _ = poll()
+    }
+  }
 }

@@ -14,27 +14,32 @@ public struct ForkBackend: SpawnBackend, @unchecked Sendable {
     let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
     let runDir = spec.runDir
     let childName = spec.actor.name
+    let inherit = spec.inheritFds
+    let dieAtBoot = spec.actor.faults.contains(FaultSet.Fault.bootDeath.rawValue)
     let pid: Int32 = await withUnsafeContinuation { c in
       loop.runBetweenJobs {
         let threads = cs_thread_count()
         probes.record("fork", "FORK", detail: "threads=\(threads) child=\(childName)")
         let pid = cs_fork()
         if pid == 0 {
-          ForkedChild.become(channelFD: childEnd, closeAlso: parentEnd, runDir: runDir, name: childName)
+          ForkedChild.become(channelFD: childEnd, runDir: runDir, name: childName, inheritFds: inherit, dieAtBoot: dieAtBoot)
           return  // the loop now runs the child's actor; nothing of the parent resumes
         }
         c.resume(returning: pid)
       }
     }
-    close(childEnd)
+    let kept = dieAtBoot ? childEnd : -1
+    if !dieAtBoot { close(childEnd) }
     guard pid > 0 else {
       close(parentEnd)
       throw SystemError("fork", errno: errno, context: childName)
     }
     let pidfd = try Syscalls.pidfdOpen(pid).take()
-    return ChildProcess(
+    let child = ChildProcess(
       pid: pid, name: childName, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true,
       loop: loop)
+    child.keptChildEnd = kept
+    return child
   }
 }
 
@@ -45,7 +50,11 @@ public enum ForkedChild {
   nonisolated(unsafe) public static var lockHeldByAnotherThread = false
 
   /// Called in the child right after fork, on the loop thread, between jobs.
-  public static func become(channelFD: Int32, closeAlso: Int32, runDir: String, name: String) {
+  public static func become(channelFD: Int32, runDir: String, name: String, inheritFds: Bool = false, dieAtBoot: Bool = false) {
+    if dieAtBoot {
+      // boot-death fault: gone before the first instruction of actor code.
+      _exit(3)
+    }
     if lockHeldByAnotherThread {
       // What a runtime does first in a fork child (re-initialise its logger,
       // allocator, ...) takes a lock; the thread that held it was not copied.
@@ -62,8 +71,9 @@ public enum ForkedChild {
     } else {
       _ = fcntl(actorChannelFD, F_SETFD, 0)
     }
-    _ = closeAlso
-    _ = cs_close_from(UInt32(actorChannelFD + 1))
+    if !inheritFds {
+      _ = cs_close_from(UInt32(actorChannelFD + 1))
+    }
     // 3. Drop the parent's task tree, timers and fd waiters.
     EventLoop.current.abandonAllForForkChild()
     // 4. Become the actor on the same (now empty) loop.

@@ -107,6 +107,7 @@ public final class ForkServer: @unchecked Sendable {
       return
     }
     let channel = fds[0]
+    let dieAtBoot = req["dieAtBoot"]?.bool ?? false
     for i in 1..<Int(nfds) { close(fds[i]) }
     // Fork between jobs, from the loop itself: no callback or task of ours is
     // half-way through anything the child could trip over.
@@ -115,7 +116,7 @@ public final class ForkServer: @unchecked Sendable {
       if pid == 0 {
         // The child keeps its channel only; the listener, other clients'
         // connections and pidfds are closed by ForkedChild.
-        ForkedChild.become(channelFD: channel, closeAlso: conn, runDir: runDir, name: name)
+        ForkedChild.become(channelFD: channel, runDir: runDir, name: name, dieAtBoot: dieAtBoot)
         return
       }
       close(channel)
@@ -159,10 +160,11 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
   public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
     guard let server = spec.forkServer else { throw SystemError("forkserver", errno: ENOENT, context: "no server address") }
     return try await ForkServerClient.request(
-      server: server, name: spec.actor.name, runDir: spec.runDir, loop: loop, bootMs: spec.bounds.bootMs)
+      server: server, name: spec.actor.name, runDir: spec.runDir, loop: loop, bootMs: spec.bounds.bootMs,
+      dieAtBoot: spec.actor.faults.contains(FaultSet.Fault.bootDeath.rawValue))
   }
 
-  public static func request(server: String, name: String, runDir: String, loop: EventLoop, bootMs: Int) async throws
+  public static func request(server: String, name: String, runDir: String, loop: EventLoop, bootMs: Int, dieAtBoot: Bool = false) async throws
     -> ChildProcess
   {
     let until = deadline(afterMs: bootMs)
@@ -185,11 +187,14 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
     }
     // 2. The request carries the child's end of a fresh channel.
     let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
-    let req: JSONValue = ["name": .string(name), "runDir": .string(runDir)]
+    let req: JSONValue = ["name": .string(name), "runDir": .string(runDir), "dieAtBoot": .bool(dieAtBoot)]
     let bytes = Array(req.compact.utf8)
     var one = [childEnd]
     let sent = bytes.withUnsafeBytes { b in cs_send_with_fds(sock, b.baseAddress, b.count, &one, 1) }
-    close(childEnd)
+    // boot-death fault: keep a copy of the child's end, as a parent waiting
+    // on a listening socket would, so the child's death is no EOF here.
+    let kept = dieAtBoot ? childEnd : -1
+    if !dieAtBoot { close(childEnd) }
     guard sent > 0 else {
       close(parentEnd)
       throw SystemError("sendmsg", errno: errno, context: "fork server request")
@@ -206,9 +211,11 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
           close(parentEnd)
           throw SystemError("forkserver", errno: EPROTO, context: "bad reply")
         }
-        return ChildProcess(
+        let child = ChildProcess(
           pid: Int32(pid), name: name, pidfd: fds[0], channel: Channel(adopting: parentEnd, loop: loop), isOSChild: false,
           loop: loop)
+        child.keptChildEnd = kept
+        return child
       }
       let e = errno
       if n < 0 && e == EINTR { continue }

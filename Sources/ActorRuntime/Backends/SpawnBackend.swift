@@ -31,23 +31,37 @@ public enum Backends {
 public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
   public let name = "spawn"
   let loop: EventLoop
+  /// Where the child's stderr goes (-1: inherited).
+  var stderrFD: Int32 = -1
+
+  public init(loop: EventLoop, stderrFD: Int32 = -1) {
+    self.loop = loop
+    self.stderrFD = stderrFD
+  }
 
   public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
-    try PosixSpawnBackend.spawnActor(
+    let dieAtBoot = spec.actor.faults.contains(FaultSet.Fault.bootDeath.rawValue)
+    return try PosixSpawnBackend.spawnActor(
       executable: spec.actorExecutable,
-      arguments: ["actor", "--run-dir", spec.runDir, "--name", spec.actor.name], loop: loop, name: spec.actor.name)
+      arguments: ["actor", "--run-dir", spec.runDir, "--name", spec.actor.name] + (dieAtBoot ? ["--die-at-boot"] : []),
+      loop: loop, name: spec.actor.name, stderrFD: stderrFD, inheritFds: spec.inheritFds, keepChildEnd: dieAtBoot)
   }
 
   /// Spawns `executable ARGS` with a new socketpair end on fd 3.
   public static func spawnActor(
-    executable: String, arguments: [String], loop: EventLoop, name: String, stdoutFD: Int32 = -1, stderrFD: Int32 = -1
+    executable: String, arguments: [String], loop: EventLoop, name: String, stdoutFD: Int32 = -1, stderrFD: Int32 = -1,
+    inheritFds: Bool = false, keepChildEnd: Bool = false
   ) throws -> ChildProcess {
     let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
-    defer { close(childEnd) }
+    defer { if !keepChildEnd { close(childEnd) } }
+    if inheritFds {
+      // inherit-fds fault: the parent's end survives exec in the child.
+      _ = fcntl(parentEnd, F_SETFD, 0)
+    }
     var pid: pid_t = 0
     let argv = [executable] + arguments
     let rc = withCStrings(argv) { cargv in
-      cs_spawn(&pid, executable, cargv, environ, childEnd, actorChannelFD, stdoutFD, stderrFD, 0)
+      cs_spawn(&pid, executable, cargv, environ, childEnd, actorChannelFD, stdoutFD, stderrFD, inheritFds ? 2 : 0)
     }
     if rc != 0 {
       close(parentEnd)
@@ -55,8 +69,10 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
     }
     // The child is ours and unreaped, so its pid cannot be reused before this.
     let pidfd = try Syscalls.pidfdOpen(pid).take()
-    return ChildProcess(
+    let child = ChildProcess(
       pid: pid, name: name, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true, loop: loop)
+    if keepChildEnd { child.keptChildEnd = childEnd }
+    return child
   }
 }
 

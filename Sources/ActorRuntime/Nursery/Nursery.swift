@@ -78,7 +78,7 @@ public final class Nursery: @unchecked Sendable {
     let child: ChildProcess
     do {
       child = try await loop.shielded { () -> Result<ChildProcess, SpawnFailure> in
-        do { return .success(try await self.backend.start(self.spec.forChild(c), probes: self.probes)) } catch {
+        do { return .success(try await self.backend.start(self.childSpec(c), probes: self.probes)) } catch {
           return .failure(SpawnFailure(description: "\(error)"))
         }
       }.get()
@@ -94,7 +94,7 @@ public final class Nursery: @unchecked Sendable {
     // 2. Connect-back, raced against the child dying during boot (else the
     //    parent would wait forever on a dead child), bounded.
     probes.record("connect_back", ProbeKind.enter, peer: child.pid)
-    let boot = await connectBack(child)
+    let boot = await connectBack(child, c)
     switch boot {
     case .ok:
       probes.record("connect_back", ProbeKind.returned, peer: child.pid)
@@ -109,7 +109,14 @@ public final class Nursery: @unchecked Sendable {
     // 3. Send the spec; 4. join: wait for its result or error.
     if case .ok = boot {
       do {
-        try await child.channel.send(.spawnSpec(spec.forChild(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
+        try await child.channel.send(.spawnSpec(childSpec(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
+        if faults.has(.blockingChildWait) {
+          // The bug: wait for the child's exit with a call that blocks the
+          // whole loop, so no cancel (nor anything else) can interrupt it.
+          probes.record("child_exit_wait", ProbeKind.enter, peer: child.pid, detail: "blocking")
+          child.blockUntilExit()
+          probes.record("child_exit_wait", ProbeKind.returned, peer: child.pid)
+        }
         probes.record("portal", ProbeKind.enter, peer: child.pid, detail: c.name)
         let m = try await child.channel.receive()
         reported = outcome(of: m, child)
@@ -129,24 +136,42 @@ public final class Nursery: @unchecked Sendable {
     return await loop.shielded { await self.teardown(child, c, reported: early, cancelled: wasCancelled) }
   }
 
+  /// The spec a child gets. Under inherit-fds the children also keep the
+  /// unbounded EOF wait tractor's teardown had when that bug was found.
+  func childSpec(_ c: ActorSpec) -> SpawnSpec {
+    var s = spec.forChild(c)
+    if faults.has(.inheritFds) {
+      s.inheritFds = true
+      if !s.actor.faults.contains("unbounded-peer-wait") { s.actor.faults.append("unbounded-peer-wait") }
+    }
+    return s
+  }
+
   private struct SpawnFailure: Error, CustomStringConvertible { var description: String }
 
   private enum Boot { case ok, cancelled, failed(String) }
 
-  private func connectBack(_ child: ChildProcess) async -> Boot {
+  private func connectBack(_ child: ChildProcess, _ c: ActorSpec) async -> Boot {
+    if FaultSet(c.faults).has(.bootDeath) {
+      // The bug: wait for the connect-back shielded and without bound, and
+      // without watching the child's pidfd (its channel end is still open
+      // here, as a listening socket would be, so EOF does not come either).
+      let r = await loop.shielded { () -> Bool in
+        if case .started? = try? await child.channel.receive(deadline: nil) { return true }
+        return false
+      }
+      return r ? .ok : .failed("no connect-back")
+    }
     let bound = deadline(afterMs: spec.bounds.bootMs)
     do {
       let r: Result<Message, ChannelError>? = try await withThrowingTaskGroup(of: Result<Message, ChannelError>?.self) { g in
         g.addTask {
           do { return .success(try await child.channel.receive(deadline: bound)) } catch let e as ChannelError { return .failure(e) }
         }
-        if !self.faults.has(.bootDeath) {
-          // Watch for death during boot. Under the boot-death fault this
-          // watch is missing, and the parent only has the channel to go by.
-          g.addTask {
-            _ = try await child.waitExit(deadline: bound)
-            return child.status.map { _ in .failure(ChannelError.closed) }
-          }
+        // Race the connect-back against the child dying during boot.
+        g.addTask {
+          _ = try await child.waitExit(deadline: bound)
+          return child.status.map { _ in .failure(ChannelError.closed) }
         }
         defer { g.cancelAll() }
         while let next = try await g.next() {
@@ -212,12 +237,20 @@ public final class Nursery: @unchecked Sendable {
         probes.record("cancel_actor", "NO_ACK", peer: child.pid, detail: "\(error)")
       }
     }
+    let childFaults = FaultSet(c.faults)
     // Done talking: closing our end is what lets the child's "wait for peers
-    // to disconnect" finish.
-    child.channel.close()
-    probes.record("child_exit_wait", ProbeKind.enter, peer: child.pid)
-    var status = try? await child.waitExit(deadline: deadline(afterMs: b.exitWaitMs))
-    if status == nil && !faults.has(.noHardKill) {
+    // to disconnect" finish. (Two faults model a parent that keeps its end
+    // open until the child has exited, as tractor's did.)
+    let keepOpen = childFaults.has(.unboundedPeerWait) || childFaults.has(.shieldedParentLoop) || childFaults.has(.lostCancel)
+    if !keepOpen {
+      child.channel.close()
+    }
+    // The child's own teardown is bounded by peersMs; allow it that plus a
+    // margin before the ladder, so a bounded child is never killed mid-teardown.
+    let ladderOff = childFaults.has(.noHardKill)
+    probes.record("child_exit_wait", ProbeKind.enter, peer: child.pid, detail: ladderOff ? "no bound" : nil)
+    var status = try? await child.waitExit(deadline: ladderOff ? nil : deadline(afterMs: max(b.exitWaitMs, b.peersMs + 1000)))
+    if status == nil && !ladderOff {
       probes.record("hard_kill", "SIGTERM", peer: child.pid)
       child.signal(SIGTERM)
       status = try? await child.waitExit(deadline: deadline(afterMs: b.graceMs))
@@ -227,10 +260,7 @@ public final class Nursery: @unchecked Sendable {
         status = try? await child.waitExit(deadline: deadline(afterMs: 5000))
       }
     }
-    if status == nil && faults.has(.noHardKill) {
-      // lost-cancel: the ladder is off, so this wait has no bound.
-      status = try? await child.waitExit(deadline: nil)
-    }
+    child.channel.close()
     probes.record("child_exit_wait", ProbeKind.returned, peer: child.pid, detail: status.map { "\($0)" } ?? "still running")
     probes.record("nursery", "REAPED", peer: child.pid, detail: status.map { "\($0)" } ?? "unknown")
     if let r = result { return r }

@@ -14,6 +14,7 @@ public enum FaultCatalog {
     case firstLeafOfSecondBranch  // a leaf that will be cancelled, not the one that fails first
     case firstSpawnerBelowRoot
     case allNonLeaves  // applies to how parents spawn/supervise
+    case wholeTree
     case root
     case firstLeaf
   }
@@ -23,8 +24,8 @@ public enum FaultCatalog {
     Entry(name: "unbounded-peer-wait", hangClass: "unbounded-teardown-wait", summary: "actor main's finally waits without bound for peers to disconnect (default: the first spawner below the root)", defaultTarget: .firstSpawnerBelowRoot),
     Entry(name: "shielded-parent-loop", hangClass: "parent-channel-not-cancelled", summary: "the cancel path forgets the shielded parent-channel loop (default: the first spawner below the root)", defaultTarget: .firstSpawnerBelowRoot),
     Entry(name: "blocking-child-wait", hangClass: "uncancellable-child-wait", summary: "waits for a child's exit with a blocking waitpid cancel cannot interrupt (default: the first spawner below the root)", defaultTarget: .firstSpawnerBelowRoot),
-    Entry(name: "inherit-fds", hangClass: "leaked-fd-holds-peer-open", summary: "children keep copies of parent and sibling channel ends, so EOF never comes (default: every parent)", defaultTarget: .allNonLeaves),
-    Entry(name: "stdio-pipe", hangClass: "blocked-on-full-pipe", summary: "children's stderr is an inherited pipe nobody drains; failing actors write large tracebacks (default: the whole tree)", defaultTarget: .allNonLeaves),
+    Entry(name: "inherit-fds", hangClass: "leaked-fd-holds-peer-open", summary: "children keep copies of parent and sibling channel ends, so EOF never comes; their teardown waits for EOF without bound (default: every parent; --backend fork)", defaultTarget: .allNonLeaves),
+    Entry(name: "stdio-pipe", hangClass: "blocked-on-full-pipe", summary: "children's stderr is an inherited pipe nobody drains; failing actors write large tracebacks (default: the whole tree)", defaultTarget: .wholeTree),
     Entry(name: "lost-cancel", hangClass: "cancel-not-delivered", summary: "cancel requests to the actor are dropped and the hard-kill ladder is off (default: the first leaf)", defaultTarget: .firstLeaf),
     Entry(name: "never-exit", hangClass: "exit-not-reached", summary: "teardown completes but the exit call is never reached (default: the first spawner below the root)", defaultTarget: .firstSpawnerBelowRoot),
     Entry(name: "boot-death", hangClass: "died-during-boot", summary: "the child dies before connecting back; its parent does not watch for its death (default: the first leaf)", defaultTarget: .firstLeaf),
@@ -62,6 +63,7 @@ public enum FaultCatalog {
     case .root: return [root.name]
     case .firstSpawnerBelowRoot: return [root.children.first(where: { !$0.children.isEmpty })?.name ?? root.children.first?.name ?? root.name]
     case .allNonLeaves: return root.flatten().filter { !$0.0.children.isEmpty }.map(\.0.name)
+    case .wholeTree: return root.flatten().map(\.0.name)
     case .firstLeaf, .firstLeafOfSecondBranch:
       return [root.flatten().first(where: { $0.0.children.isEmpty })?.0.name ?? root.name]
     }

@@ -56,13 +56,24 @@ public final class RunSupervisor: @unchecked Sendable {
   let loop = EventLoop()
   var record = RunRecord(supervisorPid: getpid())
   let onHang: (RunRecord) -> Void
+  let onStall: (RunRecord) -> Void
+  /// stdio-pipe fault: the read end of the tree's stderr pipe, held and never
+  /// read, like a test runner's capture pipe.
+  var captureReadFD: Int32 = -1
+  var captureWriteFD: Int32 = -1
 
   /// `onHang` runs on the loop thread while the stuck tree is still alive
   /// (the diagnosis snapshots it there), before the tree is killed.
-  public init(config: RunConfig, onHang: @escaping (RunRecord) -> Void) {
+  /// `onStall` runs when no actor has written a probe for `stallMs` while
+  /// the tree is alive (once per stall): the ladder may end a hang before the
+  /// deadline, and this is the moment to look at it.
+  public init(config: RunConfig, onHang: @escaping (RunRecord) -> Void, onStall: @escaping (RunRecord) -> Void = { _ in }) {
     self.config = config
     self.onHang = onHang
+    self.onStall = onStall
   }
+
+  public static let stallMs = 400
 
   public static func writeRunFile(_ cfg: RunConfig) throws(SystemError) {
     let run: JSONValue = [
@@ -104,6 +115,8 @@ public final class RunSupervisor: @unchecked Sendable {
     }
     loop.run()
     if sigfd >= 0 { close(sigfd) }
+    if captureReadFD >= 0 { close(captureReadFD) }
+    if captureWriteFD >= 0 { close(captureWriteFD) }
     record.endNs = Syscalls.monotonicNs()
     return record
   }
@@ -123,10 +136,17 @@ public final class RunSupervisor: @unchecked Sendable {
         return
       }
     }
+    if config.scenario.root.flatten().contains(where: { $0.0.faults.contains(FaultSet.Fault.stdioPipe.rawValue) }) {
+      if let (r, w) = try? Syscalls.pipe().takeRaw() {
+        captureReadFD = r
+        captureWriteFD = w
+        probes.record("supervisor", "CAPTURE_PIPE", detail: "tree stderr is a pipe nobody reads")
+      }
+    }
     // The supervisor never forks (it may have threads): under `fork` the root
     // is exec'ed and forks its own children.
     let rootBackend: any SpawnBackend =
-      config.backend == "forkserver" ? ForkServerClient(loop: loop) : PosixSpawnBackend(loop: loop)
+      config.backend == "forkserver" ? ForkServerClient(loop: loop) : PosixSpawnBackend(loop: loop, stderrFD: captureWriteFD)
     let spec = SpawnSpec(
       actor: config.scenario.root, runDir: config.runDir, backend: config.backend, bounds: config.bounds,
       actorExecutable: config.actorExecutable, forkServer: forkServerName)
@@ -137,8 +157,27 @@ public final class RunSupervisor: @unchecked Sendable {
       return await nursery.run([self.config.scenario.root]).first
     }
     // Learn the root's pid as soon as it exists (for the verdict).
+    var lastSize = -1
+    var lastChange = Syscalls.monotonicNs()
+    var lastCheck: UInt64 = 0
+    var stalled = false
     let finished = await waitFirst(done, stopEarly, deadline: deadlineNs) { [self] in
       if record.rootPid == nil, let p = nursery.live.keys.first { record.rootPid = p }
+      let now = Syscalls.monotonicNs()
+      guard now - lastCheck >= 50_000_000 else { return }
+      lastCheck = now
+      let size = probeBytes()
+      if size != lastSize {
+        lastSize = size
+        lastChange = now
+        stalled = false
+      } else if !stalled && now - lastChange >= UInt64(RunSupervisor.stallMs) * 1_000_000 {
+        stalled = true
+        record.aliveAtEnd = liveTree()
+        probes.record("supervisor", "STALL", detail: "no probe for \(RunSupervisor.stallMs) ms; \(record.aliveAtEnd.count) alive")
+        lastSize = probeBytes()
+        onStall(record)
+      }
     }
     if record.rootPid == nil { record.rootPid = nursery.live.keys.first }
     if finished == .first {
@@ -179,6 +218,18 @@ public final class RunSupervisor: @unchecked Sendable {
     probes.record("supervisor", ProbeKind.returned, detail: "killed \(record.killed.count)")
   }
 
+  /// Total size of the probe logs: it stops growing when the tree stalls.
+  private func probeBytes() -> Int {
+    let dir = config.runDir + "/probes"
+    var total = 0
+    for n in Syscalls.listDirectory(dir) {
+      var st = stat()
+      if stat(dir + "/" + n, &st) == 0 { total += Int(st.st_size) }
+    }
+    // The supervisor's own STALL line must not count as progress.
+    return total
+  }
+
   /// Live descendants other than the fork server.
   private func liveTree() -> [Int32] {
     ProcessTree.liveDescendants(of: getpid()).filter { $0 != record.forkServerPid }
@@ -204,7 +255,7 @@ public final class RunSupervisor: @unchecked Sendable {
     defer { close(r) }
     var pid: pid_t = 0
     let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
-    let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, -1, 0) }
+    let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, captureWriteFD, 0) }
     close(w)
     if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: "fork server") }
     guard try await loop.readable(r, deadline: deadline(afterMs: 5000)) != .timedOut else {

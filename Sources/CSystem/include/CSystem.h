@@ -41,8 +41,9 @@ void cs_reset_signals(void);
 void cs_ignore_sigpipe(void);
 
 /// posix_spawn with: fd `channel_fd` dup2'ed to `target_fd`, every other fd
-/// from 3 up closed, signal mask emptied and dispositions reset, optional new
-/// process group. `argv`/`envp` are NULL terminated. Returns 0 or an errno.
+/// from 3 up closed, signal mask emptied and dispositions reset. `flags` bit 1:
+/// new process group; bit 2: do not close other fds (inherit-fds fault).
+/// `argv`/`envp` are NULL terminated. Returns 0 or an errno.
 int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
              int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int new_pgroup);
 
