@@ -15,7 +15,8 @@ public enum DiagnosedRun {
     let collect = { (record: RunRecord, kind: String) in
       var pids = record.aliveAtEnd
       if let r = record.rootPid, !pids.contains(r) { pids.append(r) }
-      let stackPids = stacks ? record.aliveAtEnd : []
+      if let f = record.forkServerPid { pids.append(f) }
+      let stackPids = stacks ? record.aliveAtEnd + (record.forkServerPid.map { [$0] } ?? []) : []
       var ev = Evidence.collect(pids: pids, stackPids: stackPids)
       ev.notes.insert("kernel evidence taken at the \(kind)", at: 0)
       snapshots.append(ev.json)

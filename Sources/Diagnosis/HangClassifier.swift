@@ -45,7 +45,9 @@ public enum HangClassifier {
       }
       if !out.contains(where: { $0.pid == verdict.pid }) { out.append(verdict) }
     }
-    return out
+    // Specific causes first; a bare cycle or an unexplained stop after them.
+    func rank(_ c: String) -> Int { c == "unexplained" ? 2 : (c == "wait-cycle" ? 1 : 0) }
+    return out.enumerated().sorted { (rank($0.element.hangClass), $0.offset) < (rank($1.element.hangClass), $1.offset) }.map(\.element)
   }
 
   static func has(_ evs: [ProbeEvent], _ site: String, _ event: String) -> Bool {
@@ -73,7 +75,10 @@ public enum HangClassifier {
       if let d = pe.cpuTicksDelta, let s = pe.sampleMs { k += ", \(d * 10) ms CPU in \(s) ms" }
       ev.append(k)
     }
-    if let e = evidence?.edges.first(where: { $0.from == t }) { ev.append("edge \(t) \(e.kind) \(e.to): \(e.evidence)") }
+    let parentPid = v.actors.first { $0.pid == t }?.parentPid
+    if let e = evidence?.edges.first(where: { $0.from == t && !($0.to == parentPid && $0.kind == "waits-data-from" && !byPid.isEmpty) }) {
+      ev.append("edge \(t) \(e.kind) \(e.to): \(e.evidence)")
+    }
     if let pe, !pe.stack.isEmpty { ev.append("stack \(t): " + pe.stack.prefix(4).joined(separator: " ← ")) }
     func verdict(_ c: String, _ explanation: String, _ hint: String, extra: [String] = []) -> TerminalVerdict {
       TerminalVerdict(pid: t, name: name, hangClass: c, explanation: explanation, evidence: extra + ev, hint: hint)
@@ -97,6 +102,43 @@ public enum HangClassifier {
         "unbounded-teardown-wait", "\(name) is in actor main's finally, waiting for peers to disconnect, with no bound",
         "bound this wait (tractor bounds it at 3 s) or close the peer channel first")
     }
+    // 0b. A spawn request that never came back, while the fork server is
+    //     blocked reading one client's connection instead of serving all.
+    if let fs = v.forkServerPid, let spe = evidence?.processes[fs],
+      ["recvmsg", "recvfrom", "read"].contains(spe.syscallName ?? ""),
+      let sp = evs.last(where: { $0.site == "spawn" }), sp.event == "ENTER"
+    {
+      let held = evidence?.edges.first { $0.from == fs }.map { "held by \(v.name(of: $0.to)) \($0.to)" } ?? "held by a client"
+      return verdict(
+        "forkserver-stall",
+        "\(name)'s spawn request (\(sp.detail ?? "a child")) waits at the fork server \(fs), which is blocked in \(spe.syscall ?? "recvmsg") on one client's connection (\(held)) and serves no one else",
+        "serve every client concurrently (non-blocking, one readiness callback per connection) and bound each request",
+        extra: ["kernel \(fs) (fork server): \(spe.syscall ?? "-"), wchan \(spe.wchan ?? "-")"])
+    }
+    // 0c. Kernel only: blocked reading a pipe or socket whose other end is
+    //     held by the reader itself (an fd kept across fork): EOF cannot come.
+    if let pe, ["read", "recvfrom", "recvmsg", "poll", "ppoll", "epoll_wait", "epoll_pwait", "select"].contains(pe.syscallName ?? ""),
+      let f = pe.fds.first(where: { fd in
+        // Only the fds the blocked call is actually waiting on.
+        let num = fd.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+        return (pe.syscall ?? "").contains("fd \(num) ") && fd.contains("other end held by")
+          && (fd.contains("pipe:") || fd.contains("socket:"))
+      }),
+      let holders = f.split(separator: "other end held by ", maxSplits: 1, omittingEmptySubsequences: false).last,
+      holders.split(separator: ",").contains(where: { Int32($0.trimmingPrefix(" ").split(separator: " ").first ?? "") == t }),
+      byPid.isEmpty || !evs.contains(where: { $0.site == "wait_for_no_more_peers" })
+    {
+      return verdict(
+        "leaked-fd-holds-peer-open",
+        "\(name) waits for data or EOF on \(f.split(separator: " ").prefix(3).joined(separator: " ")), but it holds a copy of the other end itself, so EOF never comes",
+        "close inherited fds after fork (close_range from 3 up, keep only your own channel)")
+    }
+    // 3. Blocked writing to a pipe nobody reads.
+    if let pe, pe.syscallName == "write" || pe.wchan == "pipe_write", (pe.syscall ?? "").contains("pipe:") || pe.wchan == "pipe_write" {
+      return verdict(
+        "blocked-on-full-pipe", "\(name) is blocked in write(2) on a full pipe: \(pe.syscall ?? "write"); nobody drains the reading end",
+        "drain or redirect child stdio (a file, /dev/null, or a reader that never stops)")
+    }
     // 1. A cycle through this process.
     if let cyc = v.cycles.first(where: { $0.contains(t) }) {
       return verdict(
@@ -109,12 +151,6 @@ public enum HangClassifier {
       return verdict(
         "busy-loop", "\(name) is spinning on the CPU (\(d * 10) ms of CPU in \(s) ms) \(spin) instead of waiting",
         "a loop treats EOF or an error as 'try again': exit the loop on EOF")
-    }
-    // 3. Blocked writing to a pipe nobody reads.
-    if let pe, pe.syscallName == "write" || pe.wchan == "pipe_write", (pe.syscall ?? "").contains("pipe:") || pe.wchan == "pipe_write" {
-      return verdict(
-        "blocked-on-full-pipe", "\(name) is blocked in write(2) on a full pipe: \(pe.syscall ?? "write"); nobody drains the reading end",
-        "drain or redirect child stdio (a file, /dev/null, or a reader that never stops)")
     }
     // 4. Blocked in connect: a listener that does not accept (a fork server serving someone else).
     if let pe, pe.syscallName == "connect" || pe.wchan == "unix_wait_for_peer" {

@@ -62,6 +62,7 @@ public struct Verdict: Sendable {
   public var killed: [Int32]
   public var interrupted: Int32?
   public var hasEvidence = false
+  public var forkServerPid: Int32? = nil
 
   /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 130 interrupted.
   public var exitCode: Int32 {

@@ -259,6 +259,7 @@ public enum VerdictBuilder {
       spawnMsPerActor: median(spawnCosts), firstErrorMs: firstError, teardownMs: lastExit, damagedLines: log.damagedLines,
       survivors: survivors, killed: killed, interrupted: interrupted)
     v.hasEvidence = evidence != nil
+    v.forkServerPid = forkServerPid
     if finalOutcome == "hang" || finalOutcome == "leak" {
       v.terminals = HangClassifier.classify(verdict: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
       // Where the explanation sits higher up a chain, the chain ends there.

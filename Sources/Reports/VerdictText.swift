@@ -14,7 +14,16 @@ public enum VerdictText {
     case "leak": head = "LEAK"
     default: head = "UNEXPECTED"
     }
-    out += "\(head)  \(v.scenario) under \(v.backend): "
+    if v.backend == "-" {
+      // watch: a foreign tree, no actors, no probes.
+      var cmd = v.scenario.replacingNewlines()
+      if cmd.count > 70 { cmd = String(cmd.prefix(67)) + "..." }
+      out += "\(head)  \(cmd): "
+      out += v.outcome == "hang" ? "\(v.stuck.count) processes still running at the timeout\n" : "\(v.stuck.count) processes outlived the command\n"
+    } else {
+      out += "\(head)  \(v.scenario) under \(v.backend): "
+    }
+    if v.backend != "-" {
     switch v.outcome {
     case "clean":
       let died = v.actors.filter { !$0.reachedExit && $0.diesOnPurpose }.count
@@ -22,6 +31,7 @@ public enum VerdictText {
     case "hang": out += "\(v.stuck.count) of \(total) actors never reached EXIT\n"
     case "leak": out += "the root finished but processes outlived it\n"
     default: out += v.unexpected.first.map { $0 + "\n" } ?? "\n"
+    }
     }
     if v.outcome == "hang" || v.outcome == "leak" {
       for (i, chain) in v.waitChains.enumerated() {
@@ -61,7 +71,7 @@ public enum VerdictText {
     }
     for u in v.unexpected where v.outcome != "unexpected" || u != v.unexpected.first { out += "  unexpected: \(u)\n" }
 
-    out += "\nactors (\(total))"
+    out += v.backend == "-" ? "\nprocesses (\(total))" : "\nactors (\(total))"
     let nameW = max(20, (v.actors.map { $0.name.count + 3 * $0.depth }.max() ?? 20) + 2)
     out += String(repeating: " ", count: max(1, nameW - 9 - String(total).count)) + "  pid     role      last probe                          exit\n"
     for a in v.actors {
@@ -96,5 +106,15 @@ public enum VerdictText {
   static func fmt(_ x: Double) -> String {
     if x < 10 { return String((x * 100).rounded() / 100) }
     return String((x * 10).rounded() / 10)
+  }
+}
+
+extension String {
+  func replacingNewlines() -> String {
+    var o = ""
+    for ch in self {
+      if ch == "\n" { o += " ⏎ " } else { o.append(ch) }
+    }
+    return o
   }
 }

@@ -1,7 +1,65 @@
 import ArgumentParser
+import Diagnosis
+import Glibc
+import MiniJSON
+import Reports
 
 struct Watch: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.")
+  static let configuration = CommandConfiguration(
+    abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
+    discussion: """
+      If the command finishes in time and leaves nothing behind, watch exits with the
+      command's own status. If it outlives the timeout: a snapshot of the whole tree
+      (chains, terminals, what each is blocked on, stacks), then every process of it is
+      killed (also descendants that called setsid, and reparented ones) and the exit
+      code is 1. If it finished but left descendants alive, they are reported as a leak,
+      killed, and the exit code is 1. 127: the command could not be started.
+      With --format json the command's own stdout goes to stderr.
+      """)
 
-  func run() throws {}
+  @Option(help: "Seconds to let the command run.")
+  var timeout: Double = 60
+
+  @Option(help: "Output format: text or json.")
+  var format: OutputFormat = .text
+
+  @Flag(help: "Skip native stacks (ptrace).")
+  var noStacks = false
+
+  @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
+  var command: [String] = []
+
+  func validate() throws {
+    guard timeout > 0 && timeout <= 86400 else { throw ValidationError("--timeout must be in (0, 86400] seconds") }
+    if command.first == "--" { return }
+    guard !command.isEmpty else { throw ValidationError("no command given (usage: tractor-diag watch [--timeout S] -- CMD ARGS...)") }
+  }
+
+  func run() throws {
+    var cmd = command
+    if cmd.first == "--" { cmd.removeFirst() }
+    guard !cmd.isEmpty else { fail(Exit.usage, "no command given (usage: tractor-diag watch [--timeout S] -- CMD ARGS...)") }
+    let o = WatchRun.run(command: cmd, timeoutMs: Int(timeout * 1000), stacks: !noStacks, stdoutToStderr: format == .json)
+    if let e = o.startError { fail(127, e) }
+    var v = o.verdict
+    if v.outcome == "clean" {
+      if format == .json {
+        emit(watchJSON(v, o).pretty + "\n")
+      }
+      Glibc.exit(o.commandStatus?.code ?? 0)
+    }
+    v.notes.append(v.outcome == "hang" ? "the command outlived the \(timeout) s timeout" : "the command finished but left these processes running")
+    emit(format == .json ? watchJSON(v, o).pretty + "\n" : VerdictText.render(v))
+    Glibc.exit(v.interrupted != nil ? 130 : Exit.hangOrLeak)
+  }
+
+  func watchJSON(_ v: Verdict, _ o: WatchRun.Outcome) -> JSONValue {
+    var j = v.json
+    if case .object(var pairs) = j {
+      pairs.insert(("commandStatus", o.commandStatus.map { .int(Int64($0.code)) } ?? .null), at: 2)
+      pairs.insert(("command", .array(command.filter { $0 != "--" }.map { .string($0) })), at: 2)
+      j = .object(pairs)
+    }
+    return j
+  }
 }

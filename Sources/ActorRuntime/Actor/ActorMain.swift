@@ -184,7 +184,10 @@ public final class ActorMain: @unchecked Sendable {
   func serviceScope() async -> ServiceOutcome {
     probes.record("service_scope", ProbeKind.enter)
     let me = spec.actor
-    let backend = Backends.make(spec.backend, loop: loop) ?? PosixSpawnBackend(loop: loop)
+    var backend = Backends.make(spec.backend, loop: loop) ?? PosixSpawnBackend(loop: loop)
+    if spec.backend == "forkserver" && faults.has(.forkserverSerial) {
+      backend = ForkServerClient(loop: loop, gate: RequestGate(loop: loop, others: me.children.count - 1))
+    }
     let nursery = Nursery(loop: loop, probes: probes, backend: backend, spec: spec, faults: faults)
     self.nursery = nursery
     var ownError: ErrorInfo? = nil

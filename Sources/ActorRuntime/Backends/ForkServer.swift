@@ -152,19 +152,58 @@ public final class ForkServer: @unchecked Sendable {
   }
 }
 
+/// forkserver-serial fault, client side: the first request holds its
+/// connection open, without sending, until every other request of this
+/// client has been served (a client that "batches" its requests).
+public final class RequestGate: @unchecked Sendable {
+  let others: Int
+  var served = 0
+  var firstTaken = false
+  let open: LoopEvent
+
+  public init(loop: EventLoop, others: Int) {
+    self.others = others
+    open = LoopEvent(loop: loop)
+    if others <= 0 { open.set() }
+  }
+
+  func served(_ wasFirst: Bool) {
+    if !wasFirst { served += 1 }
+    if served >= others { open.set() }
+  }
+}
+
 /// `forkserver` backend, client side: asks the server for a child.
 public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
   public let name = "forkserver"
   let loop: EventLoop
+  var gate: RequestGate? = nil
+
+  public init(loop: EventLoop, gate: RequestGate? = nil) {
+    self.loop = loop
+    self.gate = gate
+  }
 
   public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
     guard let server = spec.forkServer else { throw SystemError("forkserver", errno: ENOENT, context: "no server address") }
-    return try await ForkServerClient.request(
+    var holdFirst: LoopEvent? = nil
+    var isFirst = false
+    if let g = gate, !g.firstTaken {
+      g.firstTaken = true
+      isFirst = true
+      holdFirst = g.open
+    }
+    let child = try await ForkServerClient.request(
       server: server, name: spec.actor.name, runDir: spec.runDir, loop: loop, bootMs: spec.bounds.bootMs,
-      dieAtBoot: spec.actor.faults.contains(FaultSet.Fault.bootDeath.rawValue))
+      dieAtBoot: spec.actor.faults.contains(FaultSet.Fault.bootDeath.rawValue), holdUntil: holdFirst)
+    gate?.served(isFirst)
+    return child
   }
 
-  public static func request(server: String, name: String, runDir: String, loop: EventLoop, bootMs: Int, dieAtBoot: Bool = false) async throws
+  public static func request(
+    server: String, name: String, runDir: String, loop: EventLoop, bootMs: Int, dieAtBoot: Bool = false,
+    holdUntil: LoopEvent? = nil
+  ) async throws
     -> ChildProcess
   {
     let until = deadline(afterMs: bootMs)
@@ -184,6 +223,10 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
         continue
       }
       throw SystemError("connect", errno: e, context: "fork server @\(server)")
+    }
+    if let hold = holdUntil {
+      // forkserver-serial fault: connected, and silent until the gate opens.
+      _ = try await hold.wait(deadline: nil)
     }
     // 2. The request carries the child's end of a fresh channel.
     let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()

@@ -76,6 +76,8 @@ public final class Nursery: @unchecked Sendable {
   func supervise(_ c: ActorSpec) async -> ChildOutcome {
     // 1. Start the process. Spawning itself is quick and not cancellable.
     let child: ChildProcess
+    probes.record("spawn", ProbeKind.enter, detail: c.name)
+    defer { probes.record("spawn", ProbeKind.finally, detail: c.name) }
     do {
       child = try await loop.shielded { () -> Result<ChildProcess, SpawnFailure> in
         do { return .success(try await self.backend.start(self.childSpec(c), probes: self.probes)) } catch {

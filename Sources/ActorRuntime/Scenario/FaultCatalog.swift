@@ -31,7 +31,7 @@ public enum FaultCatalog {
     Entry(name: "boot-death", hangClass: "died-during-boot", summary: "the child dies before connecting back; its parent does not watch for its death (default: the first leaf)", defaultTarget: .firstLeaf),
     Entry(name: "fork-with-threads", hangClass: "fork-from-multithreaded-parent", summary: "the actor has extra threads when it forks (default: the first spawner below the root; use --backend fork)", defaultTarget: .firstSpawnerBelowRoot),
     Entry(name: "eof-spin", hangClass: "busy-loop", summary: "a loop spins on EOF of a closed channel and never exits (default: the first leaf)", defaultTarget: .firstLeaf),
-    Entry(name: "forkserver-serial", hangClass: "forkserver-stall", summary: "the fork server serves one client at a time (use --backend forkserver)", defaultTarget: .root),
+    Entry(name: "forkserver-serial", hangClass: "forkserver-stall", summary: "the fork server serves one client at a time, and a client holds its connection while it waits (default: the first spawner below the root; --backend forkserver)", defaultTarget: .firstSpawnerBelowRoot),
   ]
 
   public struct FaultError: Error, CustomStringConvertible, Sendable {

@@ -123,6 +123,13 @@ public final class RunSupervisor: @unchecked Sendable {
 
   private func supervise(probes: ProbeWriter, stopEarly: LoopEvent) async {
     let deadlineNs = record.startNs + UInt64(config.timeoutMs) * 1_000_000
+    if config.scenario.root.flatten().contains(where: { $0.0.faults.contains(FaultSet.Fault.stdioPipe.rawValue) }) {
+      if let (r, w) = try? Syscalls.pipe().takeRaw() {
+        captureReadFD = r
+        captureWriteFD = w
+        probes.record("supervisor", "CAPTURE_PIPE", detail: "tree stderr is a pipe nobody reads")
+      }
+    }
     var forkServerName: String? = nil
     if config.backend == "forkserver" {
       let name = "tractor-diag-\(getpid())-\(record.startNs % 1_000_000)"
@@ -134,13 +141,6 @@ public final class RunSupervisor: @unchecked Sendable {
         record.startError = "fork server did not start: \(error)"
         ProcessTree.killAll()
         return
-      }
-    }
-    if config.scenario.root.flatten().contains(where: { $0.0.faults.contains(FaultSet.Fault.stdioPipe.rawValue) }) {
-      if let (r, w) = try? Syscalls.pipe().takeRaw() {
-        captureReadFD = r
-        captureWriteFD = w
-        probes.record("supervisor", "CAPTURE_PIPE", detail: "tree stderr is a pipe nobody reads")
       }
     }
     // The supervisor never forks (it may have threads): under `fork` the root
@@ -254,7 +254,9 @@ public final class RunSupervisor: @unchecked Sendable {
     let (r, w) = try Syscalls.pipe().takeRaw()
     defer { close(r) }
     var pid: pid_t = 0
+    let serial = config.scenario.root.flatten().contains { $0.0.faults.contains(FaultSet.Fault.forkserverSerial.rawValue) }
     let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
+      + (serial ? ["--serial"] : [])
     let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, captureWriteFD, 0) }
     close(w)
     if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: "fork server") }
