@@ -33,7 +33,9 @@ public enum HangClassifier {
       var verdict = classifyOne(t, v: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
       // A chain's end may only be waiting on the process above it, which is
       // the one whose state explains the hang: walk up while unexplained.
-      if verdict.hangClass == "unexplained", let chain = v.waitChains.first(where: { $0.last == t }) {
+      if verdict.hangClass == "unexplained", let chain = v.waitChains.first(where: { $0.last == t }), chain.count >= 2,
+        evidence?.edges.contains(where: { $0.from == t && $0.to == chain[chain.count - 2] }) ?? false
+      {
         for up in chain.dropLast().reversed() {
           let u = classifyOne(up, v: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
           if u.hangClass != "unexplained" && u.hangClass != "uncancellable-task" {
@@ -179,12 +181,6 @@ public enum HangClassifier {
           "race the connect-back against the child's pidfd (exit) and bound it")
       }
     }
-    let connectBackOpen = parentEvs.last { $0.site == "connect_back" && $0.peer == t }?.event == "ENTER"
-    if connectBackOpen && (pe == nil || pe?.state == "Z" || actor?.exitStatus != nil) {
-      return verdict(
-        "died-during-boot", "\(name) died before connecting back and its parent is still waiting for the connect-back",
-        "race the connect-back against the child's pidfd (exit) and bound it")
-    }
     // 6. Teardown done, no exit.
     if has(evs, "actor_main", "TEARDOWN_DONE") || (has(evs, "actor_main", "RETURN") && !(actor?.reachedExit ?? false)) {
       return verdict(
@@ -201,7 +197,12 @@ public enum HangClassifier {
         "cancel the parent-channel loop (by its own handle) in the cancel path")
     }
     // 9. Waiting on a child's exit in a way that ignores cancel.
-    if let pe, pe.syscallName == "wait4" || pe.syscallName == "waitid" || pe.wchan == "do_wait" {
+    if let pe,
+      pe.syscallName == "wait4" || pe.syscallName == "waitid" || pe.wchan == "do_wait"
+        || ((pe.syscallName == "poll" || pe.syscallName == "ppoll") && (pe.syscall ?? "").contains("pidfd"))
+        || (!(pe.syscallName ?? "").hasPrefix("epoll")
+          && (evidence?.edges.contains { $0.from == t && $0.kind == "waits-exit-of" } ?? false))
+    {
       return verdict(
         "uncancellable-child-wait", "\(name) is blocked in \(pe.syscall ?? "wait4") on a child's exit; cancel cannot interrupt it",
         "wait on the child's pidfd through the loop, so cancel can interrupt the wait")
@@ -231,7 +232,14 @@ public enum HangClassifier {
         "uncancellable-task", "\(name) is in a wait that ignores cancellation (behavior never returned after its cancel)",
         "make every wait cancellable (resume it on cancel), or bound it")
     }
-    return verdict("unexplained", "\(name) is stuck and no known pattern fits; see the evidence", "read the evidence lines and the stack")
+    let waiters = v.waitChains.filter { $0.last == t && $0.count > 1 }.map { $0.count - 1 }.max() ?? 0
+    let doing = pe.map { " (\($0.syscall ?? "state \($0.state)"))" } ?? ""
+    return verdict(
+      "unexplained",
+      waiters > 0
+        ? "\(name) ends a chain of \(waiters) wait(s) on it\(doing), and no known pattern explains why it does not finish"
+        : "\(name) is stuck\(doing) and no known pattern fits; see the evidence",
+      "read the evidence lines and the stack: this process is the one to look at")
   }
 
   /// Holders of the peer end of this process's sockets other than its own

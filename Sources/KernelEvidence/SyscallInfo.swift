@@ -37,7 +37,7 @@ public struct SyscallInfo: Sendable, Hashable {
     56: "clone", 57: "fork", 58: "vfork", 59: "execve", 60: "exit", 61: "wait4", 62: "kill",
     72: "fcntl", 73: "flock", 74: "fsync", 101: "ptrace", 128: "rt_sigtimedwait",
     130: "rt_sigsuspend", 202: "futex", 213: "epoll_create", 230: "clock_nanosleep",
-    231: "exit_group", 232: "epoll_wait", 247: "waitid", 257: "openat", 270: "pselect6",
+    219: "restart_syscall", 231: "exit_group", 232: "epoll_wait", 247: "waitid", 257: "openat", 270: "pselect6",
     271: "ppoll", 281: "epoll_pwait", 282: "signalfd", 288: "accept4", 289: "signalfd4",
     290: "eventfd2", 291: "epoll_create1", 293: "pipe2", 295: "preadv", 296: "pwritev",
     299: "recvmmsg", 307: "sendmmsg", 310: "process_vm_readv", 424: "pidfd_send_signal",
