@@ -116,6 +116,13 @@ public struct Evidence: Sendable {
     e.unexplained = snap.unexplained
     let t1 = Syscalls.monotonicNs()
     for pid in stackPids where e.processes[pid] != nil {
+      // A ptrace stop interrupts a blocked write: a pipe write that had
+      // copied part of its data returns short and the target moves on.
+      // Looking must not change what is looked at, so those are skipped.
+      if let p = e.processes[pid], ["write", "writev", "sendto", "sendmsg"].contains(p.syscallName ?? "") {
+        e.processes[pid]?.stackNote = "stack not taken: interrupting its blocked \(p.syscallName!) would cut it short"
+        continue
+      }
       let st = NativeStacks.capture(pid: pid, maxFrames: 32, symbolizer: symbolizer)
       if let n = st.note { e.processes[pid]?.stackNote = n }
       if let main = st.threads.first {

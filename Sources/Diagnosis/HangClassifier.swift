@@ -45,6 +45,22 @@ public enum HangClassifier {
           }
         }
       }
+      // A server that serves one client at a time, read-blocked on this
+      // chain's end while someone else waits in connect() to it.
+      if verdict.hangClass == "unexplained", let ev = evidence,
+        let chain = v.waitChains.first(where: { $0.last == t }),
+        let accept = ev.edges.first(where: { e in e.kind == "waits-accept-from" && chain.contains(e.from) && chain.contains(e.to) }),
+        let server = ev.processes[accept.to],
+        ["recvfrom", "recvmsg", "read"].contains(server.syscallName ?? ""),
+        ev.edges.contains(where: { $0.from == accept.to && $0.kind == "waits-data-from" && chain.contains($0.to) })
+      {
+        verdict = TerminalVerdict(
+          pid: t, name: verdict.name, hangClass: "forkserver-stall",
+          explanation:
+            "\(v.name(of: accept.to)) \(accept.to) serves one client at a time: it is blocked in \(server.syscall ?? "recv") on the connection of \(verdict.name) \(t), which holds it and sends nothing, while \(v.name(of: accept.from)) \(accept.from) waits in connect()",
+          evidence: ["edge \(accept.from) waits-accept-from \(accept.to): \(accept.evidence)", "kernel \(accept.to): \(server.syscall ?? "-"), wchan \(server.wchan ?? "-")"] + verdict.evidence,
+          hint: "serve every client concurrently (non-blocking, one readiness callback per connection) and bound each request")
+      }
       if !out.contains(where: { $0.pid == verdict.pid }) { out.append(verdict) }
     }
     // Specific causes first; a bare cycle or an unexplained stop after them.

@@ -1,0 +1,70 @@
+import Glibc
+import MiniJSON
+import Testing
+
+/// `watch` on foreign process trees (Python): only kernel evidence exists,
+/// and the classes it can show must still be named.
+@Suite(.serialized)
+struct WatchTests {
+  static let python: String? = {
+    for dir in ["/usr/bin", "/usr/local/bin", "/root/.pyenv/shims"] where access(dir + "/python3", X_OK) == 0 {
+      return dir + "/python3"
+    }
+    return nil
+  }()
+
+  static let cases: [(String, String)] = [
+    ("full_pipe.py", "blocked-on-full-pipe"),
+    ("leaked_fd.py", "leaked-fd-holds-peer-open"),
+    ("busy_loop.py", "busy-loop"),
+    ("pipe_cycle.py", "wait-cycle"),
+    ("serial_server.py", "forkserver-stall"),
+  ]
+
+  @Test(.enabled(if: python != nil, "python3 not installed"), arguments: cases)
+  func foreignTreeHangIsNamed(script: String, hangClass: String) throws {
+    let r = ToolProcess.run(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/" + script])
+    #expect(ToolProcess.survivors().isEmpty)
+    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    #expect(r.status == 1)
+    #expect(v["outcome"]?.string == "hang")
+    #expect(v["hangClass"]?.string == hangClass, "\(script): \(v["terminal"]?.compact ?? "")")
+    #expect(v["survivors"]?.array?.isEmpty == true)
+    #expect((v["killed"]?.array?.count ?? 0) >= 2)
+  }
+
+  @Test(.enabled(if: python != nil, "python3 not installed"))
+  func chainOfChildWaitsEndsAtTheSleeper() throws {
+    let r = ToolProcess.run(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/waitpid_chain.py"])
+    #expect(ToolProcess.survivors().isEmpty)
+    let v = try #require(r.json)
+    let chain = try #require(v["waitChains"]?.array?.first?.array)
+    #expect(chain.count == 4)
+    let terminal = try #require(v["terminal"]?.array?.first)
+    #expect(terminal["pid"] == chain.last)
+    let blocked = (v["blockedOn"]?.array ?? []).first { $0["pid"] == chain.last }
+    #expect((blocked?["kernel"]?.string ?? "").contains("nanosleep"))
+    #expect((blocked?["stack"]?.array ?? []).isEmpty == false, "the terminal's native stack")
+  }
+
+  @Test func leftoverDescendantsAreALeakAndAreKilled() throws {
+    let r = ToolProcess.run(["watch", "--timeout", "10", "--format", "json", "--", ToolProcess.fixtures + "/python/escapes.sh"])
+    #expect(ToolProcess.survivors().isEmpty, "a setsid descendant survived")
+    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    #expect(r.status == 1)
+    #expect(v["outcome"]?.string == "leak")
+    #expect(v["commandStatus"]?.int == 3)
+    #expect((v["killed"]?.array?.count ?? 0) >= 1)
+  }
+
+  @Test func finishedCommandGivesItsOwnStatus() {
+    let r = ToolProcess.run(["watch", "--timeout", "10", "--", "/bin/sh", "-c", "exit 4"])
+    #expect(r.status == 4)
+    let missing = ToolProcess.run(["watch", "--", "no-such-command-xyz"])
+    #expect(missing.status == 127)
+    #expect(missing.stderr.contains("command not found"))
+    let none = ToolProcess.run(["watch"])
+    #expect(none.status == 64)
+    #expect(ToolProcess.survivors().isEmpty)
+  }
+}
