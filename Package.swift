@@ -36,7 +36,11 @@ let package = Package(
       name: "Diagnosis",
       dependencies: ["SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks"]),
     .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON"]),
-    .executableTarget(name: "tractor-actor", dependencies: ["ActorRuntime"]),
+    // Every actor pays this binary's start-up: the Swift runtime is linked
+    // statically so that exec does not resolve libswiftCore & co. each time.
+    .executableTarget(
+      name: "tractor-actor", dependencies: ["ActorRuntime"],
+      linkerSettings: [.unsafeFlags(["-static-stdlib"])]),
     .executableTarget(
       name: "tractor-diag",
       dependencies: [

@@ -192,9 +192,14 @@ public enum HangClassifier {
       }
       let cb = parentEvs.last { $0.site == "connect_back" && $0.peer == t }
       if cb?.event == "ENTER" || (pe?.state == "Z") || actor?.exitStatus != nil {
+        var extra: [String] = []
+        if let c = cb, let pp = actor?.parentPid {
+          extra.append("probes \(pp): connect_back \(c.event) on \(t) \(ms(c.t, t0))\(c.event == "ENTER" ? ", never returned" : "")")
+        }
+        extra.append("\(t): no probe at all; " + (actor?.exitStatus.map { "ended with \($0)" } ?? pe.map { "state \($0.state)" } ?? "gone"))
         return verdict(
           "died-during-boot", "\(name) died during boot (\(actor?.exitStatus ?? pe.map { "state \($0.state)" } ?? "gone")) and its parent still waits for the connect-back",
-          "race the connect-back against the child's pidfd (exit) and bound it")
+          "race the connect-back against the child's pidfd (exit) and bound it", extra: extra)
       }
     }
     // 6. Teardown done, no exit.

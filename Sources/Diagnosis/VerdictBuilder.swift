@@ -26,16 +26,15 @@ public enum VerdictBuilder {
     var spawnStartAt: [Int32: UInt64] = [:]
     var statusOf: [Int32: String] = [:]
     var hardKilled: [Int32: String] = [:]
-    var lastSpawnEnter: [Int32: UInt64] = [:]
+    var spawnEnterByName: [String: UInt64] = [:]
     for e in log.events {
       if e.site == "nursery" && e.event == "SPAWNED", let c = e.peer {
         parentOf[c] = e.pid
         nameOf[c] = e.detail
         spawnedAt[c] = e.t
-        if let s = lastSpawnEnter[e.pid] { spawnStartAt[c] = s }
+        if let n = e.detail, let s = spawnEnterByName["\(e.pid)/\(n)"] { spawnStartAt[c] = s }
       }
-      if e.site == "nursery" && e.event == "ENTER" { lastSpawnEnter[e.pid] = e.t }
-      if e.site == "fork" && e.event == "FORK" { lastSpawnEnter[e.pid] = e.t }
+      if e.site == "spawn" && e.event == "ENTER", let n = e.detail { spawnEnterByName["\(e.pid)/\(n)"] = e.t }
       if (e.site == "nursery" || e.site == "forkserver") && e.event == "REAPED", let c = e.peer, let d = e.detail,
         d != "unknown", d != "still running"
       {

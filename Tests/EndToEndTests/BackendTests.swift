@@ -115,7 +115,11 @@ struct BackendTests {
     for p in cargs { free(p) }
     close(ready[1])
     defer {
-      if pid > 1 { kill(pid, SIGKILL) }
+      if pid > 1 {
+        kill(pid, SIGKILL)
+        var st: Int32 = 0
+        while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
+      }
       ToolProcess.reap()
       #expect(ToolProcess.survivors().isEmpty)
     }

@@ -146,6 +146,24 @@ import Testing
     #expect(ProbeEvent(json: v) == e)
   }
 
+  @Test func writerLinesParseBackExactly() throws {
+    let dir = "/tmp/tractor-diag-tests/probes-esc-\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
+    try Syscalls.makeDirectories(dir + "/probes")
+    let w = try ProbeWriter(directory: dir + "/probes", actor: "a \"q\" \\ é ✓")
+    w.record("site\n", "EV\t", peer: -3, detail: "ctl \u{01} end")
+    w.record("s", "E")
+    let log = try ProbeLog.read(runDir: dir)
+    #expect(log.damagedLines == 0)
+    #expect(log.events.count == 2)
+    let e = try #require(log.events.first)
+    #expect(e.actor == "a \"q\" \\ é ✓")
+    #expect(e.site == "site\n")
+    #expect(e.event == "EV\t")
+    #expect(e.peer == -3)
+    #expect(e.detail == "ctl \u{01} end")
+    #expect(log.events[1].peer == nil && log.events[1].detail == nil)
+  }
+
   @Test func writerAppendsOneLinePerEventAndReaderSkipsTornLines() throws {
     let dir = "/tmp/tractor-diag-tests/probes-\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
     try Syscalls.makeDirectories(dir + "/probes")

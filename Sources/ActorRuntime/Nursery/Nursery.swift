@@ -76,10 +76,12 @@ public final class Nursery: @unchecked Sendable {
   func supervise(_ c: ActorSpec) async -> ChildOutcome {
     // 1. Start the process. Spawning itself is quick and not cancellable.
     let child: ChildProcess
-    probes.record("spawn", ProbeKind.enter, detail: c.name)
     defer { probes.record("spawn", ProbeKind.finally, detail: c.name) }
     do {
       child = try await loop.shielded { () -> Result<ChildProcess, SpawnFailure> in
+        // Right before the backend call: spawn cost is measured from here to
+        // the child's first probe.
+        self.probes.record("spawn", ProbeKind.enter, detail: c.name)
         do { return .success(try await self.backend.start(self.childSpec(c), probes: self.probes)) } catch {
           return .failure(SpawnFailure(description: "\(error)"))
         }
