@@ -47,9 +47,11 @@ let package = Package(
         "Diagnosis", "Reports", "ActorRuntime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // Spawning and reaping real process trees from tests, shared by suites.
+    .target(name: "TestSupport", dependencies: ["CSystem"], path: "Tests/TestSupport"),
     .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "MiniJSON", "Probes", "SystemCore"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports"]),
-    .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
+    .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks"]),
   ],
   swiftLanguageModes: [.v6]

@@ -48,20 +48,11 @@ struct Compare: ParsableCommand {
   func validate() throws {
     let list = backendList
     guard !list.isEmpty else { throw ValidationError("--backends is empty") }
-    for b in list where !Backends.names.contains(b) {
-      throw ValidationError("unknown backend '\(b)' (expected one of: \(Backends.names.joined(separator: ", ")))")
-    }
+    try TreeOptions.validate(backends: list, timeout: timeout, faults: faults)
     guard Set(list).count == list.count else { throw ValidationError("--backends lists a backend twice") }
     guard (1...50).contains(trials) else { throw ValidationError("--trials must be 1...50") }
     guard (0...5).contains(depth) else { throw ValidationError("--depth must be 0...5") }
     guard (1...4).contains(breadth) else { throw ValidationError("--breadth must be 1...4") }
-    guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
-    for f in faults {
-      let name = String(f.split(separator: "@", maxSplits: 1).first ?? "")
-      guard FaultCatalog.entries.contains(where: { $0.name == name }) else {
-        throw ValidationError("unknown fault '\(name)' (see `tractor-diag faults`)")
-      }
-    }
   }
 
   func run() throws {

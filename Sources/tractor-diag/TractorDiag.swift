@@ -81,8 +81,13 @@ struct TreeOptions: ParsableArguments {
   var noStacks = false
 
   func validate() throws {
-    guard Backends.names.contains(backend) else {
-      throw ValidationError("unknown backend '\(backend)' (expected one of: \(Backends.names.joined(separator: ", ")))")
+    try TreeOptions.validate(backends: [backend], timeout: timeout, faults: faults)
+  }
+
+  /// The checks every tree-building command shares (run, nested-multierrors, compare).
+  static func validate(backends: [String], timeout: Double, faults: [String]) throws {
+    for b in backends where !Backends.names.contains(b) {
+      throw ValidationError("unknown backend '\(b)' (expected one of: \(Backends.names.joined(separator: ", ")))")
     }
     guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
     for f in faults {

@@ -1,6 +1,7 @@
 import Glibc
 import MiniJSON
 import Testing
+import TestSupport
 
 /// `tractor-diag snapshot` against small real trees of python3 processes.
 /// Each tree runs in its own process group; cleanup SIGKILLs the group and reaps.
@@ -22,15 +23,15 @@ struct SnapshotCommandTests {
       print("ready", os.getpid(), c, flush=True)
       os.waitpid(c, 0)
       """
-    guard let tree = SnapTree(python: script) else { return }  // no python3: skip
+    guard let tree = SpawnedTree(python: script) else { return }  // no python3: skip
     defer {
       tree.cleanup()
       #expect(ToolProcess.survivors().isEmpty)
     }
     let pids = try #require(tree.readReady())
     let (parent, child) = (pids[0], pids[1])
-    #expect(SnapTree.waitForSyscall(parent, [61]))
-    #expect(SnapTree.waitForSyscall(child, [1]))
+    #expect(SpawnedTree.waitForSyscall(parent, [61]))
+    #expect(SpawnedTree.waitForSyscall(child, [1]))
 
     // Only run with stacks on this tree: interrupting the blocked write(2) may end it short.
     let r = ToolProcess.run(["snapshot", "--tree", "--format", "json", "\(parent)"])
@@ -77,9 +78,9 @@ struct SnapshotCommandTests {
     }
     // Detached: neither process is left traced or stopped.
     for p in [parent, child] {
-      let st = SnapTree.state(p)
+      let st = SpawnedTree.state(p)
       #expect(st != "t" && st != "T", "pid \(p) left in state \(String(describing: st))")
-      #expect(SnapTree.tracerPid(p) ?? 0 == 0)
+      #expect(SpawnedTree.tracerPid(p) ?? 0 == 0)
     }
   }
 
@@ -95,16 +96,16 @@ struct SnapshotCommandTests {
           os.waitpid(g, 0); os._exit(0)
       os.waitpid(c, 0)
       """
-    guard let tree = SnapTree(python: script) else { return }
+    guard let tree = SpawnedTree(python: script) else { return }
     defer {
       tree.cleanup()
       #expect(ToolProcess.survivors().isEmpty)
     }
     let pids = try #require(tree.readReady())
     let (parent, child, grandchild) = (pids[0], pids[1], pids[2])
-    #expect(SnapTree.waitForSyscall(parent, [61]))
-    #expect(SnapTree.waitForSyscall(child, [61]))
-    #expect(SnapTree.waitForSyscall(grandchild, Self.sleepNRs))
+    #expect(SpawnedTree.waitForSyscall(parent, [61]))
+    #expect(SpawnedTree.waitForSyscall(child, [61]))
+    #expect(SpawnedTree.waitForSyscall(grandchild, Self.sleepNRs))
     let chain = [Int64(parent), Int64(child), Int64(grandchild)]
 
     // JSON, no stacks.
@@ -168,7 +169,7 @@ struct SnapshotCommandTests {
               os._exit(0)
           os.waitpid(c, 0)
       """
-    guard let tree = SnapTree(python: script) else { return }
+    guard let tree = SpawnedTree(python: script) else { return }
     defer {
       tree.cleanup()
       #expect(ToolProcess.survivors().isEmpty)
@@ -186,7 +187,7 @@ struct SnapshotCommandTests {
     }
 
     // A pid that has exited (and been reaped) before the run.
-    let gone = try #require(SnapTree(python: "print('ready', flush=True)"))
+    let gone = try #require(SpawnedTree(python: "print('ready', flush=True)"))
     #expect(gone.readLine() == "ready")
     let goneAt = gone.pid
     #expect(gone.reap())
@@ -222,165 +223,3 @@ struct SnapshotCommandTests {
 
 /// A python3 script started with posix_spawn in its own process group (POSIX_SPAWN_SETPGROUP),
 /// stdout on a pipe. cleanup() SIGKILLs the group and every pid it learned, then reaps them.
-private final class SnapTree {
-  let pid: pid_t
-  private let outFD: Int32
-  private var buffered: [UInt8] = []
-  private var known: Set<pid_t> = []
-  private var cleaned = false
-
-  static let python: String? = {
-    var candidates = ["/usr/bin/python3"]
-    if let path = getenv("PATH") {
-      for dir in String(cString: path).split(separator: ":") { candidates.append("\(dir)/python3") }
-    }
-    return candidates.first { access($0, X_OK) == 0 }
-  }()
-
-  convenience init?(python script: String) {
-    guard let py = SnapTree.python else { return nil }
-    self.init(argv: [py, "-c", script])
-  }
-
-  init?(argv: [String]) {
-    _ = ToolProcess.setUp  // child subreaper: orphaned grandchildren come back to us
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { return nil }
-    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    var all = sigset_t()
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &empty)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setpgroup(&attr, 0)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { for p in cargs { free(p) } }
-    var child: pid_t = 0
-    let rc = posix_spawn(&child, argv[0], &actions, &attr, &cargs, environ)
-    _ = close(fds[1])
-    guard rc == 0, child > 1 else {
-      _ = close(fds[0])
-      return nil
-    }
-    pid = child
-    outFD = fds[0]
-    known.insert(child)
-  }
-
-  deinit { cleanup() }
-
-  /// One stdout line, waiting at most `timeoutMs` in poll(2).
-  func readLine(timeoutMs: Int = 10_000) -> String? {
-    let deadline = Self.nowMs() + timeoutMs
-    while true {
-      if let nl = buffered.firstIndex(of: 10) {
-        let line = String(decoding: buffered[..<nl], as: UTF8.self)
-        buffered.removeSubrange(...nl)
-        return line
-      }
-      let left = deadline - Self.nowMs()
-      if left <= 0 { return nil }
-      var pfd = pollfd(fd: outFD, events: Int16(POLLIN), revents: 0)
-      let n = poll(&pfd, 1, Int32(left))
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { return nil }
-      var buf = [UInt8](repeating: 0, count: 512)
-      let got = buf.withUnsafeMutableBytes { read(outFD, $0.baseAddress, $0.count) }
-      if got < 0 && errno == EINTR { continue }
-      if got <= 0 { return nil }
-      buffered += buf[0..<got]
-    }
-  }
-
-  /// "ready P C ..." -> the pids (tracked for cleanup).
-  func readReady() -> [pid_t]? {
-    guard let line = readLine() else { return nil }
-    let parts = line.split(separator: " ")
-    guard parts.first == "ready" else { return nil }
-    let pids = parts.dropFirst().compactMap { pid_t($0) }
-    known.formUnion(pids.filter { $0 > 1 })
-    return pids
-  }
-
-  /// Waits (bounded) for the leader to exit and reaps it.
-  func reap() -> Bool {
-    Self.waitUntil {
-      var status: Int32 = 0
-      return waitpid(pid, &status, WNOHANG) == pid
-    }
-  }
-
-  /// SIGKILL the group and every known pid (never a pid <= 1), then reap (bounded).
-  func cleanup() {
-    if cleaned { return }
-    cleaned = true
-    _ = close(outFD)
-    if pid > 1 { _ = kill(-pid, SIGKILL) }
-    for p in known where p > 1 { _ = kill(p, SIGKILL) }
-    for p in known where p > 1 {
-      _ = Self.waitUntil(timeoutMs: 5_000) {
-        var status: Int32 = 0
-        let r = waitpid(p, &status, WNOHANG)
-        if r == p { return true }
-        return r < 0 && kill(p, 0) == -1 && errno == ESRCH
-      }
-    }
-  }
-
-  static func nowMs() -> Int {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
-  }
-
-  /// Polls `cond` every ~10 ms (poll(2) timeout) for up to `timeoutMs`.
-  static func waitUntil(timeoutMs: Int = 10_000, _ cond: () -> Bool) -> Bool {
-    let deadline = nowMs() + timeoutMs
-    while true {
-      if cond() { return true }
-      if nowMs() >= deadline { return false }
-      _ = poll(nil, 0, 10)
-    }
-  }
-
-  static func readProc(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 { return nil }
-    defer { close(fd) }
-    var buf = [UInt8](repeating: 0, count: 4096)
-    let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : nil
-  }
-
-  /// Bounded poll of /proc/PID/syscall until its number is in `numbers`.
-  static func waitForSyscall(_ pid: pid_t, _ numbers: Set<Int>) -> Bool {
-    waitUntil {
-      guard let text = readProc("/proc/\(pid)/syscall"), let first = text.split(separator: " ").first,
-        let nr = Int(first)
-      else { return false }
-      return numbers.contains(nr)
-    }
-  }
-
-  static func state(_ pid: pid_t) -> Character? {
-    guard let text = readProc("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
-    return text[text.index(close, offsetBy: 2)...].first
-  }
-
-  static func tracerPid(_ pid: pid_t) -> Int? {
-    guard let text = readProc("/proc/\(pid)/status") else { return nil }
-    for line in text.split(separator: "\n") where line.hasPrefix("TracerPid:") {
-      return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
-    }
-    return nil
-  }
-}

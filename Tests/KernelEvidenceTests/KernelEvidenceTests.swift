@@ -1,6 +1,7 @@
 import Glibc
 import KernelEvidence
 import Testing
+import TestSupport
 
 private let sleepNRs: Set<Int> = [35, 230, 23, 270, 7]  // time.sleep across Python versions
 

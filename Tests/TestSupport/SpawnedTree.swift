@@ -1,17 +1,17 @@
-import CKernel
+import CSystem
 import Glibc
 
 /// A helper script started with posix_spawn in its own process group, stdout on a pipe.
 /// Tracks every pid it learns of so cleanup can SIGKILL and reap all of them.
-final class SpawnedTree {
-  let pid: pid_t
+public final class SpawnedTree {
+  public let pid: pid_t
   private let outFD: Int32
   private var buffered: [UInt8] = []
-  private(set) var known: Set<pid_t> = []
+  public private(set) var known: Set<pid_t> = []
   private var cleaned = false
 
   /// Prefers a real interpreter over pyenv shims (shims are slow bash wrappers).
-  static let python: String? = {
+  public static let python: String? = {
     var candidates = ["/usr/bin/python3"]
     if let path = getenv("PATH") {
       for dir in String(cString: path).split(separator: ":") { candidates.append("\(dir)/python3") }
@@ -21,9 +21,9 @@ final class SpawnedTree {
   }()
 
   /// Orphaned grandchildren would otherwise go to a PID 1 that never reaps them.
-  static let becameSubreaper: Bool = ck_set_child_subreaper(1) == 0
+  public static let becameSubreaper: Bool = cs_set_child_subreaper(1) == 0
 
-  init?(argv: [String]) {
+  public init?(argv: [String]) {
     _ = SpawnedTree.becameSubreaper
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { return nil }
@@ -58,7 +58,7 @@ final class SpawnedTree {
     known.insert(child)
   }
 
-  convenience init?(python script: String) {
+  public convenience init?(python script: String) {
     guard let py = SpawnedTree.python else { return nil }
     self.init(argv: [py, "-c", script])
   }
@@ -66,10 +66,10 @@ final class SpawnedTree {
   deinit { cleanup() }
 
   /// Only real pids: kill(-1) or kill(0) in cleanup would hit far more than this tree.
-  func track(_ pids: [pid_t]) { known.formUnion(pids.filter { $0 > 1 }) }
+  public func track(_ pids: [pid_t]) { known.formUnion(pids.filter { $0 > 1 }) }
 
   /// Reads one stdout line, waiting at most `timeoutMs` in poll(2).
-  func readLine(timeoutMs: Int = 10_000) -> String? {
+  public func readLine(timeoutMs: Int = 10_000) -> String? {
     let deadline = Self.nowMs() + timeoutMs
     while true {
       if let nl = buffered.firstIndex(of: 10) {
@@ -92,7 +92,7 @@ final class SpawnedTree {
   }
 
   /// "ready P C ..." -> the pids after the word; they are tracked for cleanup.
-  func readReady() -> [pid_t]? {
+  public func readReady() -> [pid_t]? {
     guard let line = readLine() else { return nil }
     let parts = line.split(separator: " ")
     guard parts.first == "ready" else { return nil }
@@ -101,14 +101,14 @@ final class SpawnedTree {
     return pids
   }
 
-  static func nowMs() -> Int {
+  public static func nowMs() -> Int {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
   }
 
   /// Polls `cond` every ~10 ms (poll(2) timeout) for up to `timeoutMs`.
-  static func waitUntil(timeoutMs: Int = 10_000, _ cond: () -> Bool) -> Bool {
+  public static func waitUntil(timeoutMs: Int = 10_000, _ cond: () -> Bool) -> Bool {
     let deadline = nowMs() + timeoutMs
     while true {
       if cond() { return true }
@@ -118,18 +118,18 @@ final class SpawnedTree {
   }
 
   /// Syscall number from /proc/PID/syscall, nil if running or unreadable.
-  static func syscallNumber(_ pid: pid_t) -> Int? {
+  public static func syscallNumber(_ pid: pid_t) -> Int? {
     guard let text = readProc("/proc/\(pid)/syscall") else { return nil }
     guard let first = text.split(separator: " ").first else { return nil }
     return Int(first)
   }
 
-  static func state(_ pid: pid_t) -> Character? {
+  public static func state(_ pid: pid_t) -> Character? {
     guard let text = readProc("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
     return text[text.index(close, offsetBy: 2)...].first
   }
 
-  static func readProc(_ path: String) -> String? {
+  public static func readProc(_ path: String) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { return nil }
     defer { close(fd) }
@@ -139,12 +139,12 @@ final class SpawnedTree {
   }
 
   /// Waits until `pid` is in one of `numbers`.
-  static func waitForSyscall(_ pid: pid_t, _ numbers: Set<Int>) -> Bool {
+  public static func waitForSyscall(_ pid: pid_t, _ numbers: Set<Int>) -> Bool {
     waitUntil { syscallNumber(pid).map { numbers.contains($0) } ?? false }
   }
 
   /// SIGKILLs the group and every known pid, then reaps them (bounded, WNOHANG loops).
-  func cleanup() {
+  public func cleanup() {
     if cleaned { return }
     cleaned = true
     _ = close(outFD)
@@ -162,7 +162,23 @@ final class SpawnedTree {
   }
 
   /// True once every known pid is gone (kill(pid, 0) fails with ESRCH).
-  func allGone() -> Bool {
+  public func allGone() -> Bool {
     known.allSatisfy { kill($0, 0) == -1 && errno == ESRCH }
+  }
+
+  /// Waits (bounded) for the leader to exit and reaps it.
+  public func reap() -> Bool {
+    Self.waitUntil {
+      var status: Int32 = 0
+      return waitpid(pid, &status, WNOHANG) == pid
+    }
+  }
+
+  public static func tracerPid(_ pid: pid_t) -> Int? {
+    guard let text = readProc("/proc/\(pid)/status") else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("TracerPid:") {
+      return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
+    }
+    return nil
   }
 }
