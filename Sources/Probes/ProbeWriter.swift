@@ -44,89 +44,124 @@ public final class ProbeWriter: @unchecked Sendable {
   /// change the behaviour being observed.
   public func record(_ site: String, _ event: String, peer: Int32? = nil, detail: String? = nil) {
     guard fd >= 0 else { return }
-    // Built by hand into a reused buffer: this runs on every probe. The line
-    // is the same as ProbeEvent.line produces (tested).
-    buf.removeAll(keepingCapacity: true)
-    ascii("{\"t\":")
-    int(Int64(bitPattern: Syscalls.monotonicNs()))
-    ascii(",\"pid\":")
-    int(Int64(pid))
-    ascii(",\"actor\":")
-    escaped(actor)
-    ascii(",\"site\":")
-    escaped(site)
-    ascii(",\"ev\":")
-    escaped(event)
+    // Built by hand into a preallocated buffer through a local builder (no
+    // String appends, no exclusivity checks on a class property): this runs
+    // on every probe. The line is what ProbeEvent.line produces (tested).
+    var b = LineBuilder(base: line, capacity: ProbeWriter.lineCapacity)
+    b.ascii("{\"t\":")
+    b.int(Int64(bitPattern: Syscalls.monotonicNs()))
+    b.ascii(",\"pid\":")
+    b.int(Int64(pid))
+    b.ascii(",\"actor\":")
+    b.escaped(ProbeWriter.cut(actor))
+    b.ascii(",\"site\":")
+    b.escaped(ProbeWriter.cut(site))
+    b.ascii(",\"ev\":")
+    b.escaped(ProbeWriter.cut(event))
     if let p = peer {
-      ascii(",\"peer\":")
-      int(Int64(p))
+      b.ascii(",\"peer\":")
+      b.int(Int64(p))
     }
     if let d = detail {
-      ascii(",\"detail\":")
-      escaped(d)
+      b.ascii(",\"detail\":")
+      // Escaping at most doubles... or sextuples (\u00XX) a byte: keep the
+      // worst case inside the buffer.
+      b.escaped(d.utf8.count <= ProbeWriter.maxDetail ? d : String(decoding: d.utf8.prefix(ProbeWriter.maxDetail), as: UTF8.self))
     }
-    ascii("}\n")
-    buf.withUnsafeBytes { b in
-      var off = 0
-      while off < b.count {
-        let n = Glibc.write(fd, b.baseAddress! + off, b.count - off)
-        if n < 0 { if errno == EINTR { continue }; return }
-        off += n
-      }
+    b.ascii("}\n")
+    var off = 0
+    while off < b.count {
+      let n = Glibc.write(fd, line + off, b.count - off)
+      if n < 0 { if errno == EINTR { continue }; return }
+      off += n
     }
   }
 
-  private var buf: [UInt8] = {
-    var b: [UInt8] = []
-    b.reserveCapacity(512)
-    return b
-  }()
-
-  @inline(__always) private func ascii(_ s: StaticString) {
-    s.withUTF8Buffer { buf.append(contentsOf: $0) }
+  @inline(__always) static func cut(_ s: String) -> String {
+    s.utf8.count <= maxName ? s : String(decoding: s.utf8.prefix(maxName), as: UTF8.self)
   }
 
-  @inline(__always) private func int(_ v: Int64) {
-    if v < 0 { buf.append(UInt8(ascii: "-")) }
+  static let maxDetail = 2000
+  static let maxName = 200
+  static let lineCapacity = 6 * (maxDetail + 3 * maxName) + 256
+  private let line = UnsafeMutablePointer<UInt8>.allocate(capacity: ProbeWriter.lineCapacity)
+
+  deinit {
+    if fd >= 0 { close(fd) }
+    line.deallocate()
+  }
+}
+
+/// Appends to a fixed buffer, never past its end.
+struct LineBuilder {
+  let base: UnsafeMutablePointer<UInt8>
+  let capacity: Int
+  var count = 0
+
+  init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+    self.base = base
+    self.capacity = capacity
+  }
+
+  // Bytes past this are dropped (record() cuts long details first, so a
+  // line always fits: every field but the detail is short).
+  private var limit: Int { capacity }
+
+  @inline(__always) mutating func byte(_ c: UInt8) {
+    if count < limit {
+      base[count] = c
+      count += 1
+    }
+  }
+
+  @inline(__always) mutating func ascii(_ s: StaticString) {
+    let p = s.utf8Start
+    for i in 0..<s.utf8CodeUnitCount { byte(p[i]) }
+  }
+
+  @inline(__always) mutating func int(_ v: Int64) {
+    if v < 0 { byte(UInt8(ascii: "-")) }
     var x = v.magnitude
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var n = 0
-    withUnsafeMutableBytes(of: &digits) { d in
+    var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    let n: Int = withUnsafeMutableBytes(of: &tmp) { d in
+      var n = 0
       repeat {
         d[n] = UInt8(x % 10) + 48
         x /= 10
         n += 1
       } while x > 0
-      while n > 0 {
-        n -= 1
-        buf.append(d[n])
+      return n
+    }
+    withUnsafeBytes(of: &tmp) { d in
+      var i = n
+      while i > 0 {
+        i -= 1
+        byte(d[i])
       }
     }
   }
 
   /// JSON string escaping over UTF-8 bytes: only '"', '\\' and controls
   /// need it; multi-byte UTF-8 passes through unchanged.
-  @inline(__always) private func escaped(_ s: String) {
-    buf.append(34)
+  @inline(__always) mutating func escaped(_ s: String) {
+    byte(34)
     var str = s
     str.withUTF8 { u in
       for c in u {
         switch c {
-        case 34: buf.append(92); buf.append(34)
-        case 92: buf.append(92); buf.append(92)
-        case 10: buf.append(92); buf.append(110)
-        case 13: buf.append(92); buf.append(114)
-        case 9: buf.append(92); buf.append(116)
+        case 34: byte(92); byte(34)
+        case 92: byte(92); byte(92)
+        case 10: byte(92); byte(110)
+        case 13: byte(92); byte(114)
+        case 9: byte(92); byte(116)
         case 0..<32:
-          let hex: [UInt8] = Array("0123456789abcdef".utf8)
-          buf.append(contentsOf: [92, 117, 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]])
-        default: buf.append(c)
+          let hex: StaticString = "0123456789abcdef"
+          byte(92); byte(117); byte(48); byte(48)
+          byte(hex.utf8Start[Int(c >> 4)]); byte(hex.utf8Start[Int(c & 15)])
+        default: byte(c)
         }
       }
     }
-    buf.append(34)
+    byte(34)
   }
-
-  deinit { if fd >= 0 { close(fd) } }
 }

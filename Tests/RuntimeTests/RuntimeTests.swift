@@ -164,6 +164,19 @@ import Testing
     #expect(log.events[1].peer == nil && log.events[1].detail == nil)
   }
 
+  @Test func hugeDetailsAreCutNotLost() throws {
+    let dir = "/tmp/tractor-diag-tests/probes-big-\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
+    try Syscalls.makeDirectories(dir + "/probes")
+    let w = try ProbeWriter(directory: dir + "/probes", actor: String(repeating: "n", count: 5000))
+    w.record("s", "E", detail: String(repeating: "\u{01}\"é", count: 100_000))
+    w.record("s", "after")
+    let log = try ProbeLog.read(runDir: dir)
+    #expect(log.damagedLines == 0)
+    #expect(log.events.map(\.event) == ["E", "after"])
+    #expect((log.events[0].detail?.utf8.count ?? 0) <= 2000)
+    #expect(log.events[0].actor.utf8.count <= 200)
+  }
+
   @Test func writerAppendsOneLinePerEventAndReaderSkipsTornLines() throws {
     let dir = "/tmp/tractor-diag-tests/probes-\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
     try Syscalls.makeDirectories(dir + "/probes")
