@@ -208,11 +208,11 @@ public enum VerdictBuilder {
     let outcome: String
     if timedOut || (!stuck.isEmpty && actors.contains(where: { stuckSet.contains($0.pid) && $0.hardKilled != nil })) {
       outcome = "hang"
+    } else if interrupted != nil {
+      outcome = stuck.isEmpty && aliveAtEnd.isEmpty ? "clean" : "hang"
+      notes.append("interrupted by signal \(interrupted!): the tree was killed before it finished")
     } else if !aliveAtEnd.isEmpty {
       outcome = "leak"
-    } else if interrupted != nil {
-      outcome = "hang"
-      notes.append("interrupted by signal \(interrupted!) before the tree finished")
     } else {
       for a in actors where !a.reachedExit && !a.diesOnPurpose {
         unexpected.append("\(a.name) (pid \(a.pid)) died without reaching EXIT: \(a.exitStatus ?? "status unknown")")

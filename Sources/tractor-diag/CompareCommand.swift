@@ -79,7 +79,7 @@ struct Compare: ParsableCommand {
           _ = line.withCString { write(2, $0, strlen($0)) }
         }
         let cfg = RunConfig(
-          scenario: s, backend: b, runDir: "\(base)/\(b)-\(t)", timeoutMs: Int(timeout * 1000), bounds: Bounds(),
+          scenario: s, backend: b, runDir: "\(base)/\(b)-\(t)", timeoutMs: Int(timeout * 1000), bounds: s.bounds,
           actorExecutable: exe)
         verdicts.append(DiagnosedRun.run(cfg, stacks: !noStacks))
       }

@@ -116,7 +116,7 @@ struct TreeOptions: ParsableArguments {
     var s = scenario
     do { try FaultCatalog.apply(faults, to: &s) } catch { fail(Exit.usage, "\(error)") }
     let cfg = RunConfig(
-      scenario: s, backend: backend, runDir: runDirectory(), timeoutMs: Int(timeout * 1000), bounds: Bounds(),
+      scenario: s, backend: backend, runDir: runDirectory(), timeoutMs: Int(timeout * 1000), bounds: s.bounds,
       actorExecutable: TreeOptions.actorExecutable())
     let v = DiagnosedRun.run(cfg, stacks: !noStacks)
     emit(format == .json ? v.json.pretty + "\n" : VerdictText.render(v))

@@ -207,3 +207,70 @@ struct BackendTests {
     #expect(ToolProcess.survivors().isEmpty)
   }
 }
+
+/// Fixtures under every backend, and the tool interrupted mid-run.
+@Suite(.serialized)
+struct FixtureAndSignalTests {
+  static let cleanFixtures = ["nested-multierrors.json", "crash-leaf.json", "all-return.json", "signal-leaf.json", "parent-killed.json"]
+
+  @Test(arguments: cleanFixtures, ["spawn", "fork", "forkserver"])
+  func everyCleanFixtureIsCleanUnderEveryBackend(fixture: String, backend: String) throws {
+    let r = ToolProcess.run([
+      "run", ToolProcess.fixtures + "/scenarios/" + fixture, "--backend", backend, "--format", "json",
+      "--run-dir", ToolProcess.runDir("fx-\(backend)"),
+    ])
+    #expect(ToolProcess.survivors().isEmpty)
+    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    #expect(r.status == 0, "\(fixture) under \(backend): \(v["unexpected"]?.compact ?? "")")
+    #expect(v["outcome"]?.string == "clean")
+  }
+
+  @Test(arguments: ["spawn", "fork", "forkserver"])
+  func mixedBehavioursHangAtTheSameActorUnderEveryBackend(backend: String) throws {
+    let r = ToolProcess.run([
+      "run", ToolProcess.fixtures + "/scenarios/mixed-behaviours.json", "--backend", backend, "--format", "json", "--no-stacks",
+      "--run-dir", ToolProcess.runDir("mixed-\(backend)"),
+    ])
+    #expect(ToolProcess.survivors().isEmpty)
+    let v = try #require(r.json)
+    #expect(r.status == 1)
+    #expect(v.chainNames(try #require(v["waitChains"]?.array?.first)) == ["root", "b"])
+    #expect(v["hangClass"]?.string == "uncancellable-task")
+  }
+
+  /// Ctrl-C of the tool: the tree is killed and reaped, and the tool exits 130.
+  @Test func interruptedToolKillsTheTree() throws {
+    _ = ToolProcess.setUp
+    let dir = ToolProcess.runDir("sigint")
+    let out = dir + "/out.txt"
+    let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    var pid: pid_t = 0
+    let argv = [ToolProcess.tool, "run", ToolProcess.fixtures + "/scenarios/ignore-cancel.json", "--timeout", "120", "--run-dir", dir, "--no-stacks"]
+    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    #expect(cs_spawn(&pid, ToolProcess.tool, cargs, environ, -1, 3, fd, fd, 1) == 0)
+    for p in cargs { free(p) }
+    close(fd)
+    defer { #expect(ToolProcess.survivors().isEmpty) }
+    // Wait (bounded) until the whole tree exists: four actors have probe logs.
+    var tries = 0
+    while Syscalls.listDirectory(dir + "/probes").count < 5 && tries < 3000 {
+      var p = pollfd(fd: -1, events: 0, revents: 0)
+      _ = poll(&p, 0, 10)
+      tries += 1
+    }
+    #expect(Syscalls.listDirectory(dir + "/probes").count >= 5)
+    #expect(ToolProcess.liveDescendants().count >= 3, "the tool and its tree are running")
+    kill(pid, SIGINT)
+    var st: Int32 = 0
+    var waited = 0
+    while waitpid(pid, &st, WNOHANG) == 0 && waited < 3000 {
+      var p = pollfd(fd: -1, events: 0, revents: 0)
+      _ = poll(&p, 0, 10)
+      waited += 1
+    }
+    #expect(WaitStatus(raw: st) == .exited(130))
+    #expect(ToolProcess.liveDescendants().isEmpty, "nothing of the tree is left")
+    let text = String(decoding: Syscalls.readFile(out) ?? [], as: UTF8.self)
+    #expect(text.contains("interrupted by signal 2"), "\(text)")
+  }
+}

@@ -18,6 +18,7 @@ struct WatchTests {
     ("leaked_fd.py", "leaked-fd-holds-peer-open"),
     ("busy_loop.py", "busy-loop"),
     ("pipe_cycle.py", "wait-cycle"),
+    ("pidfd_cycle.py", "wait-cycle"),
     ("serial_server.py", "forkserver-stall"),
   ]
 

@@ -10,6 +10,8 @@ public struct Scenario: Sendable, Equatable {
   public var expectRootErrorType: String?
   /// For nested-multierrors: the root's error must hold `breadth` entries.
   public var expectRootErrorCount: Int?
+  /// The teardown ladder's bounds (tractor's by default).
+  public var bounds = Bounds()
 
   public init(name: String, root: ActorSpec, expectOutcome: String? = nil, expectRootErrorType: String? = nil) {
     self.name = name
@@ -66,8 +68,8 @@ public enum ScenarioParser {
 
   public static func parse(_ v: JSONValue) throws(ScenarioError) -> Scenario {
     guard case .object(let pairs) = v else { throw ScenarioError(path: "$", message: "expected an object, found \(v.kindName)") }
-    for (k, _) in pairs where !["name", "root", "expect", "description"].contains(k) {
-      throw ScenarioError(path: "$." + k, message: "unknown key (expected name, root, expect, description)")
+    for (k, _) in pairs where !["name", "root", "expect", "description", "bounds"].contains(k) {
+      throw ScenarioError(path: "$." + k, message: "unknown key (expected name, root, expect, bounds, description)")
     }
     let name = try string(v["name"], "$.name", optional: true) ?? "scenario"
     guard let r = v["root"] else { throw ScenarioError(path: "$.root", message: "missing") }
@@ -82,6 +84,17 @@ public enum ScenarioParser {
         s.expectRootErrorType = try string(e["rootError"], "$.expect.rootError", optional: true)
       default: throw ScenarioError(path: "$.expect", message: "expected a string or an object, found \(e.kindName)")
       }
+    }
+    if let b = v["bounds"] {
+      guard case .object(let bp) = b else { throw ScenarioError(path: "$.bounds", message: "expected an object, found \(b.kindName)") }
+      let keys = ["bootMs", "cancelAckMs", "exitWaitMs", "graceMs", "peersMs", "unregisterMs", "lingerMs"]
+      for (k, val) in bp {
+        guard keys.contains(k) else {
+          throw ScenarioError(path: "$.bounds." + k, message: "unknown bound (expected \(keys.joined(separator: ", ")))")
+        }
+        _ = try int(val, "$.bounds." + k, default: nil, min: 1, max: 600_000)
+      }
+      s.bounds = Bounds(json: b)
     }
     var seen: Set<String> = []
     for (n, _) in root.flatten() where !seen.insert(n.name).inserted {
