@@ -1,8 +1,9 @@
 import CUnwind
 import Glibc
 
-/// Native stacks of every thread of another process: libunwind (dlopen'ed)
-/// over ptrace, one thread at a time, always detached.
+/// Native stacks of every thread of another process, one thread at a time:
+/// ptrace stop, copy of registers + stack top, detach, then libunwind
+/// (dlopen'ed) over the copy.
 public enum NativeStacks {
   /// How long one thread may take to report its ptrace stop after
   /// PTRACE_INTERRUPT before we give up on it (waitpid WNOHANG polling).
@@ -11,6 +12,9 @@ public enum NativeStacks {
   static let retryDetachMs: Int32 = 1000
   /// Hard cap on frames per thread.
   static let frameCap = 256
+  /// Most bytes of each thread's stack copied (from its stack pointer) while
+  /// it is stopped; the unwind runs on the copy after the detach.
+  static let stackCopyBytes = 256 * 1024
 
   /// True when libunwind could be loaded (dlopen of libunwind-x86_64.so.8 and
   /// libunwind-ptrace.so.0 + dlsym of what we use).
@@ -26,8 +30,9 @@ public enum NativeStacks {
   /// Captures the native stack of every thread of `pid`.
   ///
   /// Per thread: ptrace(PTRACE_SEIZE), ptrace(PTRACE_INTERRUPT), bounded
-  /// waitpid(__WALL), libunwind remote unwind (raw pcs only), ptrace
-  /// (PTRACE_DETACH). Names are resolved only after every thread has been
+  /// waitpid(__WALL), PTRACE_GETREGS + a copy of the top of its stack
+  /// (process_vm_readv), ptrace(PTRACE_DETACH); then, with the thread
+  /// running again, libunwind over the copy (raw pcs only). Names are resolved only after every thread has been
   /// detached. Never throws; never leaves the target stopped or attached
   /// (a thread that does not stop within 500 ms is retried, bounded, and
   /// reported in its note). Problems are reported in `note` fields.
@@ -88,11 +93,12 @@ public enum NativeStacks {
     var permissionDenied = 0
     var exited = 0
 
-    // One address space per target process: libunwind caches unwind info by
-    // address, so it must not be shared between processes.
-    let space = cu_as_create()
-    defer { cu_as_destroy(space) }
-    if space == nil {
+    // One session (libunwind address space + caches) per target process:
+    // libunwind caches unwind info by address, so it must not be shared
+    // between processes.
+    let session = cu_session_create(pid, stackCopyBytes)
+    defer { cu_session_destroy(session) }
+    if session == nil {
       result.note = "libunwind not available: unw_create_addr_space failed (/proc-only evidence)"
       result.threads = threads
       return result
@@ -116,7 +122,7 @@ public enum NativeStacks {
       }
       var r = cu_thread_result()
       let n = pcs.withUnsafeMutableBufferPointer {
-        cu_unwind_thread(space, tid, $0.baseAddress, nil, Int32(maxN), stopWaitMs, &r)
+        cu_unwind_thread(session, tid, $0.baseAddress, nil, Int32(maxN), stopWaitMs, &r)
       }
       threads[i].stallNs = r.stall_ns
       if n > 0 { rawPCs[i] = Array(pcs[0..<Int(n)]) }
@@ -178,6 +184,8 @@ public enum NativeStacks {
       return "thread exited during capture"
     case CU_STAGE_UPT:
       return "_UPT_create failed"
+    case CU_STAGE_REGS:
+      return "PTRACE_GETREGS failed: \(err)"
     case CU_STAGE_INIT:
       return "unw_init_remote failed (libunwind error \(r.err))"
     case CU_STAGE_STEP:

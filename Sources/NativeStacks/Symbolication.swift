@@ -1,19 +1,91 @@
 import CUnwind
 import Glibc
 
+/// One ELF file opened with cu_elf_open (mmap + sorted function symbols).
+/// Immutable after init, so lookups from several threads are safe; closed
+/// when the last capture using it lets go.
+final class ElfFile: @unchecked Sendable {
+  let elf: OpaquePointer
+  init(_ elf: OpaquePointer) { self.elf = elf }
+  deinit { cu_elf_close(elf) }
+}
+
+/// Process-wide cache of opened ELF files, keyed by the file's identity
+/// (device, inode, size, mtime from stat(2)), so repeated captures (and the
+/// many processes of one tree sharing libpython/libc) index each file once.
+/// Bounded: beyond `capacity` entries the least recently used is dropped.
+final class ElfCache: @unchecked Sendable {
+  struct Key: Hashable {
+    var dev: UInt64
+    var ino: UInt64
+    var size: Int64
+    var mtimeSec: Int
+    var mtimeNsec: Int
+  }
+  static let shared = ElfCache()
+  static let capacity = 64
+
+  // Heap-allocated: a pthread mutex must not move.
+  private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+    let p = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    p.initialize(to: pthread_mutex_t())
+    pthread_mutex_init(p, nil)
+    return p
+  }()
+  private var entries: [Key: (file: ElfFile, used: UInt64)] = [:]
+  private var clock: UInt64 = 0
+
+  private init() {}
+
+  /// The indexed ELF at `path` (opening it on a miss), nil when unreadable.
+  func open(_ path: String) -> ElfFile? {
+    var st = stat()
+    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+    let key = Key(
+      dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
+      mtimeSec: st.st_mtim.tv_sec, mtimeNsec: st.st_mtim.tv_nsec)
+    pthread_mutex_lock(lock)
+    clock += 1
+    if let hit = entries[key] {
+      entries[key] = (hit.file, clock)
+      pthread_mutex_unlock(lock)
+      return hit.file
+    }
+    pthread_mutex_unlock(lock)
+    // Open outside the lock (mmap + symbol sort take a while).
+    var err: Int32 = 0
+    guard let e = cu_elf_open(path, &err) else { return nil }
+    let file = ElfFile(e)
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    clock += 1
+    if let raced = entries[key] {
+      entries[key] = (raced.file, clock)
+      return raced.file
+    }
+    if entries.count >= ElfCache.capacity,
+      let oldest = entries.min(by: { $0.value.used < $1.value.used })?.key
+    {
+      entries[oldest] = nil
+    }
+    entries[key] = (file, clock)
+    return file
+  }
+}
+
 /// Frame naming, done after every thread is detached.
 enum Symbolication {
-  /// One mapped module's ELF file, opened once per capture.
+  /// One mapped module's ELF file (from ElfCache), looked up once per capture.
   final class Module {
     let path: String       // as in /proc/PID/maps
     let openPath: String?  // the path we could open (for llvm-symbolizer)
-    let elf: OpaquePointer?
-    init(path: String, openPath: String?, elf: OpaquePointer?) {
+    let file: ElfFile?
+    var elf: OpaquePointer? { file?.elf }
+    init(path: String, openPath: String?, file: ElfFile?) {
       self.path = path
       self.openPath = openPath
-      self.elf = elf
+      self.file = file
     }
-    deinit { if let elf { cu_elf_close(elf) } }
   }
 
   static func resolve(pid: Int32, threads: inout [ThreadStack], raw: [[UInt64]], symbolizer: Symbolizer) {
@@ -34,7 +106,7 @@ enum Symbolication {
 
     func module(for m: ProcFiles.Mapping) -> Module {
       if let mod = modules[m.path] { return mod }
-      var mod = Module(path: m.path, openPath: nil, elf: nil)
+      var mod = Module(path: m.path, openPath: nil, file: nil)
       if m.path.hasPrefix("/") {
         // Same file seen from the target: its own path, its root (other
         // mount namespace), or the map_files link (deleted files).
@@ -45,9 +117,8 @@ enum Symbolication {
         candidates.append(
           "/proc/\(pid)/map_files/\(String(m.start, radix: 16))-\(String(m.end, radix: 16))")
         for c in candidates {
-          var err: Int32 = 0
-          if let e = cu_elf_open(c, &err) {
-            mod = Module(path: m.path, openPath: c, elf: e)
+          if let f = ElfCache.shared.open(c) {
+            mod = Module(path: m.path, openPath: c, file: f)
             break
           }
         }

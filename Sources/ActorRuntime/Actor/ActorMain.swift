@@ -132,7 +132,16 @@ public final class ActorMain: @unchecked Sendable {
     defer { peerClosed.set() }
     while true {
       do {
-        let m = try await parent.receive()
+        // eof-spin: this loop does not take cancellation; it reads until EOF
+        // (and then spins on it).
+        let m: Message
+        if faults.has(.eofSpin) {
+          m = try await loop.shielded { [parent] () -> Result<Message, any Error> in
+            do { return .success(try await parent.receive()) } catch { return .failure(error) }
+          }.get()
+        } else {
+          m = try await parent.receive()
+        }
         if case .cancelRequest = m {
           if faults.has(.lostCancel) {
             probes.record("msg_loop", "DROPPED", detail: "cancel request")

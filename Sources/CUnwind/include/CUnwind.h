@@ -28,13 +28,19 @@ extern "C" {
 /// `err` (always NUL-terminated when errlen > 0).
 int cu_load(char *err, size_t errlen);
 
-/// Creates a remote address space over the _UPT_accessors
-/// (unw_create_addr_space + unw_set_caching_policy(UNW_CACHE_GLOBAL)).
-/// Use one per target process (the cache is keyed by address only), destroy
-/// with cu_as_destroy. Returns NULL when libunwind is not loaded.
-void *cu_as_create(void);
-/// unw_destroy_addr_space.
-void cu_as_destroy(void *as);
+/// One capture of one process: a libunwind address space over our own
+/// accessors (registers and stack top copied while the thread is stopped;
+/// read-only code and unwind tables read from the running target with
+/// process_vm_readv through a page cache; unwind tables located with
+/// _UPT_find_proc_info, which maps the ELF files itself, one _UPT handle per
+/// module of /proc/PID/maps as read at creation), caching UNW_CACHE_GLOBAL.
+/// The stack copy stops at the end of the stack pointer's mapping. Use one per target process and capture (the caches are
+/// keyed by address only). `stack_bytes` is the most copied from each
+/// thread's stack pointer. NULL when libunwind is not loaded or on ENOMEM.
+typedef struct cu_session cu_session;
+cu_session *cu_session_create(pid_t pid, size_t stack_bytes);
+/// Frees the session (unw_destroy_addr_space, _UPT_destroy, buffers).
+void cu_session_destroy(cu_session *s);
 
 // ---------------------------------------------------------------------------
 // One thread: PTRACE_SEIZE, PTRACE_INTERRUPT, bounded waitpid(__WALL),
@@ -46,10 +52,11 @@ enum {
   CU_STAGE_INTERRUPT = 2,  // ptrace(PTRACE_INTERRUPT) failed
   CU_STAGE_WAIT = 3,       // waitpid failed or timed out (err = errno / ETIMEDOUT)
   CU_STAGE_EXITED = 4,     // the thread exited while we waited for its stop
-  CU_STAGE_UPT = 5,        // _UPT_create failed
+  CU_STAGE_UPT = 5,        // (unused: _UPT_create is per session now)
   CU_STAGE_INIT = 6,       // unw_init_remote failed (err = -unw error)
   CU_STAGE_STEP = 7,       // unw_step failed after some frames (frames still valid)
   CU_STAGE_NOLIB = 8,      // libunwind not loaded
+  CU_STAGE_REGS = 9,       // PTRACE_GETREGS failed (err = errno)
 };
 
 typedef struct {
@@ -61,17 +68,21 @@ typedef struct {
   int forwarded_sig;   // signal re-injected on detach (signal-delivery-stop)
   uint64_t stall_ns;   // PTRACE_INTERRUPT .. PTRACE_DETACH (upper bound of stop)
   uint64_t wait_ns;    // PTRACE_INTERRUPT .. stop reported
-  uint64_t unwind_ns;  // _UPT_create .. _UPT_destroy
+  uint64_t copy_ns;    // stop reported .. registers + stack copied
+  uint64_t unwind_ns;  // libunwind over the copy (after detach)
+  uint64_t stack_bytes;  // bytes of stack copied from the stack pointer
 } cu_thread_result;
 
 /// Attaches to one thread (ptrace PTRACE_SEIZE + PTRACE_INTERRUPT), waits for
-/// the stop with waitpid(tid, __WALL|WNOHANG) polled with short ppoll sleeps up
-/// to `wait_ms`, unwinds up to `max` frames with libunwind over `as`, and
-/// detaches (PTRACE_DETACH). Must be called from the same OS thread for the
+/// the stop with waitpid(tid, __WALL|WNOHANG) polled with short yields/ppoll
+/// sleeps up to `wait_ms`, copies its registers (PTRACE_GETREGS) and up to
+/// the session's stack_bytes from its stack pointer (process_vm_readv),
+/// detaches (PTRACE_DETACH), and only then unwinds up to `max` frames with
+/// libunwind over the copy. Must be called from the same OS thread for the
 /// whole sequence (it is: one synchronous call). Returns nframes (>= 0) or -1
 /// with details in `r`. If the stop did not arrive in time, `r->detached` is
 /// 0 and the caller should call cu_retry_detach later from the same thread.
-int cu_unwind_thread(void *as, pid_t tid, uint64_t *pcs, uint64_t *sps, int max,
+int cu_unwind_thread(cu_session *s, pid_t tid, uint64_t *pcs, uint64_t *sps, int max,
                      int wait_ms, cu_thread_result *r);
 
 /// For a thread left attached after a wait timeout: waits (bounded, waitpid
