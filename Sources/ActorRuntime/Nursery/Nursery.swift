@@ -111,9 +111,14 @@ public final class Nursery: @unchecked Sendable {
         ErrorInfo(type: "ActorDied", message: "\(c.name) (pid \(child.pid)) failed during boot: \(why)", actor: c.name, pid: child.pid))
     }
     // 3. Send the spec; 4. join: wait for its result or error.
-    if case .ok = boot {
+    if case .ok = boot, FaultSet(c.faults).has(.lostCancel) {
+      try? await child.channel.send(.spawnSpec(childSpec(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
+    }
+    if case .ok = boot, !FaultSet(c.faults).has(.lostCancel) || !cancelledHere {
       do {
-        try await child.channel.send(.spawnSpec(childSpec(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
+        if !FaultSet(c.faults).has(.lostCancel) {
+          try await child.channel.send(.spawnSpec(childSpec(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
+        }
         if faults.has(.blockingChildWait) {
           // The bug: wait for the child's exit with a call that blocks the
           // whole loop, so no cancel (nor anything else) can interrupt it.
@@ -166,6 +171,15 @@ public final class Nursery: @unchecked Sendable {
       }
       return r ? .ok : .failed("no connect-back")
     }
+    if FaultSet(c.faults).has(.lostCancel) && !Task.isCancelled {
+      // lost-cancel: a child that drops cancel requests must first learn it
+      // does (from its spec), so its boot is not cut short by a cancel.
+      return await loop.shielded { await self.connectBackRace(child) }
+    }
+    return await connectBackRace(child)
+  }
+
+  private func connectBackRace(_ child: ChildProcess) async -> Boot {
     let bound = deadline(afterMs: spec.bounds.bootMs)
     do {
       let r: Result<Message, ChannelError>? = try await withThrowingTaskGroup(of: Result<Message, ChannelError>?.self) { g in
