@@ -11,18 +11,7 @@ struct SnapshotCommandTests {
   private static let sleepNRs: Set<Int> = [35, 230, 23, 270, 7]
 
   @Test func fullPipeIsACycleWithStacks() throws {
-    let script = """
-      import os
-      r, w = os.pipe()
-      c = os.fork()
-      if c == 0:
-          os.close(r)
-          os.write(w, b"x" * 200 * 1024)
-          os._exit(0)
-      os.close(w)
-      print("ready", os.getpid(), c, flush=True)
-      os.waitpid(c, 0)
-      """
+    let script = PythonTrees.fullPipe
     guard let tree = SpawnedTree(python: script) else { return }  // no python3: skip
     defer {
       tree.cleanup()

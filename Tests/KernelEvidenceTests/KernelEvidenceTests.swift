@@ -42,18 +42,7 @@ struct KernelEvidenceTests {
   }
 
   @Test func childBlockedOnFullPipeFormsCycle() throws {
-    let script = """
-      import os
-      r, w = os.pipe()
-      c = os.fork()
-      if c == 0:
-          os.close(r)
-          os.write(w, b"x" * 200 * 1024)
-          os._exit(0)
-      os.close(w)
-      print("ready", os.getpid(), c, flush=True)
-      os.waitpid(c, 0)
-      """
+    let script = PythonTrees.fullPipe
     guard let tree = SpawnedTree(python: script) else { return }
     defer { tree.cleanup(); #expect(tree.allGone()) }
     let pids = try #require(tree.readReady())
