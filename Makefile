@@ -26,7 +26,10 @@ release: deps
 run: release
 	./.build/release/tractor-diag $(RUN_ARGS)
 
+# Run directories of the previous test run are removed first; the latest
+# run's stay in /tmp/tractor-diag-tests for looking into a failure.
 test: deps
+	rm -rf /tmp/tractor-diag-tests
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
 
