@@ -83,7 +83,17 @@ struct Snapshot: ParsableCommand {
     let t0 = Snapshot.monotonicNs()
     var denied: [Int32] = []
     var gone: [Int32] = []
+    var skippedWrites: [Int32] = []
     for p in report.snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != getpid() {
+      // A ptrace stop cuts a blocked write(2) short and the target moves on:
+      // looking must not change the process (same rule as the verdicts).
+      if p.threads.contains(where: { ["write", "writev", "sendto", "sendmsg"].contains($0.syscall?.name ?? "") }) {
+        skippedWrites.append(p.pid)
+        report.stacks[p.pid] = ProcessStacks(
+          pid: p.pid, threads: [], note: "stack not taken: blocked in a write, which a ptrace stop would cut short",
+          elapsedNs: 0, unwindNs: 0, symbolizeNs: 0)
+        continue
+      }
       let st = NativeStacks.capture(pid: p.pid, maxFrames: maxFrames, symbolizer: symbolizer)
       report.stacks[p.pid] = st
       guard let note = st.note else { continue }
@@ -94,6 +104,10 @@ struct Snapshot: ParsableCommand {
       }
     }
     report.stacksNs = Snapshot.monotonicNs() &- t0
+    if !skippedWrites.isEmpty {
+      report.notes.append(
+        "no stack for \(skippedWrites.map(String.init).joined(separator: ", ")): blocked in a write, which a ptrace stop would cut short")
+    }
     if !denied.isEmpty {
       report.notes.append(
         "ptrace not permitted for " + denied.map(String.init).joined(separator: ", ")
