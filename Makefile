@@ -6,11 +6,12 @@ TEST_FLAGS ?= --no-parallel
 
 .PHONY: deps build release run test bench lint clean
 
-# Installs what is missing on a fresh Debian machine: libunwind (native stacks
-# are dlopen'ed from libunwind-ptrace at run time; its -dev package brings the
-# unversioned .so names and headers).
+# Installs what is missing on a fresh Debian machine: libunwind. Native stacks
+# dlopen libunwind-ptrace.so.0 and libunwind-x86_64.so.8 at run time (package
+# libunwind8, which libunwind-dev pulls in); without them stacks degrade to a
+# note and /proc-only evidence.
 deps:
-	@if ! ldconfig -p | grep -q 'libunwind-ptrace.so'; then \
+	@if ! dpkg -s libunwind-dev >/dev/null 2>&1 || ! ldconfig -p | grep -q 'libunwind-ptrace.so.0'; then \
 	  echo "installing libunwind-dev"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunwind-dev) >/dev/null || \
 	  { echo "could not install libunwind-dev (stacks will be unavailable)"; }; \

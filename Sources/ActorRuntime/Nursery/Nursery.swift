@@ -111,12 +111,13 @@ public final class Nursery: @unchecked Sendable {
         ErrorInfo(type: "ActorDied", message: "\(c.name) (pid \(child.pid)) failed during boot: \(why)", actor: c.name, pid: child.pid))
     }
     // 3. Send the spec; 4. join: wait for its result or error.
-    if case .ok = boot, FaultSet(c.faults).has(.lostCancel) {
+    let faulty = !childSpec(c).actor.faults.isEmpty
+    if case .ok = boot, faulty {
       try? await child.channel.send(.spawnSpec(childSpec(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
     }
-    if case .ok = boot, !FaultSet(c.faults).has(.lostCancel) || !cancelledHere {
+    if case .ok = boot, !faulty || !cancelledHere {
       do {
-        if !FaultSet(c.faults).has(.lostCancel) {
+        if !faulty {
           try await child.channel.send(.spawnSpec(childSpec(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
         }
         if faults.has(.blockingChildWait) {
@@ -171,9 +172,9 @@ public final class Nursery: @unchecked Sendable {
       }
       return r ? .ok : .failed("no connect-back")
     }
-    if FaultSet(c.faults).has(.lostCancel) && !Task.isCancelled {
-      // lost-cancel: a child that drops cancel requests must first learn it
-      // does (from its spec), so its boot is not cut short by a cancel.
+    if !childSpec(c).actor.faults.isEmpty && !Task.isCancelled {
+      // A child with injected faults learns them from its spec: its boot is
+      // not cut short by a cancel, or a race would hide the fault.
       return await loop.shielded { await self.connectBackRace(child) }
     }
     return await connectBackRace(child)
