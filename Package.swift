@@ -30,7 +30,7 @@ let package = Package(
     .target(name: "MiniJSON"),
     .target(name: "Probes", dependencies: ["SystemCore", "MiniJSON"]),
     .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes"]),
-    .target(name: "KernelEvidence", dependencies: ["CKernel"]),
+    .target(name: "KernelEvidence", dependencies: ["CKernel", "SystemCore"]),
     .target(name: "NativeStacks", dependencies: ["CUnwind"]),
     .target(
       name: "Diagnosis",
@@ -50,9 +50,11 @@ let package = Package(
     // Spawning and reaping real process trees from tests, shared by suites.
     .target(name: "TestSupport", dependencies: ["CSystem"], path: "Tests/TestSupport"),
     .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "MiniJSON", "Probes", "SystemCore"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
-    .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks"]),
+    .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks", "TestSupport", "SystemCore", "CSystem"]),
   ],
   swiftLanguageModes: [.v6]
 )

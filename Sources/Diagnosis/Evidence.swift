@@ -16,9 +16,29 @@ public struct ProcessEvidence: Sendable {
   public var wchan: String?
   public var cpuTicksDelta: Int?  // CPU ticks used between two samples
   public var sampleMs: Int?
-  public var fds: [String]  // "fd 3 socket:[123] peer 4101 fd 7 queued 0"
+  public var fds: [FDEvidence]
+  /// The fds the main thread's blocked call waits on (its fd argument, or
+  /// the poll/epoll set).
+  public var waitFDs: [Int32] = []
   public var stack: [String]
   public var stackNote: String?
+
+  /// The fds the blocked call waits on, resolved.
+  public var waited: [FDEvidence] { fds.filter { waitFDs.contains($0.fd) } }
+}
+
+/// One fd that matters to a block, and who holds its other end.
+public struct FDEvidence: Sendable {
+  public var fd: Int32
+  public var link: String  // "socket:[123]", "pipe:[456]", "anon_inode:[pidfd]"
+  /// Pids holding the other end: the socket's peer, the pipe's other direction.
+  public var holders: [Int32]
+  /// For people: "fd 3 socket:[123] other end held by 4101 fd 7 queued 0".
+  public var text: String
+
+  public var isPipe: Bool { link.hasPrefix("pipe:") }
+  public var isSocket: Bool { link.hasPrefix("socket:") }
+  public var isPidfd: Bool { link.contains("pidfd") }
 }
 
 public struct EvidenceEdge: Sendable, Hashable {
@@ -95,19 +115,22 @@ public struct Evidence: Sendable {
     for p in snap.processes {
       var pe = ProcessEvidence(
         pid: p.pid, ppid: p.ppid, comm: p.comm, state: String(p.state), threads: p.threads.count, syscall: nil,
-        syscallName: nil, wchan: nil, cpuTicksDelta: nil, sampleMs: sampleMs > 0 ? sampleMs : nil, fds: [], stack: [],
+        syscallName: nil, wchan: nil, cpuTicksDelta: nil, sampleMs: sampleMs > 0 ? sampleMs : nil, fds: [], waitFDs: [], stack: [],
         stackNote: nil)
       if let t = p.threads.first {
         pe.wchan = t.wchan
         if let s = t.syscall {
           pe.syscallName = s.name
           pe.syscall = describe(s, p)
+          pe.waitFDs = waitedOn(s, p)
         } else if t.running {
           pe.syscall = "running"
         }
       }
       if sampleMs > 0, let after = cpuTicks(p.pid), let b = before[p.pid] { pe.cpuTicksDelta = Int(after) - Int(b) }
-      pe.fds = p.fds.compactMap { describe($0) }
+      pe.fds = p.fds.compactMap { f in
+        describe(f).map { FDEvidence(fd: f.fd, link: f.link, holders: f.peers.map(\.pid), text: $0) }
+      }
       e.processes[p.pid] = pe
     }
     e.edges = snap.edges.map { EvidenceEdge(from: $0.from, to: $0.to, kind: $0.kind.rawValue, evidence: $0.evidence) }
@@ -166,6 +189,17 @@ public struct Evidence: Sendable {
     }
   }
 
+  /// Which fds a blocked syscall waits on.
+  static func waitedOn(_ s: SyscallInfo, _ p: ProcessSnapshot) -> [Int32] {
+    switch s.name {
+    case "read", "write", "recvfrom", "recvmsg", "sendto", "sendmsg", "connect", "accept", "accept4", "writev", "readv":
+      return [s.int32Arg(0)]
+    case "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll", "select", "pselect6", "restart_syscall":
+      return p.pollSet ?? []
+    default: return []
+    }
+  }
+
   static func describe(_ f: FDSnapshot) -> String? {
     switch f.kind {
     case .file(let path) where path.hasPrefix("/dev/null"): return nil
@@ -190,7 +224,14 @@ public struct Evidence: Sendable {
             "pid": .int(Int64(p.pid)), "ppid": .int(Int64(p.ppid)), "comm": .string(p.comm), "state": .string(p.state),
             "threads": .int(Int64(p.threads)), "syscall": .from(p.syscall), "syscallName": .from(p.syscallName),
             "wchan": .from(p.wchan), "cpuTicksDelta": .from(p.cpuTicksDelta), "sampleMs": .from(p.sampleMs),
-            "fds": .array(p.fds.map { .string($0) }), "stack": .array(p.stack.map { .string($0) }),
+            "fds": .array(
+              p.fds.map {
+                [
+                  "fd": .int(Int64($0.fd)), "link": .string($0.link), "holders": .array($0.holders.map { .int(Int64($0)) }),
+                  "text": .string($0.text),
+                ]
+              }),
+            "waitFds": .array(p.waitFDs.map { .int(Int64($0)) }), "stack": .array(p.stack.map { .string($0) }),
             "stackNote": .from(p.stackNote),
           ]
         }),
@@ -215,7 +256,14 @@ public struct Evidence: Sendable {
         pid: Int32(pid), ppid: Int32(p["ppid"]?.int ?? 0), comm: p["comm"]?.string ?? "", state: p["state"]?.string ?? "?",
         threads: Int(p["threads"]?.int ?? 0), syscall: p["syscall"]?.string, syscallName: p["syscallName"]?.string,
         wchan: p["wchan"]?.string, cpuTicksDelta: p["cpuTicksDelta"]?.int.map { Int($0) },
-        sampleMs: p["sampleMs"]?.int.map { Int($0) }, fds: (p["fds"]?.array ?? []).compactMap(\.string),
+        sampleMs: p["sampleMs"]?.int.map { Int($0) },
+        fds: (p["fds"]?.array ?? []).compactMap { f in
+          guard let fd = f["fd"]?.int, let link = f["link"]?.string else { return nil }
+          return FDEvidence(
+            fd: Int32(fd), link: link, holders: (f["holders"]?.array ?? []).compactMap { $0.int.map { Int32($0) } },
+            text: f["text"]?.string ?? "fd \(fd) \(link)")
+        },
+        waitFDs: (p["waitFds"]?.array ?? []).compactMap { $0.int.map { Int32($0) } },
         stack: (p["stack"]?.array ?? []).compactMap(\.string), stackNote: p["stackNote"]?.string)
       processes[pe.pid] = pe
     }

@@ -136,23 +136,16 @@ public enum HangClassifier {
     // 0c. Kernel only: blocked reading a pipe or socket whose other end is
     //     held by the reader itself (an fd kept across fork): EOF cannot come.
     if let pe, ["read", "recvfrom", "recvmsg", "poll", "ppoll", "epoll_wait", "epoll_pwait", "select"].contains(pe.syscallName ?? ""),
-      let f = pe.fds.first(where: { fd in
-        // Only the fds the blocked call is actually waiting on.
-        let num = fd.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-        return (pe.syscall ?? "").contains("fd \(num) ") && fd.contains("other end held by")
-          && (fd.contains("pipe:") || fd.contains("socket:"))
-      }),
-      let holders = f.split(separator: "other end held by ", maxSplits: 1, omittingEmptySubsequences: false).last,
-      holders.split(separator: ",").contains(where: { Int32($0.trimmingPrefix(" ").split(separator: " ").first ?? "") == t }),
+      let f = pe.waited.first(where: { ($0.isPipe || $0.isSocket) && $0.holders.contains(t) }),
       byPid.isEmpty || !evs.contains(where: { $0.site == "wait_for_no_more_peers" })
     {
       return verdict(
         "leaked-fd-holds-peer-open",
-        "\(name) waits for data or EOF on \(f.split(separator: " ").prefix(3).joined(separator: " ")), but it holds a copy of the other end itself, so EOF never comes",
+        "\(name) waits for data or EOF on fd \(f.fd) \(f.link), but it holds a copy of the other end itself, so EOF never comes",
         "close inherited fds after fork (close_range from 3 up, keep only your own channel)")
     }
     // 3. Blocked writing to a pipe nobody reads.
-    if let pe, pe.syscallName == "write" || pe.wchan == "pipe_write", (pe.syscall ?? "").contains("pipe:") || pe.wchan == "pipe_write" {
+    if let pe, pe.syscallName == "write" || pe.wchan == "pipe_write", pe.waited.contains(where: \.isPipe) || pe.wchan == "pipe_write" {
       return verdict(
         "blocked-on-full-pipe", "\(name) is blocked in write(2) on a full pipe: \(pe.syscall ?? "write"); nobody drains the reading end",
         "drain or redirect child stdio (a file, /dev/null, or a reader that never stops)")
@@ -220,7 +213,7 @@ public enum HangClassifier {
     // 9. Waiting on a child's exit in a way that ignores cancel.
     if let pe,
       pe.syscallName == "wait4" || pe.syscallName == "waitid" || pe.wchan == "do_wait"
-        || ((pe.syscallName == "poll" || pe.syscallName == "ppoll") && (pe.syscall ?? "").contains("pidfd"))
+        || ((pe.syscallName == "poll" || pe.syscallName == "ppoll") && pe.waited.contains(where: \.isPidfd))
         || (!(pe.syscallName ?? "").hasPrefix("epoll")
           && (evidence?.edges.contains { $0.from == t && $0.kind == "waits-exit-of" } ?? false))
     {
@@ -264,18 +257,13 @@ public enum HangClassifier {
   }
 
   /// Holders of the peer end of this process's sockets other than its own
-  /// parent: leaked copies.
+  /// parent: leaked copies (itself included).
   static func leakedHolders(_ t: Int32, pe: ProcessEvidence?, v: Verdict) -> [String] {
     guard let pe else { return [] }
     let parent = v.actors.first { $0.pid == t }?.parentPid
     var out: [String] = []
-    for f in pe.fds where f.contains("socket:") {
-      let parts = f.split(separator: "other end held by ", maxSplits: 1, omittingEmptySubsequences: false)
-      guard parts.count == 2 else { continue }
-      let holders = parts[1].split(separator: ",").compactMap { h -> Int32? in
-        Int32(h.trimmingPrefix(" ").split(separator: " ").first ?? "")
-      }
-      for h in holders where h != parent {
+    for f in pe.fds where f.isSocket {
+      for h in f.holders where h != parent {
         let n = h == t ? "itself" : v.name(of: h)
         if !out.contains(where: { $0.hasPrefix(n) }) { out.append("\(n) (\(h))") }
       }

@@ -16,31 +16,26 @@ public enum ProbeWaitEdges {
   /// Sites whose ENTER (with a peer) starts a wait on that peer.
   public static let waitSites: Set<String> = ["connect_back", "portal", "cancel_actor", "child_exit_wait"]
 
-  public static func derive(_ byPid: [Int32: [ProbeEvent]]) -> [ProbeWaitEdge] {
+  /// Edges from the wait intervals (`intervals(byPid)`, passed in when the
+  /// caller has them already) and the hard kills each process recorded.
+  public static func derive(_ byPid: [Int32: [ProbeEvent]], intervals known: [WaitInterval]? = nil) -> [ProbeWaitEdge] {
+    let all = known ?? intervals(byPid)
     var edges: [ProbeWaitEdge] = []
     for (pid, events) in byPid {
-      var open: [String: (UInt64, Int32)] = [:]  // site/peer -> since
       var forced: [Int32: String] = [:]
-      var everWaited: [Int32: (String, UInt64)] = [:]
-      for e in events {
-        if e.site == "hard_kill", let p = e.peer { forced[p] = e.event }
-        guard waitSites.contains(e.site), let peer = e.peer else { continue }
-        let key = "\(e.site)/\(peer)"
-        if e.event == "ENTER" {
-          open[key] = (e.t, peer)
-          if everWaited[peer] == nil { everWaited[peer] = (e.site, e.t) }
-        } else {
-          open[key] = nil
-        }
+      for e in events where e.site == "hard_kill" {
+        if let p = e.peer { forced[p] = e.event }
       }
+      let mine = all.filter { $0.from == pid }.sorted { $0.start < $1.start }
       var seen = Set<Int32>()
-      for (key, (t, peer)) in open.sorted(by: { $0.value.0 < $1.value.0 }) where seen.insert(peer).inserted {
-        let site = String(key.split(separator: "/").first ?? "")
-        edges.append(ProbeWaitEdge(from: pid, to: peer, site: site, open: true, forced: forced[peer], sinceNs: t))
+      for w in mine where w.end == nil && seen.insert(w.to).inserted {
+        edges.append(ProbeWaitEdge(from: pid, to: w.to, site: w.site, open: true, forced: forced[w.to], sinceNs: w.start))
       }
       for (peer, how) in forced where !seen.contains(peer) {
-        let w = everWaited[peer] ?? ("child_exit_wait", 0)
-        edges.append(ProbeWaitEdge(from: pid, to: peer, site: w.0, open: false, forced: how, sinceNs: w.1))
+        let first = mine.first { $0.to == peer }
+        edges.append(
+          ProbeWaitEdge(
+            from: pid, to: peer, site: first?.site ?? "child_exit_wait", open: false, forced: how, sinceNs: first?.start ?? 0))
       }
     }
     return edges.sorted { ($0.from, $0.to) < ($1.from, $1.to) }

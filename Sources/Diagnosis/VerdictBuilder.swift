@@ -70,11 +70,9 @@ public enum VerdictBuilder {
           lastProbeMs: last.map { Double($0.t &- t0) / 1e6 }, diesOnPurpose: spec?.behavior.diesOnPurpose ?? false,
           hardKilled: hardKilled[pid], depth: depthOf[name] ?? 0))
     }
-    let snapshot = actors
-    actors.sort { a, b in
-      // Tree order: by name path of parents.
-      treeKey(a, actors: snapshot) < treeKey(b, actors: snapshot)
-    }
+    // Tree order: by the name path from the root, computed once per actor.
+    let keys = treeKeys(actors)
+    actors.sort { keys[$0.pid]! < keys[$1.pid]! }
 
     let timedOut = sup?["timedOut"]?.bool ?? false
     let interrupted = sup?["interrupted"]?.int.map { Int32($0) }
@@ -89,10 +87,10 @@ public enum VerdictBuilder {
     //  - kernel edges from evidence.json (the first stall or the deadline),
     //    except a child "waiting for data" from its parent: that is the
     //    parent-channel loop listening for a cancel request, not a wait.
-    let probeEdges = ProbeWaitEdges.derive(byPid).filter { $0.from != supPid && pids.contains($0.to) }
+    let intervalsAll = ProbeWaitEdges.intervals(byPid)
+    let probeEdges = ProbeWaitEdges.derive(byPid, intervals: intervalsAll).filter { $0.from != supPid && pids.contains($0.to) }
     let evidence = files.evidence.map(Evidence.load(json:))
     let stuckSet = Set(stuck)
-    let intervalsAll = ProbeWaitEdges.intervals(byPid)
     let waitedOn = Set(intervalsAll.map { "\($0.from)>\($0.to)" })
     var adj: [Int32: [Int32]] = [:]
     func addEdge(_ a: Int32, _ b: Int32) {
@@ -139,8 +137,6 @@ public enum VerdictBuilder {
     }
     // Drop chains contained in longer ones.
     chains = chains.filter { c in !chains.contains { $0.count > c.count && $0.suffix(c.count) == c[...] } }
-    var terminals = chains.compactMap(\.last)
-    for s0 in stuck where !chains.contains(where: { $0.contains(s0) }) { terminals.append(s0) }
     // Extend each chain upward: a parent that was waiting on the chain's head
     // while the head was already waiting further down is part of the chain,
     // even if its own wait ended later (when the ladder killed someone).
@@ -148,9 +144,7 @@ public enum VerdictBuilder {
     let edgeStart = Dictionary(probeEdges.map { ("\($0.from)>\($0.to)", $0.sinceNs) }, uniquingKeysWith: min)
     chains = chains.map { chain in
       var c = chain
-      var guardN = 0
-      while c.count >= 2, guardN < 1000 {
-        guardN += 1
+      while c.count >= 2 {  // ends: a pid already in the chain is never added
         let head = c[0]
         let since = edgeStart["\(head)>\(c[1])"] ?? intervals.first { $0.from == head && $0.to == c[1] }?.start ?? 0
         guard let p = parentOf[head], p != supPid, !c.contains(p),
@@ -175,7 +169,6 @@ public enum VerdictBuilder {
     }
     cycles = cycles.reduce(into: [[Int32]]()) { acc, c in if !acc.contains(where: { Set($0) == Set(c) }) { acc.append(c) } }
     cycles.sort { $0.count > $1.count }
-    terminals = orderTerminals(terminals, chains: chains)
 
     // Blocked-on, per stuck pid.
     var blocked: [BlockedOn] = []
@@ -277,23 +270,19 @@ public enum VerdictBuilder {
     return v
   }
 
-  static func orderTerminals(_ ts: [Int32], chains: [[Int32]]) -> [Int32] {
-    var out: [Int32] = []
-    for c in chains { if let l = c.last, !out.contains(l) { out.append(l) } }
-    for t in ts where !out.contains(t) { out.append(t) }
-    return out
-  }
-
-  static func treeKey(_ a: ActorRecord, actors: [ActorRecord]) -> [String] {
-    var key: [String] = []
-    var cur: ActorRecord? = a
-    var n = 0
-    while let c = cur, n < 64 {
-      key.insert(c.name, at: 0)
-      cur = c.parentPid.flatMap { p in actors.first { $0.pid == p } }
-      n += 1
+  static func treeKeys(_ actors: [ActorRecord]) -> [Int32: [String]] {
+    let byPid = Dictionary(actors.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
+    var keys: [Int32: [String]] = [:]
+    for a in actors {
+      var key: [String] = []
+      var cur: ActorRecord? = a
+      while let c = cur, key.count < 64 {
+        key.append(c.name)
+        cur = c.parentPid.flatMap { byPid[$0] }
+      }
+      keys[a.pid] = key.reversed()
     }
-    return key
+    return keys
   }
 
   static func statusCode(_ s: String) -> Int? {

@@ -14,23 +14,12 @@ public enum WatchRun {
     public var startError: String?
   }
 
-  /// PATH lookup, as a shell would do it.
-  public static func resolve(_ cmd: String) -> String? {
-    if cmd.contains("/") { return access(cmd, X_OK) == 0 ? cmd : nil }
-    let path = String(cString: getenv("PATH") ?? strdup("/usr/bin:/bin"))
-    for dir in path.split(separator: ":") {
-      let p = "\(dir)/\(cmd)"
-      if access(p, X_OK) == 0 { return p }
-    }
-    return nil
-  }
-
   public static func run(command: [String], timeoutMs: Int, stacks: Bool, stdoutToStderr: Bool) -> Outcome {
     _ = cs_set_child_subreaper(1)
     let sigfd = cs_termination_signalfd()
     defer { if sigfd >= 0 { close(sigfd) } }
     let start = Syscalls.monotonicNs()
-    guard let exe = resolve(command[0]) else {
+    guard let exe = Syscalls.findExecutable(command[0]) else {
       return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "command not found: \(command[0])")
     }
     var pid: pid_t = 0
@@ -77,7 +66,6 @@ public enum WatchRun {
     }
     v.interrupted = interrupted
     v.killed = ProcessTree.killAll()
-    if status == nil, let s = ProcessTree.reapedElsewhere[pid] { _ = s }
     v.survivors = ProcessTree.liveDescendants(of: me)
     v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
     if let s = status { v.notes.insert("the command exited: \(s)", at: 0) }
@@ -117,10 +105,6 @@ public enum WatchRun {
     v.stuck = pids
     v.waitChains = ev.chains.filter { $0.count > 1 }
     v.cycles = ev.cycles
-    // Processes nobody in a chain covers still get a line each.
-    for (p, why) in ev.unexplained.sorted(by: { $0.key < $1.key }) where !v.waitChains.contains(where: { $0.contains(p) }) {
-      _ = why
-    }
     for p in pids {
       let pe = ev.processes[p]!
       var kernel = "\(pe.state) \(pe.syscall ?? "-")" + (pe.wchan.map { " wchan \($0)" } ?? "") + " threads \(pe.threads)"

@@ -1,31 +1,8 @@
+import SystemCore
 /// Entry points: read a process set from /proc and sock_diag, derive its wait-for graph.
 public enum KernelEvidence {
-  /// All live descendants of `pid` (via /proc/P/task/*/children, recursively), not including pid.
-  public static func descendants(of pid: Int32) -> [Int32] {
-    var seen: Set<Int32> = [pid]
-    var out: [Int32] = []
-    var queue: [Int32] = [pid]
-    var head = 0
-    while head < queue.count {
-      let p = queue[head]
-      head += 1
-      for kid in children(of: p) where seen.insert(kid).inserted {
-        out.append(kid)
-        queue.append(kid)
-      }
-    }
-    return out
-  }
-
-  /// /proc/P/task/T/children for every thread T (children are listed under the thread that forked them).
-  static func children(of pid: Int32) -> [Int32] {
-    var kids: [Int32] = []
-    for tid in ProcFS.listNumeric("/proc/\(pid)/task") {
-      guard let text = ProcFS.readText("/proc/\(pid)/task/\(tid)/children") else { continue }
-      kids += ProcFS.fields(text).compactMap { Int32($0) }
-    }
-    return kids
-  }
+  /// All descendants of `pid` (via /proc/P/task/*/children, recursively; zombies included), not pid itself.
+  public static func descendants(of pid: Int32) -> [Int32] { ProcessList.descendants(of: pid) }
 
   /// Snapshot the given pids (and, with includeDescendants, all their descendants). Processes that
   /// vanish mid-read are dropped silently: never crash, never throw for ESRCH/ENOENT.

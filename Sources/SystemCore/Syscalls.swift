@@ -77,11 +77,21 @@ public enum Syscalls {
 
   /// readlink("/proc/self/exe")
   public static func executablePath() -> String {
-    var buf = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+    var buf = [UInt8](repeating: 0, count: 4096)
+    let n = buf.withUnsafeMutableBytes { readlink("/proc/self/exe", $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count - 1) }
     guard n > 0 else { return "" }
-    buf[n] = 0
-    return String(cString: buf)
+    return String(decoding: buf[0..<n], as: UTF8.self)
+  }
+
+  /// PATH lookup, as a shell does it: a name with a '/' is taken as is.
+  public static func findExecutable(_ name: String) -> String? {
+    if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+    let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+    for dir in path.split(separator: ":") where !dir.isEmpty {
+      let p = "\(dir)/\(name)"
+      if access(p, X_OK) == 0 { return p }
+    }
+    return nil
   }
 
   /// Reads a whole small file (e.g. under /proc); nil if it cannot be opened.

@@ -20,8 +20,7 @@ nonisolated func entry() -> Never {
   switch args[1] {
   case "actor":
     guard let dir = value(args, "--run-dir") else { usage() }
-    if args.contains("--die-at-boot") { _exit(3) }  // boot-death fault
-    ActorProcess.main(runDir: dir, nameHint: value(args, "--name") ?? "actor")
+    ActorProcess.main(runDir: dir, nameHint: value(args, "--name") ?? "actor", dieAtBoot: args.contains("--die-at-boot"))
   case "forkserver":
     guard let sock = value(args, "--socket"), let dir = value(args, "--run-dir"),
       let ready = value(args, "--ready-fd").flatMap({ Int32($0) })

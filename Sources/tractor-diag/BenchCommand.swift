@@ -66,7 +66,7 @@ private struct BenchRow {
     self.name = name
     self.unit = unit
     self.samples = samples
-    self.median = benchMedian(samples)
+    self.median = VerdictBuilder.median(samples)
     self.target = target
   }
 
@@ -94,12 +94,6 @@ private struct BenchRow {
     guard let m = median, let b = baseline, b > 0 else { return }
     ratios.append((text: text, against: against, value: m / b, measured: measured))
   }
-}
-
-private func benchMedian(_ xs: [Double]) -> Double? {
-  guard !xs.isEmpty else { return nil }
-  let s = xs.sorted()
-  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
 /// Fixed-point text without Foundation: 3 significant-ish digits.
@@ -215,20 +209,11 @@ private final class BenchRunner {
     drainChildren(deadlineMs: live.isEmpty ? 2000 : 0)
   }
 
-  /// Reaps every child (our own and orphans reparented to us) until none is left.
+  /// Reaps every child (our own and orphans reparented to us), bounded.
   func drainChildren(deadlineMs: Int) {
-    let end = Syscalls.monotonicNs() + UInt64(deadlineMs) * 1_000_000
-    var st: Int32 = 0
-    while true {
-      let r = waitpid(-1, &st, WNOHANG)
-      if r > 0 { continue }
-      if r < 0 && errno == EINTR { continue }
-      if r < 0 { return }  // ECHILD: none left
-      if Syscalls.monotonicNs() >= end {
-        if deadlineMs > 0 { notes.append("children still unreaped after \(deadlineMs) ms") }
-        return
-      }
-      usleep(1000)
+    ProcessTree.reapAll(boundMs: deadlineMs)
+    if deadlineMs > 0 && !ProcessTree.children(of: getpid()).isEmpty {
+      notes.append("children still unreaped after \(deadlineMs) ms")
     }
   }
 
@@ -287,22 +272,6 @@ private final class BenchRunner {
     return nil
   }
 
-  static func which(_ name: String) -> String? {
-    let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
-    for dir in path.split(separator: ":") where !dir.isEmpty {
-      let p = "\(dir)/\(name)"
-      if access(p, X_OK) == 0 { return p }
-    }
-    return nil
-  }
-
-  static func procState(_ pid: Int32) -> Character? {
-    guard let b = Syscalls.readFile("/proc/\(pid)/stat", limit: 4096), let rp = b.lastIndex(of: UInt8(ascii: ")")),
-      rp + 2 < b.count
-    else { return nil }
-    return Character(UnicodeScalar(b[rp + 2]))
-  }
-
   static func exeName(_ pid: Int32) -> String {
     var buf = [UInt8](repeating: 0, count: 4096)
     let n = buf.withUnsafeMutableBytes { readlink("/proc/\(pid)/exe", $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count - 1) }
@@ -321,7 +290,7 @@ private final class BenchRunner {
   func spawnBaselines() {
     let n = quick ? 60 : 200
     // posix_spawn /bin/true + reap.
-    let truePath = access("/bin/true", X_OK) == 0 ? "/bin/true" : (BenchRunner.which("true") ?? "/bin/true")
+    let truePath = access("/bin/true", X_OK) == 0 ? "/bin/true" : (Syscalls.findExecutable("true") ?? "/bin/true")
     var spawnSamples: [Double] = []
     for i in 0..<(n + 5) {
       let t0 = nowNs()
@@ -457,7 +426,7 @@ private final class BenchRunner {
       }
     }
     // /bin/sh fallback: 16 shells in `wait` and one `sleep`.
-    let sleep = access("/bin/sleep", X_OK) == 0 ? "/bin/sleep" : (BenchRunner.which("sleep") ?? "sleep")
+    let sleep = access("/bin/sleep", X_OK) == 0 ? "/bin/sleep" : (Syscalls.findExecutable("sleep") ?? "sleep")
     let sh = "n=$1; if [ \"$n\" -gt 0 ]; then /bin/sh -c \"$0\" \"$0\" $((n-1)) & wait; else exec \(sleep) 600; fi"
     guard let root = spawn(["/bin/sh", "-c", sh, sh, "16"], newGroup: true) else { return nil }
     live.append(root)
@@ -474,7 +443,7 @@ private final class BenchRunner {
       let d = KernelEvidence.descendants(of: root)
       if d.count == 16, BenchRunner.exeName(root).hasPrefix(leafExe) || leafExe == "sleep",
         let leaf = d.last, BenchRunner.exeName(leaf).hasPrefix(leafExe),
-        ([root] + d).allSatisfy({ BenchRunner.procState($0) == "S" })
+        ([root] + d).allSatisfy({ ProcessTree.state($0) == "S" })
       {
         usleep(20_000)
         return true
@@ -507,8 +476,8 @@ private final class BenchRunner {
   }
 
   func snapshotCosts() {
-    let python = BenchRunner.which("python3")
-    let eu = BenchRunner.which("eu-stack")
+    let python = Syscalls.findExecutable("python3")
+    let eu = Syscalls.findExecutable("eu-stack")
     if python == nil { notes.append("python3 not found: /bin/sh processes are used as snapshot targets") }
     if eu == nil { notes.append("eu-stack not found (apt-get install elfutils): no eu-stack ratios") }
     let stacksOK = NativeStacks.isAvailable
@@ -579,21 +548,21 @@ private final class BenchRunner {
           checkInterrupt()
         }
       }
-      let euPerMed = benchMedian(euPer)
+      let euPerMed = VerdictBuilder.median(euPer)
       var pp = BenchRow(key: "snapshot.perProcessWithStacks", name: "per-process snapshot + native stacks", unit: "ms", samples: perProc, target: perProcTarget)
       pp.note =
-        "\(perProc.count) samples over \(pids.count) processes; parts: snapshot \(fmtNum(benchMedian(snapPart) ?? 0)) ms, "
-        + "attach+unwind+detach \(fmtNum(benchMedian(unwindPart) ?? 0)) ms, symbolize \(fmtNum(benchMedian(symPart) ?? 0)) ms"
+        "\(perProc.count) samples over \(pids.count) processes; parts: snapshot \(fmtNum(VerdictBuilder.median(snapPart) ?? 0)) ms, "
+        + "attach+unwind+detach \(fmtNum(VerdictBuilder.median(unwindPart) ?? 0)) ms, symbolize \(fmtNum(VerdictBuilder.median(symPart) ?? 0)) ms"
       pp.extra = [
-        ("snapshotPartMs", .double(round3(benchMedian(snapPart) ?? 0))),
-        ("unwindPartMs", .double(round3(benchMedian(unwindPart) ?? 0))),
-        ("symbolizePartMs", .double(round3(benchMedian(symPart) ?? 0))),
+        ("snapshotPartMs", .double(round3(VerdictBuilder.median(snapPart) ?? 0))),
+        ("unwindPartMs", .double(round3(VerdictBuilder.median(unwindPart) ?? 0))),
+        ("symbolizePartMs", .double(round3(VerdictBuilder.median(symPart) ?? 0))),
       ]
       pp.ratio("eu-stack -p \(fmtNum(euPerMed ?? 0)) ms", against: "eu-stack -p on the same processes", baseline: euPerMed)
       pp.ratio("anchor 5.5 ms eu-stack", against: "anchor eu-stack -p", baseline: 5.5, measured: false)
       rows.append(pp)
       var tt = BenchRow(key: "snapshot.tree17WithStacks", name: "17 x (snapshot + stacks), whole tree", unit: "ms", samples: treeTotal)
-      let euTreeMed = benchMedian(euTree)
+      let euTreeMed = VerdictBuilder.median(euTree)
       tt.ratio("eu-stack x17 \(fmtNum(euTreeMed ?? 0)) ms", against: "eu-stack -p over the same 17 pids", baseline: euTreeMed)
       tt.ratio("anchor 140 ms py-spy --subprocesses", against: "anchor py-spy dump --subprocesses", baseline: 140, measured: false)
       rows.append(tt)
@@ -621,7 +590,7 @@ private final class BenchRunner {
     if let py = python, let p = spawn([py, "-c", "while True: pass"], newGroup: true) {
       live.append(p)
       let end = nowNs() + 10_000_000_000
-      while nowNs() < end && !BenchRunner.exeName(p).hasPrefix("python") && BenchRunner.procState(p) != nil { usleep(5_000) }
+      while nowNs() < end && !BenchRunner.exeName(p).hasPrefix("python") && ProcessTree.state(p) != nil { usleep(5_000) }
       if BenchRunner.exeName(p).hasPrefix("python") {
         spinner = p
         spinKind = "python3 -c 'while True: pass'"
@@ -668,24 +637,17 @@ private final class BenchRunner {
     }
     killTree(spin)
     var s = BenchRow(key: "stacks.busyStall", name: "stall of a busy thread (one capture)", unit: "ms", samples: stalls, target: stallTarget)
-    s.note = spinKind + ", \(threadCounts.sorted().map(String.init).joined(separator: "/")) thread(s), \(Int(benchMedian(frames) ?? 0)) frames; worst \(fmtNum(stalls.max() ?? 0)) ms"
+    s.note = spinKind + ", \(threadCounts.sorted().map(String.init).joined(separator: "/")) thread(s), \(Int(VerdictBuilder.median(frames) ?? 0)) frames; worst \(fmtNum(stalls.max() ?? 0)) ms"
     s.ratio("anchor 0.33 ms eu-stack", against: "anchor eu-stack stall", baseline: 0.33, measured: false)
     rows.append(s)
-    let euSpinMed = benchMedian(euSpin)
+    let euSpinMed = VerdictBuilder.median(euSpin)
     var c = BenchRow(key: "stacks.busyCapture", name: "native stacks of the busy process", unit: "ms", samples: captures)
-    c.note = "attach+unwind+detach \(fmtNum(benchMedian(unwinds) ?? 0)) ms of it"
+    c.note = "attach+unwind+detach \(fmtNum(VerdictBuilder.median(unwinds) ?? 0)) ms of it"
     c.ratio("eu-stack -p \(fmtNum(euSpinMed ?? 0)) ms", against: "eu-stack -p on the same process", baseline: euSpinMed)
     rows.append(c)
   }
 
   // MARK: 1-3. Trees
-
-  func actorExecutable() -> String? {
-    let exe = Syscalls.executablePath()
-    let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-    let path = dir + "/tractor-actor"
-    return access(path, X_OK) == 0 ? path : nil
-  }
 
   struct RunSample {
     var durationMs: Double
@@ -713,7 +675,7 @@ private final class BenchRunner {
   }
 
   func treeRuns() {
-    guard let actor = actorExecutable() else {
+    guard let actor = RunOptions.actorExecutablePath() else {
       notes.append("tractor-actor not found next to tractor-diag: tree runs skipped (build the package)")
       return
     }
@@ -766,7 +728,7 @@ private final class BenchRunner {
       let target: (BenchRow.Cmp, Double) = b == "spawn" ? (.le, 3) : (.le, 0.5)
       var r = BenchRow(key: "spawn.perActor.\(b)", name: "per-actor spawn cost, \(b) (depth 1)", unit: "ms", samples: per, target: target)
       let d1m = r.median
-      let d3m = benchMedian((d3[b] ?? []).compactMap(\.spawnMsPerActor))
+      let d3m = VerdictBuilder.median((d3[b] ?? []).compactMap(\.spawnMsPerActor))
       r.note = "median of \(per.count) run medians (spawn request -> child's first probe); depth 3: \(d3m.map { fmtNum($0) + " ms" } ?? "not run")"
       if threadsAtStart == 1 {
         r.ratio("fork+_exit \(fmtNum(forkBaselineMs ?? 0)) ms", against: "fork+_exit+reap (measured)", baseline: forkBaselineMs)
@@ -781,7 +743,7 @@ private final class BenchRunner {
 
   func runExtra(_ s: [RunSample]) -> [(String, JSONValue)] {
     [
-      ("wallMsMedian", benchMedian(s.map(\.wallMs)).map { .double(round3($0)) } ?? .null),
+      ("wallMsMedian", VerdictBuilder.median(s.map(\.wallMs)).map { .double(round3($0)) } ?? .null),
       ("clean", .int(Int64(s.filter { $0.outcome == "clean" }.count))),
     ]
   }
@@ -789,7 +751,7 @@ private final class BenchRunner {
   func runNote(_ s: [RunSample]) -> String {
     let clean = s.filter { $0.outcome == "clean" }.count
     var t = "\(clean)/\(s.count) clean"
-    if let w = benchMedian(s.map(\.wallMs)) { t += ", wall incl. verdict \(fmtNum(w)) ms" }
+    if let w = VerdictBuilder.median(s.map(\.wallMs)) { t += ", wall incl. verdict \(fmtNum(w)) ms" }
     return t
   }
 

@@ -19,55 +19,23 @@ struct Compare: ParsableCommand {
   @Option(help: "A scenario file to compare instead of nested-multierrors.")
   var scenario: String?
 
-  @Option(help: "nested-multierrors depth (0-5).")
-  var depth: Int = 1
+  @OptionGroup var shape: TreeShape
 
-  @Option(help: "nested-multierrors breadth (1-4).")
-  var breadth: Int = 2
-
-  @Option(help: "Milliseconds each errorer sleeps before it raises.")
-  var delayMs: Int = 0
-
-  @Option(help: "Seconds per run before it counts as hung.")
-  var timeout: Double = 10
-
-  @Option(help: "Where the runs go (default: tractor-diag-runs/compare-ID).")
-  var runDir: String?
-
-  @Option(help: "Output format: text or json.")
-  var format: OutputFormat = .text
-
-  @Option(name: .customLong("fault"), help: ArgumentHelp("Inject a fault in every run (repeatable).", valueName: "NAME[@ACTOR]"))
-  var faults: [String] = []
-
-  @Flag(help: "Skip native stacks in hang evidence.")
-  var noStacks = false
+  @OptionGroup var options: RunOptions
 
   var backendList: [String] { backends.split(separator: ",").map { String($0).trimmingSpaces() } }
 
   func validate() throws {
     let list = backendList
     guard !list.isEmpty else { throw ValidationError("--backends is empty") }
-    try TreeOptions.validate(backends: list, timeout: timeout, faults: faults)
+    try RunOptions.validate(backends: list)
     guard Set(list).count == list.count else { throw ValidationError("--backends lists a backend twice") }
     guard (1...50).contains(trials) else { throw ValidationError("--trials must be 1...50") }
-    guard (0...5).contains(depth) else { throw ValidationError("--depth must be 0...5") }
-    guard (1...4).contains(breadth) else { throw ValidationError("--breadth must be 1...4") }
   }
 
   func run() throws {
-    var s: Scenario
-    if let file = scenario {
-      guard let bytes = Syscalls.readFile(file, limit: 4 << 20), let text = String(validating: bytes, as: UTF8.self) else {
-        fail(Exit.badInput, "cannot read scenario file \(file)")
-      }
-      do { s = try ScenarioParser.parse(text: text) } catch { fail(Exit.badInput, "\(file): \(error)") }
-    } else {
-      s = Scenario.nestedMultierrors(depth: depth, breadth: breadth, delayMs: delayMs)
-    }
-    do { try FaultCatalog.apply(faults, to: &s) } catch { fail(Exit.usage, "\(error)") }
-    let base = runDir ?? "tractor-diag-runs/compare-\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
-    let exe = TreeOptions.actorExecutable()
+    let s = options.withFaults(scenario.map(loadScenario) ?? shape.scenario)
+    let base = options.runDirectory(prefix: "compare-")
     let progress = isatty(2) != 0
     var results: [BackendTrials] = []
     let list = backendList
@@ -78,16 +46,14 @@ struct Compare: ParsableCommand {
           let line = "\r\u{1b}[Kcompare: \(b) trial \(t)/\(trials)"
           _ = line.withCString { write(2, $0, strlen($0)) }
         }
-        let cfg = RunConfig(
-          scenario: s, backend: b, runDir: "\(base)/\(b)-\(t)", timeoutMs: Int(timeout * 1000), bounds: s.bounds,
-          actorExecutable: exe)
-        verdicts.append(DiagnosedRun.run(cfg, stacks: !noStacks))
+        let cfg = options.config(s, backend: b, runDir: "\(base)/\(b)-\(t)")
+        verdicts.append(DiagnosedRun.run(cfg, stacks: !options.noStacks))
       }
       let seq = BackendComparison.sequences(runDir: verdicts[0].runDir, actors: verdicts[0].actors)
       results.append(BackendTrials(backend: b, verdicts: verdicts, sequences: seq))
     }
     if progress { _ = "\r\u{1b}[K".withCString { write(2, $0, strlen($0)) } }
-    emit(format == .json ? BackendComparison.json(results).pretty + "\n" : CompareText.render(results, scenario: s.name))
+    emit(options.format == .json ? BackendComparison.json(results).pretty + "\n" : CompareText.render(results, scenario: s.name))
     let all = results.flatMap(\.verdicts)
     if all.contains(where: { $0.outcome == "hang" || $0.outcome == "leak" }) { Glibc.exit(Exit.hangOrLeak) }
     Glibc.exit(all.allSatisfy { $0.outcome == "clean" } ? Exit.clean : Exit.unexpected)

@@ -58,11 +58,9 @@ struct TractorDiag: ParsableCommand {
     subcommands: [NestedMultierrors.self, RunScenario.self, Compare.self, Report.self, Snapshot.self, Watch.self, Faults.self, Bench.self])
 }
 
-/// Options shared by every command that builds a tree.
-struct TreeOptions: ParsableArguments {
-  @Option(help: "Spawn backend: spawn, fork or forkserver.")
-  var backend: String = "spawn"
-
+/// Options of every command that runs a tree: how long, where, what output,
+/// which faults (nested-multierrors, run, compare).
+struct RunOptions: ParsableArguments {
   @Option(help: "Seconds to wait for the whole tree to finish before diagnosing it as hung.")
   var timeout: Double = 10
 
@@ -81,14 +79,6 @@ struct TreeOptions: ParsableArguments {
   var noStacks = false
 
   func validate() throws {
-    try TreeOptions.validate(backends: [backend], timeout: timeout, faults: faults)
-  }
-
-  /// The checks every tree-building command shares (run, nested-multierrors, compare).
-  static func validate(backends: [String], timeout: Double, faults: [String]) throws {
-    for b in backends where !Backends.names.contains(b) {
-      throw ValidationError("unknown backend '\(b)' (expected one of: \(Backends.names.joined(separator: ", ")))")
-    }
     guard timeout > 0 && timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
     for f in faults {
       let name = String(f.split(separator: "@", maxSplits: 1).first ?? "")
@@ -98,28 +88,87 @@ struct TreeOptions: ParsableArguments {
     }
   }
 
-  func runDirectory() -> String {
-    if let d = runDir { return d }
-    return "tractor-diag-runs/\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
+  static func validate(backends: [String]) throws {
+    for b in backends where !Backends.names.contains(b) {
+      throw ValidationError("unknown backend '\(b)' (expected one of: \(Backends.names.joined(separator: ", ")))")
+    }
+  }
+
+  func runDirectory(prefix: String = "") -> String {
+    runDir ?? "tractor-diag-runs/\(prefix)\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
+  }
+
+  /// The scenario with the --fault options applied (a bad @ACTOR is a usage error).
+  func withFaults(_ scenario: Scenario) -> Scenario {
+    var s = scenario
+    do { try FaultCatalog.apply(faults, to: &s) } catch { fail(Exit.usage, "\(error)") }
+    return s
+  }
+
+  func config(_ s: Scenario, backend: String, runDir: String) -> RunConfig {
+    RunConfig(
+      scenario: s, backend: backend, runDir: runDir, timeoutMs: Int(timeout * 1000), bounds: s.bounds,
+      actorExecutable: RunOptions.actorExecutable())
+  }
+
+  /// `tractor-actor`, built beside this executable.
+  static func actorExecutablePath() -> String? {
+    let dir = Syscalls.executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    let path = dir.joined(separator: "/") + "/tractor-actor"
+    return access(path, X_OK) == 0 ? path : nil
   }
 
   static func actorExecutable() -> String {
-    let exe = Syscalls.executablePath()
-    let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-    let path = dir + "/tractor-actor"
-    if access(path, X_OK) != 0 { fail(Exit.internalError, "actor executable not found at \(path) (build the package)") }
+    guard let path = actorExecutablePath() else {
+      fail(Exit.internalError, "actor executable tractor-actor not found beside \(Syscalls.executablePath()) (build the package)")
+    }
     return path
   }
+}
+
+/// The shape of tractor's nested-multierrors tree.
+struct TreeShape: ParsableArguments {
+  @Option(help: "Levels of spawners below the root's children (0-5).")
+  var depth: Int = 1
+
+  @Option(help: "Children per non-leaf actor (1-4).")
+  var breadth: Int = 2
+
+  @Option(help: "Milliseconds each errorer sleeps before it raises.")
+  var delayMs: Int = 0
+
+  func validate() throws {
+    guard (0...5).contains(depth) else { throw ValidationError("--depth must be 0...5") }
+    guard (1...4).contains(breadth) else { throw ValidationError("--breadth must be 1...4") }
+    guard (0...60000).contains(delayMs) else { throw ValidationError("--delay-ms must be 0...60000") }
+  }
+
+  var scenario: Scenario { Scenario.nestedMultierrors(depth: depth, breadth: breadth, delayMs: delayMs) }
+}
+
+/// Reads and parses a scenario file; a problem is a one-line error, exit 65.
+func loadScenario(_ path: String) -> Scenario {
+  guard let bytes = Syscalls.readFile(path, limit: 4 << 20) else {
+    fail(Exit.badInput, "cannot read scenario file \(path): \(String(cString: strerror(errno)))")
+  }
+  guard let text = String(validating: bytes, as: UTF8.self) else { fail(Exit.badInput, "\(path): not UTF-8 text") }
+  do { return try ScenarioParser.parse(text: text) } catch { fail(Exit.badInput, "\(path): \(error)") }
+}
+
+/// One backend plus the run options: nested-multierrors and run.
+struct TreeOptions: ParsableArguments {
+  @Option(help: "Spawn backend: spawn, fork or forkserver.")
+  var backend: String = "spawn"
+
+  @OptionGroup var run: RunOptions
+
+  func validate() throws { try RunOptions.validate(backends: [backend]) }
 
   /// Runs the scenario and prints the verdict; exits with the verdict's code.
   func runAndReport(_ scenario: Scenario) -> Never {
-    var s = scenario
-    do { try FaultCatalog.apply(faults, to: &s) } catch { fail(Exit.usage, "\(error)") }
-    let cfg = RunConfig(
-      scenario: s, backend: backend, runDir: runDirectory(), timeoutMs: Int(timeout * 1000), bounds: s.bounds,
-      actorExecutable: TreeOptions.actorExecutable())
-    let v = DiagnosedRun.run(cfg, stacks: !noStacks)
-    emit(format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
+    let cfg = run.config(run.withFaults(scenario), backend: backend, runDir: run.runDirectory())
+    let v = DiagnosedRun.run(cfg, stacks: !run.noStacks)
+    emit(run.format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
     Glibc.exit(v.exitCode)
   }
 }
@@ -130,25 +179,12 @@ struct NestedMultierrors: ParsableCommand {
     abstract: "Build tractor's test_nested_multierrors tree and diagnose its teardown.",
     discussion: "depth d gives d+2 levels below the root; depth 1, breadth 2 is 15 actors.")
 
-  @Option(help: "Levels of spawners below the root's children (0-5).")
-  var depth: Int = 1
-
-  @Option(help: "Children per non-leaf actor (1-4).")
-  var breadth: Int = 2
-
-  @Option(help: "Milliseconds each errorer sleeps before it raises.")
-  var delayMs: Int = 0
+  @OptionGroup var shape: TreeShape
 
   @OptionGroup var options: TreeOptions
 
-  func validate() throws {
-    guard (0...5).contains(depth) else { throw ValidationError("--depth must be 0...5") }
-    guard (1...4).contains(breadth) else { throw ValidationError("--breadth must be 1...4") }
-    guard (0...60000).contains(delayMs) else { throw ValidationError("--delay-ms must be 0...60000") }
-  }
-
   func run() throws {
-    options.runAndReport(Scenario.nestedMultierrors(depth: depth, breadth: breadth, delayMs: delayMs))
+    options.runAndReport(shape.scenario)
   }
 }
 
@@ -162,15 +198,7 @@ struct RunScenario: ParsableCommand {
   @OptionGroup var options: TreeOptions
 
   func run() throws {
-    guard let bytes = Syscalls.readFile(scenario, limit: 4 << 20) else {
-      fail(Exit.badInput, "cannot read scenario file \(scenario): \(String(cString: strerror(errno)))")
-    }
-    guard let text = String(validating: bytes, as: UTF8.self) else { fail(Exit.badInput, "\(scenario): not UTF-8 text") }
-    do {
-      options.runAndReport(try ScenarioParser.parse(text: text))
-    } catch {
-      fail(Exit.badInput, "\(scenario): \(error)")
-    }
+    options.runAndReport(loadScenario(scenario))
   }
 }
 

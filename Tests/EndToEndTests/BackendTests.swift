@@ -39,12 +39,10 @@ struct BackendTests {
   }
 
   @Test func forkWithThreadsIsNamedFromEvidence() throws {
-    let r = ToolProcess.run([
+    let (r, v) = try ToolProcess.verdict([
       "nested-multierrors", "--backend", "fork", "--depth", "0", "--fault", "fork-with-threads", "--timeout", "3", "--format", "json",
       "--run-dir", ToolProcess.runDir("fwt"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
     #expect(r.status == 1)
     #expect(v["hangClass"]?.string == "fork-from-multithreaded-parent")
     // The children forked from the two-threaded spawner are the stuck terminals.
@@ -55,12 +53,10 @@ struct BackendTests {
 
   @Test(arguments: ["spawn", "fork", "forkserver"])
   func childExitStatusReachesTheVerdict(backend: String) throws {
-    let r = ToolProcess.run([
+    let (r, v) = try ToolProcess.verdict([
       "run", ToolProcess.fixtures + "/scenarios/crash-leaf.json", "--backend", backend, "--format", "json",
       "--run-dir", ToolProcess.runDir("st-\(backend)"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
     #expect(r.status == 0)
     let crasher = try #require(v["actors"]?.array?.first { $0["name"]?.string == "crasher" })
     #expect(crasher["exitStatus"]?.int == 7, "\(backend)")
@@ -77,9 +73,7 @@ struct BackendTests {
   @Test(arguments: ["spawn", "fork", "forkserver"])
   func childrenOfAKilledParentExitOnTheirOwn(backend: String) throws {
     let dir = ToolProcess.runDir("orphans-\(backend)")
-    let r = ToolProcess.run(["run", ToolProcess.fixtures + "/scenarios/parent-killed.json", "--backend", backend, "--format", "json", "--run-dir", dir])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    let (r, v) = try ToolProcess.verdict(["run", ToolProcess.fixtures + "/scenarios/parent-killed.json", "--backend", backend, "--format", "json", "--run-dir", dir])
     #expect(r.status == 0, "\(r.stdout)")
     for name in ["orphan_0", "orphan_1"] {
       let a = try #require(v["actors"]?.array?.first { $0["name"]?.string == name })
@@ -115,7 +109,7 @@ struct BackendTests {
     var pid: pid_t = 0
     let exe = ToolProcess.binDir + "/tractor-actor"
     let args = [exe, "forkserver", "--socket", name, "--run-dir", dir, "--ready-fd", "3"]
-    var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+    let cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
     #expect(cs_spawn(&pid, exe, cargs, environ, ready[1], 3, -1, -1, 0) == 0)
     for p in cargs { free(p) }
     close(ready[1])
@@ -184,26 +178,22 @@ struct BackendTests {
   }
 
   @Test func compareShowsCleanBackendsAndTheForkDivergence() throws {
-    let clean = ToolProcess.run(["compare", "--trials", "1", "--depth", "0", "--format", "json", "--run-dir", ToolProcess.runDir("cmp")])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(clean.json, "\(clean.stdout) \(clean.stderr)")
+    let (clean, v) = try ToolProcess.verdict(["compare", "--trials", "1", "--depth", "0", "--format", "json", "--run-dir", ToolProcess.runDir("cmp")])
     #expect(clean.status == 0)
     let rows = v["backends"]?.array ?? []
     #expect(rows.map { $0["backend"]?.string ?? "" } == ["spawn", "fork", "forkserver"])
     #expect(rows.allSatisfy { $0["clean"]?.int == 1 && $0["hang"]?.int == 0 })
     #expect(rows.allSatisfy { ($0["medianSpawnMsPerActor"]?.double ?? 0) > 0 })
 
-    let bad = ToolProcess.run([
+    let (bad, w) = try ToolProcess.verdict([
       "compare", "--trials", "1", "--depth", "0", "--backends", "spawn,fork", "--fault", "fork-with-threads", "--timeout", "3",
       "--format", "json", "--run-dir", ToolProcess.runDir("cmp-fwt"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let w = try #require(bad.json, "\(bad.stdout) \(bad.stderr)")
     #expect(bad.status == 1)
     let fork = try #require(w["backends"]?.array?.first { $0["backend"]?.string == "fork" })
     #expect(fork["hang"]?.int == 1)
     let d = try #require(fork["firstDivergence"])
-    #expect((d["actor"]?.string ?? "").contains("errorer"))
+    #expect(d["actor"]?.string?.contains("errorer") == true)
     #expect(d["this"]?.array?.isEmpty == true, "the child never reached its first probe")
 
     let text = ToolProcess.run(["compare", "--trials", "1", "--depth", "0", "--backends", "fork,forkserver", "--run-dir", ToolProcess.runDir("cmp-t")])
@@ -220,24 +210,20 @@ struct FixtureAndSignalTests {
 
   @Test(arguments: cleanFixtures, ["spawn", "fork", "forkserver"])
   func everyCleanFixtureIsCleanUnderEveryBackend(fixture: String, backend: String) throws {
-    let r = ToolProcess.run([
+    let (r, v) = try ToolProcess.verdict([
       "run", ToolProcess.fixtures + "/scenarios/" + fixture, "--backend", backend, "--format", "json",
       "--run-dir", ToolProcess.runDir("fx-\(backend)"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
     #expect(r.status == 0, "\(fixture) under \(backend): \(v["unexpected"]?.compact ?? "")")
     #expect(v["outcome"]?.string == "clean")
   }
 
   @Test(arguments: ["spawn", "fork", "forkserver"])
   func mixedBehavioursHangAtTheSameActorUnderEveryBackend(backend: String) throws {
-    let r = ToolProcess.run([
+    let (r, v) = try ToolProcess.verdict([
       "run", ToolProcess.fixtures + "/scenarios/mixed-behaviours.json", "--backend", backend, "--format", "json", "--no-stacks",
       "--run-dir", ToolProcess.runDir("mixed-\(backend)"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json)
     #expect(r.status == 1)
     #expect(v.chainNames(try #require(v["waitChains"]?.array?.first)) == ["root", "b"])
     #expect(v["hangClass"]?.string == "uncancellable-task")
@@ -251,7 +237,7 @@ struct FixtureAndSignalTests {
     let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     var pid: pid_t = 0
     let argv = [ToolProcess.tool, "run", ToolProcess.fixtures + "/scenarios/ignore-cancel.json", "--timeout", "120", "--run-dir", dir, "--no-stacks"]
-    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     #expect(cs_spawn(&pid, ToolProcess.tool, cargs, environ, -1, 3, fd, fd, 1) == 0)
     for p in cargs { free(p) }
     close(fd)

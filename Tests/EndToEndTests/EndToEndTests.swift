@@ -8,9 +8,7 @@ import Testing
 struct EndToEndTests {
   @Test(arguments: [0, 1, 2])
   func nestedMultierrorsIsCleanUnderSpawn(depth: Int) throws {
-    let r = ToolProcess.run(["nested-multierrors", "--depth", "\(depth)", "--format", "json", "--run-dir", ToolProcess.runDir("nm\(depth)")])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "stdout was not JSON: \(r.stdout) \(r.stderr)")
+    let (r, v) = try ToolProcess.verdict(["nested-multierrors", "--depth", "\(depth)", "--format", "json", "--run-dir", ToolProcess.runDir("nm\(depth)")])
     #expect(r.status == 0, "\(r.stdout)")
     #expect(v["outcome"]?.string == "clean")
     let actors = v["actors"]?.array ?? []
@@ -38,12 +36,10 @@ struct EndToEndTests {
 
   @Test(arguments: ["spawn", "fork", "forkserver"])
   func ignoreCancelIsAHangEndingAtTheStubbornActor(backend: String) throws {
-    let r = ToolProcess.run([
+    let (r, v) = try ToolProcess.verdict([
       "run", ToolProcess.fixtures + "/scenarios/ignore-cancel.json", "--backend", backend, "--format", "json",
       "--run-dir", ToolProcess.runDir("ic-\(backend)"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
     #expect(r.status == 1)
     #expect(v["outcome"]?.string == "hang")
     let chain = try #require(v["waitChains"]?.array?.first)
@@ -55,11 +51,9 @@ struct EndToEndTests {
 
   @Test func hangPastTheDeadlineCarriesKernelEvidenceAndIsKilled() throws {
     let dir = ToolProcess.runDir("deadline")
-    let r = ToolProcess.run([
+    let (_, v) = try ToolProcess.verdict([
       "run", ToolProcess.fixtures + "/scenarios/ignore-cancel.json", "--timeout", "1", "--format", "json", "--run-dir", dir,
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
     #expect(v["outcome"]?.string == "hang")
     #expect((v["stuck"]?.array?.count ?? 0) >= 1)
     let blocked = v["blockedOn"]?.array ?? []
@@ -75,11 +69,9 @@ struct EndToEndTests {
   }
 
   @Test func crashingLeafIsExpectedAndReportedAsActorDied() throws {
-    let r = ToolProcess.run([
+    let (r, v) = try ToolProcess.verdict([
       "run", ToolProcess.fixtures + "/scenarios/crash-leaf.json", "--format", "json", "--run-dir", ToolProcess.runDir("crash"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
     #expect(r.status == 0, "\(r.stdout)")
     #expect(v["outcome"]?.string == "clean")
     let actors = v["actors"]?.array ?? []
@@ -127,17 +119,29 @@ struct EndToEndTests {
     let dir = ToolProcess.runDir("trunc")
     let first = ToolProcess.run(["nested-multierrors", "--depth", "0", "--format", "json", "--run-dir", dir])
     #expect(first.status == 0)
-    // Tear the last line of one actor's log, as a SIGKILL mid-write would.
+    // Tear the last line of one actor's log (its EXIT), as a SIGKILL in the
+    // middle of that write would.
     let logs = Syscalls.listDirectory(dir + "/probes").filter { $0.hasSuffix(".jsonl") }.sorted()
-    let victim = dir + "/probes/" + logs[logs.count / 2]
-    let bytes = try #require(Syscalls.readFile(victim))
-    try Syscalls.writeFile(victim, String(decoding: bytes.dropLast(25), as: UTF8.self))
+    let withExit = logs.compactMap { name -> (String, [UInt8])? in
+      guard let b = Syscalls.readFile(dir + "/probes/" + name),
+        String(decoding: b, as: UTF8.self).hasSuffix("\"ev\":\"EXIT\",\"detail\":\"rc=0\"}\n")
+      else { return nil }
+      return (name, b)
+    }
+    let (victim, bytes) = try #require(withExit.first)
+    let victimPid = try #require(Int64(victim.dropLast(6)))
+    try Syscalls.writeFile(dir + "/probes/" + victim, String(decoding: bytes.dropLast(25), as: UTF8.self))
     let r = ToolProcess.run(["report", dir, "--format", "json"])
     let v = try #require(r.json, "\(r.stderr)")
     #expect(v["damagedProbeLines"]?.int == 1)
     #expect((v["actors"]?.array?.count ?? 0) == 7)
-    // The actor whose EXIT line was torn did not provably reach EXIT.
-    #expect(r.status == 0 || r.status == 3 || r.status == 1)
+    // That actor did not provably reach EXIT: the verdict says so, exit 3.
+    #expect(r.status == 3)
+    #expect(v["outcome"]?.string == "unexpected")
+    let torn = try #require(v["actors"]?.array?.first { $0["pid"]?.int == victimPid })
+    #expect(torn["reachedExit"]?.bool == false)
+    let named = (v["unexpected"]?.array ?? []).contains { ($0.string ?? "").contains("pid \(victimPid)") }
+    #expect(named)
     #expect(ToolProcess.survivors().isEmpty)
   }
 

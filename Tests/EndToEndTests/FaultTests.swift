@@ -31,12 +31,10 @@ struct FaultTests {
 
   @Test(arguments: cases)
   func faultIsDiagnosedAsItsClass(fault: String, backend: String, hangClass: String) throws {
-    let r = ToolProcess.run([
+    let (r, v) = try ToolProcess.verdict([
       "nested-multierrors", "--depth", "1", "--backend", backend, "--fault", fault, "--timeout", "6", "--no-stacks",
       "--format", "json", "--run-dir", ToolProcess.runDir("fault-\(fault)-\(backend)"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
     #expect(r.status == 1, "\(fault) under \(backend)")
     #expect(["hang", "leak"].contains(v["outcome"]?.string ?? ""))
     #expect(v["hangClass"]?.string == hangClass, "\(fault) under \(backend): \(v["terminal"]?.compact ?? "")")
@@ -68,12 +66,10 @@ struct FaultTests {
   }
 
   @Test func faultOnANamedActorAndUnknownActor() throws {
-    let r = ToolProcess.run([
+    let (r, v) = try ToolProcess.verdict([
       "run", ToolProcess.fixtures + "/scenarios/all-return.json", "--fault", "never-exit@y1", "--timeout", "6", "--no-stacks",
       "--format", "json", "--run-dir", ToolProcess.runDir("at"),
     ])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
     #expect(v["hangClass"]?.string == "exit-not-reached")
     #expect(v.chainNames(try #require(v["waitChains"]?.array?.first)) == ["root", "y", "y1"])
     let bad = ToolProcess.run(["run", ToolProcess.fixtures + "/scenarios/all-return.json", "--fault", "never-exit@nobody"])

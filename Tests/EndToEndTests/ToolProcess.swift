@@ -1,7 +1,9 @@
+import ActorRuntime
 import CSystem
 import Glibc
 import MiniJSON
 import SystemCore
+import Testing
 
 /// Runs the built `tractor-diag` as a real child process and collects what it
 /// printed. The test process is a child subreaper, so anything the tool fails
@@ -91,10 +93,33 @@ enum ToolProcess {
       }
     }
     for f in fds where f.fd >= 0 { close(f.fd) }
+    // Closed pipes need not mean an exited tool: the wait is bounded too.
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    while true {
+      let r = waitpid(pid, &status, WNOHANG)
+      if r == pid || (r < 0 && errno != EINTR) { break }
+      if Syscalls.monotonicNs() >= until {
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}  // SIGKILLed: returns at once
+        break
+      }
+      var p = pollfd(fd: -1, events: 0, revents: 0)
+      _ = poll(&p, 0, 5)
+    }
     let ws = WaitStatus(raw: status)
     return ToolRun(status: ws.code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+  }
+
+  /// Runs the tool for a JSON verdict; expects that nothing of the run
+  /// survives it, and that stdout is JSON (else the test stops here).
+  static func verdict(
+    _ args: [String], timeoutSeconds: Int = 120, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> (ToolRun, JSONValue) {
+    let r = run(args, timeoutSeconds: timeoutSeconds)
+    #expect(survivors().isEmpty, "a process of the run survived", sourceLocation: sourceLocation)
+    let v = try #require(r.json, "stdout was not JSON: \(r.stdout) \(r.stderr)", sourceLocation: sourceLocation)
+    return (r, v)
   }
 
   /// Live descendants of the test process left behind by a run; kills and
@@ -112,28 +137,7 @@ enum ToolProcess {
     return Array(Set(found)).sorted()
   }
 
-  static func liveDescendants() -> [Int32] {
-    var out: [Int32] = []
-    var stack = children(of: getpid())
-    while let p = stack.popLast() {
-      if let st = Syscalls.readFile("/proc/\(p)/stat"), let close = st.lastIndex(of: UInt8(ascii: ")")), close + 2 < st.count,
-        st[close + 2] != UInt8(ascii: "Z")
-      {
-        out.append(p)
-      }
-      stack.append(contentsOf: children(of: p))
-    }
-    return out
-  }
-
-  static func children(of pid: Int32) -> [Int32] {
-    var out: [Int32] = []
-    for tid in Syscalls.listDirectory("/proc/\(pid)/task") {
-      guard let b = Syscalls.readFile("/proc/\(pid)/task/\(tid)/children") else { continue }
-      for part in b.split(separator: 32) { if let p = Int32(String(decoding: part, as: UTF8.self)) { out.append(p) } }
-    }
-    return out
-  }
+  static func liveDescendants() -> [Int32] { ProcessTree.liveDescendants(of: getpid()) }
 
   static func reap() {
     var s: Int32 = 0

@@ -24,9 +24,7 @@ struct WatchTests {
 
   @Test(.enabled(if: python != nil, "python3 not installed"), arguments: cases)
   func foreignTreeHangIsNamed(script: String, hangClass: String) throws {
-    let r = ToolProcess.run(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/" + script])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/" + script])
     #expect(r.status == 1)
     #expect(v["outcome"]?.string == "hang")
     #expect(v["hangClass"]?.string == hangClass, "\(script): \(v["terminal"]?.compact ?? "")")
@@ -36,9 +34,7 @@ struct WatchTests {
 
   @Test(.enabled(if: python != nil, "python3 not installed"))
   func chainOfChildWaitsEndsAtTheSleeper() throws {
-    let r = ToolProcess.run(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/waitpid_chain.py"])
-    #expect(ToolProcess.survivors().isEmpty)
-    let v = try #require(r.json)
+    let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/waitpid_chain.py"])
     let chain = try #require(v["waitChains"]?.array?.first?.array)
     #expect(chain.count == 4)
     let terminal = try #require(v["terminal"]?.array?.first)
@@ -49,9 +45,7 @@ struct WatchTests {
   }
 
   @Test func leftoverDescendantsAreALeakAndAreKilled() throws {
-    let r = ToolProcess.run(["watch", "--timeout", "10", "--format", "json", "--", ToolProcess.fixtures + "/python/escapes.sh"])
-    #expect(ToolProcess.survivors().isEmpty, "a setsid descendant survived")
-    let v = try #require(r.json, "\(r.stdout) \(r.stderr)")
+    let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "10", "--format", "json", "--", ToolProcess.fixtures + "/python/escapes.sh"])
     #expect(r.status == 1)
     #expect(v["outcome"]?.string == "leak")
     #expect(v["commandStatus"]?.int == 3)

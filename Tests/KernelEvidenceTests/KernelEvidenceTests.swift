@@ -210,7 +210,9 @@ struct KernelEvidenceTests {
     #expect(KernelEvidence.snapshot(pids: [-5, 0], includeDescendants: true).processes.isEmpty)
   }
 
-  @Test func seventeenProcessChainIsFast() throws {
+  /// Its cost is a `make bench` row, not an assertion here (no wall-clock
+  /// assertions in tests).
+  @Test func seventeenProcessChainIsOneChain() throws {
     let script = """
       import os, time
       def chain(n):
@@ -234,19 +236,11 @@ struct KernelEvidenceTests {
         && sleepNRs.contains(SpawnedTree.syscallNumber(all.last!) ?? -1)
     })
 
-    var best = UInt64.max
-    var s = KernelEvidence.snapshot(pids: [tree.pid], includeDescendants: true)
-    for _ in 0..<5 {
-      s = KernelEvidence.snapshot(pids: [tree.pid], includeDescendants: true)
-      best = min(best, s.elapsedNs)
-    }
-    print("17-process snapshot: best \(best / 1000) us of 5")
+    let s = KernelEvidence.snapshot(pids: [tree.pid], includeDescendants: true)
     #expect(s.processes.count == 17)
     #expect(s.edges.count == 16)
     #expect(s.chains == [all])
     #expect(s.terminals == [all.last!])
-    // Debug build on a shared 2-core box: allow slack over the 60 ms release target.
-    #expect(best < 200_000_000)
   }
 
   @Test func wholeMachineSnapshotIsSafe() {

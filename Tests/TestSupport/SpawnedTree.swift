@@ -28,26 +28,13 @@ public final class SpawnedTree {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { return nil }
     for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    // The test runner's threads may block signals; the child must start clean.
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    var all = sigset_t()
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &empty)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setpgroup(&attr, 0)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
     var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
     var child: pid_t = 0
-    let rc = posix_spawn(&child, argv[0], &actions, &attr, &cargs, environ)
+    // The project's own spawn: empty signal mask and default dispositions
+    // (the test runner's threads may block signals), stdout on our pipe, a
+    // new process group so cleanup can kill the group.
+    let rc = cs_spawn(&child, argv[0], cargs, environ, -1, 3, fds[1], -1, 1)
     _ = close(fds[1])
     guard rc == 0 else {
       _ = close(fds[0])

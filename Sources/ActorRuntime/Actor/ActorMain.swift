@@ -87,7 +87,7 @@ public final class ActorMain: @unchecked Sendable {
     probes.record("root_scope", ProbeKind.enter)
     // (lost-cancel: the cancel never comes, and nothing bounds the wait.)
     let linger: UInt64? = faults.has(.lostCancel) ? nil : deadline(afterMs: spec.bounds.lingerMs)
-    _ = try? await waitAny([cancelComplete, peerClosed], deadline: linger)
+    _ = try? await LoopEvent.waitAny([cancelComplete, peerClosed], deadline: linger)
     probes.record("root_scope", ProbeKind.returned)
 
     probes.record("actor_main", ProbeKind.finally)
@@ -114,16 +114,6 @@ public final class ActorMain: @unchecked Sendable {
   }
 
   private func parentPid() -> Int32 { getppid() }
-
-  private func waitAny(_ events: [LoopEvent], deadline: UInt64?) async throws -> Bool {
-    if events.contains(where: \.isSet) { return true }
-    return try await withThrowingTaskGroup(of: Bool.self) { g in
-      for e in events { g.addTask { try await e.wait(deadline: deadline) } }
-      defer { g.cancelAll() }
-      while let r = try await g.next() { if r { return true } }
-      return false
-    }
-  }
 
   /// Reads the parent channel: cancel requests, and EOF (the logical parent
   /// is gone: under a fork server that is the only way to learn it).

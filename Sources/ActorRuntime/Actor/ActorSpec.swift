@@ -88,6 +88,11 @@ public struct ActorSpec: Sendable, Equatable {
 
   public var count: Int { 1 + children.reduce(0) { $0 + $1.count } }
 
+  /// Whether this node or any below it has the fault.
+  public func hasFault(_ f: FaultSet.Fault) -> Bool {
+    faults.contains(f.rawValue) || children.contains { $0.hasFault(f) }
+  }
+
   /// Every node, depth first, with its parent's name.
   public func flatten(parent: String? = nil) -> [(ActorSpec, String?)] {
     [(self, parent)] + children.flatMap { $0.flatten(parent: name) }
@@ -130,6 +135,10 @@ public struct SpawnSpec: Sendable, Equatable {
       actor: actor, runDir: runDir, backend: backend, bounds: Bounds(json: v["bounds"]), actorExecutable: exe,
       forkServer: v["forkServer"]?.string)
   }
+
+  /// boot-death fault: the child is to die before connecting back. Every
+  /// backend passes this at start, since the spec only arrives after.
+  public var diesAtBoot: Bool { actor.faults.contains(FaultSet.Fault.bootDeath.rawValue) }
 
   /// The same context for a child node.
   public func forChild(_ child: ActorSpec) -> SpawnSpec {

@@ -15,7 +15,7 @@ public struct ForkBackend: SpawnBackend, @unchecked Sendable {
     let runDir = spec.runDir
     let childName = spec.actor.name
     let inherit = spec.inheritFds
-    let dieAtBoot = spec.actor.faults.contains(FaultSet.Fault.bootDeath.rawValue)
+    let dieAtBoot = spec.diesAtBoot
     let pid: Int32 = await withUnsafeContinuation { c in
       loop.runBetweenJobs {
         let threads = cs_thread_count()
@@ -51,10 +51,6 @@ public enum ForkedChild {
 
   /// Called in the child right after fork, on the loop thread, between jobs.
   public static func become(channelFD: Int32, runDir: String, name: String, inheritFds: Bool = false, dieAtBoot: Bool = false) {
-    if dieAtBoot {
-      // boot-death fault: gone before the first instruction of actor code.
-      _exit(3)
-    }
     if lockHeldByAnotherThread {
       // What a runtime does first in a fork child (re-initialise its logger,
       // allocator, ...) takes a lock; the thread that held it was not copied.
@@ -77,6 +73,6 @@ public enum ForkedChild {
     // 3. Drop the parent's task tree, timers and fd waiters.
     EventLoop.current.abandonAllForForkChild()
     // 4. Become the actor on the same (now empty) loop.
-    ActorProcess.startActor(channelFD: actorChannelFD, runDir: runDir, nameHint: name, loop: EventLoop.current)
+    ActorProcess.startActor(channelFD: actorChannelFD, runDir: runDir, nameHint: name, loop: EventLoop.current, dieAtBoot: dieAtBoot)
   }
 }

@@ -195,7 +195,7 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
     }
     let child = try await ForkServerClient.request(
       server: server, name: spec.actor.name, runDir: spec.runDir, loop: loop, bootMs: spec.bounds.bootMs,
-      dieAtBoot: spec.actor.faults.contains(FaultSet.Fault.bootDeath.rawValue), holdUntil: holdFirst)
+      dieAtBoot: spec.diesAtBoot, holdUntil: holdFirst)
     gate?.served(isFirst)
     return child
   }

@@ -40,7 +40,7 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
   }
 
   public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
-    let dieAtBoot = spec.actor.faults.contains(FaultSet.Fault.bootDeath.rawValue)
+    let dieAtBoot = spec.diesAtBoot
     return try PosixSpawnBackend.spawnActor(
       executable: spec.actorExecutable,
       arguments: ["actor", "--run-dir", spec.runDir, "--name", spec.actor.name] + (dieAtBoot ? ["--die-at-boot"] : []),

@@ -25,6 +25,8 @@ public final class Channel: @unchecked Sendable {
   public private(set) var fd: Int32
   private var inbox: [UInt8] = []
   private let loop: EventLoop
+  /// One read buffer for the channel's life (a receive must not allocate).
+  private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
 
   /// Adopts `fd` (closes it on `close()`/deinit).
   public init(adopting fd: Int32, loop: EventLoop) {
@@ -43,7 +45,10 @@ public final class Channel: @unchecked Sendable {
     fd = -1
   }
 
-  deinit { if fd >= 0 { loop.forget(fd); Glibc.close(fd) } }
+  deinit {
+    if fd >= 0 { loop.forget(fd); Glibc.close(fd) }
+    scratch.deallocate()
+  }
 
   /// Sends one message; waits for room (bounded) if the socket buffer is full.
   public func send(_ m: Message, deadline: UInt64? = nil) async throws {
@@ -80,10 +85,9 @@ public final class Channel: @unchecked Sendable {
         close()
         throw ChannelError.malformed(e.description)
       }
-      var chunk = [UInt8](repeating: 0, count: 65536)
-      let n = chunk.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
+      let n = Glibc.recv(fd, scratch.baseAddress, scratch.count, 0)
       if n > 0 {
-        inbox.append(contentsOf: chunk[0..<n])
+        inbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
         continue
       }
       if n == 0 { throw ChannelError.closed }
@@ -102,8 +106,7 @@ public final class Channel: @unchecked Sendable {
   /// false at the deadline.
   public func waitForPeerClose(deadline: UInt64?) async throws -> Bool {
     while fd >= 0 {
-      var chunk = [UInt8](repeating: 0, count: 4096)
-      let n = chunk.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, 0) }
+      let n = Glibc.recv(fd, scratch.baseAddress, scratch.count, 0)
       if n == 0 { return true }
       if n > 0 { continue }
       let e = errno

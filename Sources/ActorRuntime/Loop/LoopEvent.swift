@@ -37,6 +37,18 @@ public final class LoopEvent: @unchecked Sendable {
     }
   }
 
+  /// True as soon as any of `events` is set; false at the deadline; throws
+  /// CancellationError.
+  public static func waitAny(_ events: [LoopEvent], deadline: UInt64?) async throws -> Bool {
+    if events.contains(where: \.isSet) { return true }
+    return try await withThrowingTaskGroup(of: Bool.self) { g in
+      for e in events { g.addTask { try await e.wait(deadline: deadline) } }
+      defer { g.cancelAll() }
+      while let r = try await g.next() { if r { return true } }
+      return false
+    }
+  }
+
   private func resume(_ id: UInt64, _ r: Result<Bool, any Error>) {
     guard let i = waiters.firstIndex(where: { $0.0 == id }) else { return }
     let c = waiters.remove(at: i).1

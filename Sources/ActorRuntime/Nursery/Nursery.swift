@@ -34,11 +34,11 @@ public final class Nursery: @unchecked Sendable {
   let backend: any SpawnBackend
   let spec: SpawnSpec
   let faults: FaultSet
-  /// Pids of children started and not yet reaped (for the EOF/parent-gone path).
-  public private(set) var live: [Int32: ChildProcess] = [:]
   /// Errors exactly as each child raised them, before boxing (the supervisor
   /// reports the root's this way).
   public private(set) var rawErrors: [Int32: ErrorInfo] = [:]
+  /// Every pid started, in order (the supervisor's first is the root).
+  public private(set) var spawned: [Int32] = []
 
   public init(loop: EventLoop, probes: ProbeWriter, backend: any SpawnBackend, spec: SpawnSpec, faults: FaultSet) {
     self.loop = loop
@@ -74,6 +74,7 @@ public final class Nursery: @unchecked Sendable {
 
   /// The supervision skeleton for one child.
   func supervise(_ c: ActorSpec) async -> ChildOutcome {
+    let childSpec = childSpec(c)
     // 1. Start the process. Spawning itself is quick and not cancellable.
     let child: ChildProcess
     defer { probes.record("spawn", ProbeKind.finally, detail: c.name) }
@@ -82,7 +83,7 @@ public final class Nursery: @unchecked Sendable {
         // Right before the backend call: spawn cost is measured from here to
         // the child's first probe.
         self.probes.record("spawn", ProbeKind.enter, detail: c.name)
-        do { return .success(try await self.backend.start(self.childSpec(c), probes: self.probes)) } catch {
+        do { return .success(try await self.backend.start(childSpec, probes: self.probes)) } catch {
           return .failure(SpawnFailure(description: "\(error)"))
         }
       }.get()
@@ -90,15 +91,14 @@ public final class Nursery: @unchecked Sendable {
       probes.record("nursery", "SPAWN_FAILED", detail: "\(c.name): \(error)")
       return .died(ErrorInfo(type: "SpawnFailed", message: "\(error)", actor: c.name, pid: 0))
     }
-    live[child.pid] = child
-    defer { live[child.pid] = nil }
+    spawned.append(child.pid)
     probes.record("nursery", "SPAWNED", peer: child.pid, detail: c.name)
     var reported: ChildOutcome? = nil
     var cancelledHere = false
     // 2. Connect-back, raced against the child dying during boot (else the
     //    parent would wait forever on a dead child), bounded.
     probes.record("connect_back", ProbeKind.enter, peer: child.pid)
-    let boot = await connectBack(child, c)
+    let boot = await connectBack(child, childSpec)
     switch boot {
     case .ok:
       probes.record("connect_back", ProbeKind.returned, peer: child.pid)
@@ -111,15 +111,9 @@ public final class Nursery: @unchecked Sendable {
         ErrorInfo(type: "ActorDied", message: "\(c.name) (pid \(child.pid)) failed during boot: \(why)", actor: c.name, pid: child.pid))
     }
     // 3. Send the spec; 4. join: wait for its result or error.
-    let faulty = !childSpec(c).actor.faults.isEmpty
-    if case .ok = boot, faulty {
-      try? await child.channel.send(.spawnSpec(childSpec(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
-    }
-    if case .ok = boot, !faulty || !cancelledHere {
+    if case .ok = boot {
       do {
-        if !faulty {
-          try await child.channel.send(.spawnSpec(childSpec(c)), deadline: deadline(afterMs: spec.bounds.bootMs))
-        }
+        try await child.channel.send(.spawnSpec(childSpec), deadline: deadline(afterMs: spec.bounds.bootMs))
         if faults.has(.blockingChildWait) {
           // The bug: wait for the child's exit with a call that blocks the
           // whole loop, so no cancel (nor anything else) can interrupt it.
@@ -161,8 +155,8 @@ public final class Nursery: @unchecked Sendable {
 
   private enum Boot { case ok, cancelled, failed(String) }
 
-  private func connectBack(_ child: ChildProcess, _ c: ActorSpec) async -> Boot {
-    if FaultSet(c.faults).has(.bootDeath) {
+  private func connectBack(_ child: ChildProcess, _ childSpec: SpawnSpec) async -> Boot {
+    if childSpec.diesAtBoot {
       // The bug: wait for the connect-back shielded and without bound, and
       // without watching the child's pidfd (its channel end is still open
       // here, as a listening socket would be, so EOF does not come either).
@@ -172,9 +166,10 @@ public final class Nursery: @unchecked Sendable {
       }
       return r ? .ok : .failed("no connect-back")
     }
-    if !childSpec(c).actor.faults.isEmpty && !Task.isCancelled {
+    if !childSpec.actor.faults.isEmpty {
       // A child with injected faults learns them from its spec: its boot is
-      // not cut short by a cancel, or a race would hide the fault.
+      // not cut short by a cancel (even one that came first), or a race
+      // would hide the fault.
       return await loop.shielded { await self.connectBackRace(child) }
     }
     return await connectBackRace(child)

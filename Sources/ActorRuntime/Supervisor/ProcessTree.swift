@@ -8,36 +8,9 @@ public enum ProcessTree {
   /// had not reaped them yet.
   nonisolated(unsafe) public static var reapedElsewhere: [Int32: WaitStatus] = [:]
 
-  /// Direct children, from /proc/PID/task/*/children.
-  public static func children(of pid: Int32) -> [Int32] {
-    var out: [Int32] = []
-    for tid in Syscalls.listDirectory("/proc/\(pid)/task") {
-      guard let b = Syscalls.readFile("/proc/\(pid)/task/\(tid)/children") else { continue }
-      for part in b.split(separator: 32) { if let p = Int32(String(decoding: part, as: UTF8.self)) { out.append(p) } }
-    }
-    return out
-  }
-
-  /// All descendants, depth first (zombies included).
-  public static func descendants(of pid: Int32) -> [Int32] {
-    var out: [Int32] = []
-    var stack = children(of: pid)
-    var seen = Set<Int32>()
-    while let p = stack.popLast() {
-      guard seen.insert(p).inserted else { continue }
-      out.append(p)
-      stack.append(contentsOf: children(of: p))
-    }
-    return out
-  }
-
-  /// The state letter of /proc/PID/stat ("Z" zombie, "S", "R", ...), nil if gone.
-  public static func state(_ pid: Int32) -> Character? {
-    guard let b = Syscalls.readFile("/proc/\(pid)/stat"), let close = b.lastIndex(of: UInt8(ascii: ")")),
-      close + 2 < b.count
-    else { return nil }
-    return Character(Unicode.Scalar(b[close + 2]))
-  }
+  public static func children(of pid: Int32) -> [Int32] { ProcessList.children(of: pid) }
+  public static func descendants(of pid: Int32) -> [Int32] { ProcessList.descendants(of: pid) }
+  public static func state(_ pid: Int32) -> Character? { ProcessList.state(pid) }
 
   /// Live (non-zombie) descendants.
   public static func liveDescendants(of pid: Int32) -> [Int32] {

@@ -123,7 +123,7 @@ public final class RunSupervisor: @unchecked Sendable {
 
   private func supervise(probes: ProbeWriter, stopEarly: LoopEvent) async {
     let deadlineNs = record.startNs + UInt64(config.timeoutMs) * 1_000_000
-    if config.scenario.root.flatten().contains(where: { $0.0.faults.contains(FaultSet.Fault.stdioPipe.rawValue) }) {
+    if config.scenario.root.hasFault(.stdioPipe) {
       if let (r, w) = try? Syscalls.pipe().takeRaw() {
         captureReadFD = r
         captureWriteFD = w
@@ -156,16 +156,14 @@ public final class RunSupervisor: @unchecked Sendable {
       defer { done.set() }
       return await nursery.run([self.config.scenario.root]).first
     }
-    // Learn the root's pid as soon as it exists (for the verdict).
+    // Wait for the root, a signal or the deadline; between, every 50 ms,
+    // look whether the probe logs still grow (a stall is worth a snapshot).
     var lastSize = -1
     var lastChange = Syscalls.monotonicNs()
-    var lastCheck: UInt64 = 0
     var stalled = false
     let finished = await waitFirst(done, stopEarly, deadline: deadlineNs) { [self] in
-      if record.rootPid == nil, let p = nursery.live.keys.first { record.rootPid = p }
+      record.rootPid = nursery.spawned.first
       let now = Syscalls.monotonicNs()
-      guard now - lastCheck >= 50_000_000 else { return }
-      lastCheck = now
       let size = probeBytes()
       if size != lastSize {
         lastSize = size
@@ -175,11 +173,11 @@ public final class RunSupervisor: @unchecked Sendable {
         stalled = true
         record.aliveAtEnd = liveTree()
         probes.record("supervisor", "STALL", detail: "no probe for \(RunSupervisor.stallMs) ms; \(record.aliveAtEnd.count) alive")
-        lastSize = probeBytes()
+        lastSize = probeBytes()  // our own STALL line is not progress
         onStall(record)
       }
     }
-    if record.rootPid == nil { record.rootPid = nursery.live.keys.first }
+    record.rootPid = nursery.spawned.first
     if finished == .first {
       record.rootDoneNs = Syscalls.monotonicNs()
       // The root is done; anything else still alive (bar the fork server)
@@ -226,7 +224,6 @@ public final class RunSupervisor: @unchecked Sendable {
       var st = stat()
       if stat(dir + "/" + n, &st) == 0 { total += Int(st.st_size) }
     }
-    // The supervisor's own STALL line must not count as progress.
     return total
   }
 
@@ -237,16 +234,15 @@ public final class RunSupervisor: @unchecked Sendable {
 
   private enum First { case first, second, deadline }
 
-  /// Waits for `a` or `b` until the deadline, calling `tick` every few ms.
+  /// Waits for `a` or `b` until the deadline, calling `tick` every 50 ms.
   private func waitFirst(_ a: LoopEvent, _ b: LoopEvent, deadline d: UInt64, tick: () -> Void) async -> First {
     while true {
-      tick()
       if a.isSet { return .first }
       if b.isSet { return .second }
       let now = Syscalls.monotonicNs()
       if now >= d { return .deadline }
-      let step = min(d, now + 2_000_000)
-      _ = try? await a.wait(deadline: step)
+      _ = try? await LoopEvent.waitAny([a, b], deadline: min(d, now + 50_000_000))
+      tick()
     }
   }
 
@@ -254,7 +250,7 @@ public final class RunSupervisor: @unchecked Sendable {
     let (r, w) = try Syscalls.pipe().takeRaw()
     defer { close(r) }
     var pid: pid_t = 0
-    let serial = config.scenario.root.flatten().contains { $0.0.faults.contains(FaultSet.Fault.forkserverSerial.rawValue) }
+    let serial = config.scenario.root.hasFault(.forkserverSerial)
     let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
       + (serial ? ["--serial"] : [])
     let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, captureWriteFD, 0) }
