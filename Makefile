@@ -6,7 +6,7 @@ TEST_FLAGS ?= --no-parallel
 
 .PHONY: deps build release run test bench lint clean
 
-# Installs what is missing on a fresh Debian machine: libunwind. Native stacks
+# Installs what is missing on a fresh Debian machine: libunwind, static libc. Native stacks
 # dlopen libunwind-ptrace.so.0 and libunwind-x86_64.so.8 at run time (package
 # libunwind8, which libunwind-dev pulls in); without them stacks degrade to a
 # note and /proc-only evidence.
@@ -15,6 +15,13 @@ deps:
 	  echo "installing libunwind-dev"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunwind-dev) >/dev/null || \
 	  { echo "could not install libunwind-dev (stacks will be unavailable)"; }; \
+	fi
+	@# tractor-actor is linked statically (-static-executable): it needs libc.a
+	@# and libstdc++.a, which g++ pulls in (libc6-dev, libstdc++-12-dev).
+	@if ! dpkg -s libc6-dev >/dev/null 2>&1 || ! ls /usr/lib/gcc/*/*/libstdc++.a >/dev/null 2>&1; then \
+	  echo "installing g++ (static libc and libstdc++ for tractor-actor)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++) >/dev/null || \
+	  { echo "could not install g++: tractor-actor will not link"; exit 1; }; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "swift toolchain not found on PATH"; exit 1; }
 

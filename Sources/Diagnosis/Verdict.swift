@@ -63,6 +63,10 @@ public struct Verdict: Sendable {
   public var interrupted: Int32?
   public var hasEvidence = false
   public var forkServerPid: Int32? = nil
+  /// Spawn costs (ms, spawn request -> child's first probe) of the children
+  /// that actors spawned. The root is left out: the supervisor asks for it
+  /// (and under `fork` it is exec'ed, as the supervisor never forks).
+  public var actorSpawnMs: [Double] = []
 
   /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 130 interrupted.
   public var exitCode: Int32 {

@@ -232,12 +232,18 @@ public enum VerdictBuilder {
 
     // Timings.
     var spawnCosts: [Double] = []
+    var actorSpawnCosts: [Double] = []
     for (c, at) in spawnedAt {
       guard let s = spawnStartAt[c] else { continue }
       // First probe of the child: the child's own start.
-      if let first = byPid[c]?.first?.t, first >= s { spawnCosts.append(Double(first - s) / 1e6) } else if at >= s {
-        spawnCosts.append(Double(at - s) / 1e6)
+      let cost: Double
+      if let first = byPid[c]?.first?.t, first >= s { cost = Double(first - s) / 1e6 } else if at >= s {
+        cost = Double(at - s) / 1e6
+      } else {
+        continue
       }
+      spawnCosts.append(cost)
+      if let p = parentOf[c], parentOf[p] != nil { actorSpawnCosts.append(cost) }
     }
     let firstError = log.events.first { $0.site == "behavior" && $0.event == "RAISE" }.map { Double($0.t &- t0) / 1e6 }
     let lastExit = log.events.last { $0.site == "process" && $0.event == ProbeKind.exit }.map { Double($0.t &- t0) / 1e6 }
@@ -252,6 +258,7 @@ public enum VerdictBuilder {
       survivors: survivors, killed: killed, interrupted: interrupted)
     v.hasEvidence = evidence != nil
     v.forkServerPid = forkServerPid
+    v.actorSpawnMs = actorSpawnCosts
     if finalOutcome == "hang" || finalOutcome == "leak" {
       v.terminals = HangClassifier.classify(verdict: v, byPid: byPid, probeEdges: probeEdges, evidence: evidence, t0: t0)
       // Where the explanation sits higher up a chain, the chain ends there.

@@ -50,21 +50,31 @@ extension JSONValue {
 
   public static func escape(_ s: String, into out: inout String) {
     out += "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if u.value < 0x20 {
-          let h = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-        } else {
-          out.unicodeScalars.append(u)
+    var s = s
+    s.withUTF8 { u in
+      // Copy runs of bytes that need no escape in one append: a byte below
+      // 0x80 is never part of a multi-byte UTF-8 sequence, so cutting there
+      // keeps every run valid UTF-8.
+      var start = 0
+      for i in 0..<u.count {
+        let c = u[i]
+        guard c == 34 || c == 92 || c < 0x20 else { continue }
+        if start < i { out += String(decoding: UnsafeBufferPointer(rebasing: u[start..<i]), as: UTF8.self) }
+        switch c {
+        case 34: out += "\\\""
+        case 92: out += "\\\\"
+        case 10: out += "\\n"
+        case 13: out += "\\r"
+        case 9: out += "\\t"
+        default:
+          let hex = Array("0123456789abcdef")
+          out += "\\u00"
+          out.append(hex[Int(c >> 4)])
+          out.append(hex[Int(c & 15)])
         }
+        start = i + 1
       }
+      if start < u.count { out += String(decoding: UnsafeBufferPointer(rebasing: u[start..<u.count]), as: UTF8.self) }
     }
     out += "\""
   }

@@ -133,6 +133,13 @@ import Testing
     #expect(try JSONParser.parse(v.pretty) == v)
   }
 
+  @Test func escapesExactlyWhatJSONRequires() throws {
+    let raw = "a\"b\\c\u{01}\u{1f}é😀\td\r\n"
+    let v = JSONValue.string(raw)
+    #expect(v.compact == #""a\"b\\c\u0001\u001fé😀\td\r\n""#)
+    #expect(try JSONParser.parse(v.compact) == v)
+  }
+
   @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"\\x\"", "01x", String(repeating: "[", count: 1000)])
   func rejectsBadInput(text: String) {
     #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }

@@ -82,7 +82,9 @@ public final class ForkServer: @unchecked Sendable {
           probes.record("forkserver", "SERVE_SERIAL", detail: "fd \(c)")
           serveOne(c)
         } else {
-          _ = loop.onReady(c, CS_EPOLLIN) { [self] _ in serveOne(c) }
+          // Clients send their request right after connecting, so it is
+          // usually there already: try it now, and wait only on EAGAIN.
+          serveOne(c)
         }
       }
       acceptLoop()
@@ -97,6 +99,11 @@ public final class ForkServer: @unchecked Sendable {
     repeat {
       n = cs_recv_with_fds(conn, &buf, buf.count, &fds, 4, &nfds)
     } while n < 0 && errno == EINTR
+    if n < 0 && errno == EAGAIN && !serial {
+      // Not sent yet: serve it when it arrives, and everyone else meanwhile.
+      _ = loop.onReady(conn, CS_EPOLLIN) { [self] _ in serveOne(conn) }
+      return
+    }
     guard n > 0, nfds >= 1,
       let req = try? JSONParser.parse(bytes: Array(buf[0..<n])),
       let name = req["name"]?.string, let runDir = req["runDir"]?.string
@@ -207,11 +214,26 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
     -> ChildProcess
   {
     let until = deadline(afterMs: bootMs)
+    // 1. Everything the request needs comes first, so that it follows the
+    //    connect at once: the server, woken by the connect, then usually
+    //    finds it queued and forks in the same wake-up.
+    let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
+    var childEndOpen = true
+    // Until a ChildProcess owns them, every way out closes both ends.
+    var handedOver = false
+    defer {
+      if !handedOver {
+        close(parentEnd)
+        if childEndOpen { close(childEnd) }
+      }
+    }
+    let req: JSONValue = ["name": .string(name), "runDir": .string(runDir), "dieAtBoot": .bool(dieAtBoot)]
+    let bytes = Array(req.compact.utf8)
     let sock = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
     guard sock >= 0 else { throw SystemError("socket", errno: errno) }
     defer { loop.forget(sock); close(sock) }
     var (addr, len) = ForkServer.address(server)
-    // 1. Connect, bounded: a full backlog gives EAGAIN, not a blocked thread.
+    // 2. Connect, bounded: a full backlog gives EAGAIN, not a blocked thread.
     while true {
       let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(sock, $0, len) } }
       if rc == 0 { break }
@@ -228,21 +250,17 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
       // forkserver-serial fault: connected, and silent until the gate opens.
       _ = try await hold.wait(deadline: nil)
     }
-    // 2. The request carries the child's end of a fresh channel.
-    let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
-    let req: JSONValue = ["name": .string(name), "runDir": .string(runDir), "dieAtBoot": .bool(dieAtBoot)]
-    let bytes = Array(req.compact.utf8)
+    // 3. The request carries the child's end of the fresh channel.
     var one = [childEnd]
     let sent = bytes.withUnsafeBytes { b in cs_send_with_fds(sock, b.baseAddress, b.count, &one, 1) }
+    guard sent > 0 else { throw SystemError("sendmsg", errno: errno, context: "fork server request") }
     // boot-death fault: keep a copy of the child's end, as a parent waiting
     // on a listening socket would, so the child's death is no EOF here.
-    let kept = dieAtBoot ? childEnd : -1
-    if !dieAtBoot { close(childEnd) }
-    guard sent > 0 else {
-      close(parentEnd)
-      throw SystemError("sendmsg", errno: errno, context: "fork server request")
+    if !dieAtBoot {
+      close(childEnd)
+      childEndOpen = false
     }
-    // 3. The reply: pid, and the pidfd we will wait on.
+    // 4. The reply: pid, and the pidfd we will wait on.
     var buf = [UInt8](repeating: 0, count: 512)
     var fds = [Int32](repeating: -1, count: 2)
     var nfds: Int32 = 0
@@ -251,25 +269,23 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
       if n > 0 {
         guard let v = try? JSONParser.parse(bytes: Array(buf[0..<n])), let pid = v["pid"]?.int, nfds >= 1 else {
           for i in 0..<Int(nfds) { close(fds[i]) }
-          close(parentEnd)
           throw SystemError("forkserver", errno: EPROTO, context: "bad reply")
         }
         let child = ChildProcess(
           pid: Int32(pid), name: name, pidfd: fds[0], channel: Channel(adopting: parentEnd, loop: loop), isOSChild: false,
           loop: loop)
-        child.keptChildEnd = kept
+        child.keptChildEnd = childEndOpen ? childEnd : -1
+        handedOver = true
         return child
       }
       let e = errno
       if n < 0 && e == EINTR { continue }
       if n < 0 && e == EAGAIN {
         if try await loop.readable(sock, deadline: until) == .timedOut {
-          close(parentEnd)
           throw SystemError("recvmsg", errno: ETIMEDOUT, context: "fork server reply")
         }
         continue
       }
-      close(parentEnd)
       throw SystemError("recvmsg", errno: n == 0 ? ECONNRESET : e, context: "fork server reply")
     }
   }
