@@ -40,10 +40,12 @@ let package = Package(
     // the pages it runs. Linked fully static: exec does no dynamic linking
     // (libswiftCore, libstdc++, libc), and a process has a few mappings
     // instead of ~40. Measured: posix_spawn to first probe 2.2 -> 0.8 ms, a
-    // fork child 0.41 -> 0.33 ms (make bench, one spawn at a time).
+    // fork child 0.41 -> 0.33 ms (make bench, one spawn at a time). lld
+    // links it: gold warns on every build about glibc's static dlopen, which
+    // the Swift runtime references but tractor-actor never reaches.
     .executableTarget(
       name: "tractor-actor", dependencies: ["ActorRuntime"],
-      linkerSettings: [.unsafeFlags(["-static-executable"])]),
+      linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]),
     .executableTarget(
       name: "tractor-diag",
       dependencies: [

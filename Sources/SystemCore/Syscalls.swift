@@ -64,6 +64,22 @@ public enum Syscalls {
     }
   }
 
+  /// getpriority(PRIO_PROCESS, 0): this process's nice value.
+  public static func niceValue() -> Int32 {
+    // -1 is a valid nice value: only errno tells a failure apart.
+    Glibc.errno = 0
+    let n = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+    return (n == -1 && Glibc.errno != 0) ? 0 : n
+  }
+
+  /// setpriority(PRIO_PROCESS, 0, nice). Lowering nice needs CAP_SYS_NICE
+  /// or RLIMIT_NICE; raising it never does.
+  public static func setNice(_ nice: Int32) throws(SystemError) {
+    guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) == 0 else {
+      throw SystemError("setpriority", errno: Glibc.errno, context: "nice \(nice)")
+    }
+  }
+
   /// clock_gettime(CLOCK_MONOTONIC) in ns.
   @inline(__always)
   public static func monotonicNs() -> UInt64 {

@@ -97,6 +97,23 @@ struct BackendTests {
     #expect(ToolProcess.survivors().isEmpty)
   }
 
+  /// The server raises its own priority when it may, so that spawns are
+  /// served while actors keep the cores busy; its children must not keep it.
+  @Test func forkServerChildrenRunAtTheTreesPriority() throws {
+    let dir = ToolProcess.runDir("fs-nice")
+    let r = ToolProcess.run(["nested-multierrors", "--backend", "forkserver", "--depth", "0", "--run-dir", dir])
+    #expect(r.status == 0)
+    #expect(ToolProcess.survivors().isEmpty)
+    let log = try ProbeLog.read(runDir: dir)
+    let mine = Syscalls.niceValue()
+    let server = try #require(log.events.first { $0.actor == "forkserver" && $0.event == "UP" }?.detail)
+    #expect(server.contains("nice=\(mine - 10)") || server.contains("nice=\(mine) ("), "\(server)")
+    // An actor cancelled before its spawn spec never reaches UP; the others do.
+    let ups = log.events.filter { $0.site == "runtime" && $0.event == "UP" }
+    #expect(ups.count >= 3)
+    #expect(ups.allSatisfy { ($0.detail ?? "").hasSuffix(" nice=\(mine)") }, "\(ups.map { $0.detail ?? "" })")
+  }
+
   /// A client that connects and then sends nothing must not block the
   /// others (tractor's mp_forkserver hang).
   @Test func forkServerServesOthersWhileOneClientIdles() throws {

@@ -61,7 +61,7 @@ public final class ActorMain: @unchecked Sendable {
     }
     probes.actor = spec.actor.name
     faults = FaultSet(spec.actor.faults)
-    probes.record("runtime", "UP", detail: "role=\(spec.actor.role) backend=\(spec.backend)")
+    probes.record("runtime", "UP", detail: "role=\(spec.actor.role) backend=\(spec.backend) nice=\(Syscalls.niceValue())")
     if faults.has(.forkWithThreads) {
       _ = cs_fault_start_lock_holder()
       ForkedChild.lockHeldByAnotherThread = true
