@@ -64,6 +64,7 @@ public enum WatchRun {
       let ev = Evidence.collect(pids: alive, stackPids: stacks ? alive : [], sampleMs: 100)
       v = kernelVerdict(command, start, ev, stillRunning: status == nil, commandPid: pid)
     }
+    v.timeoutMs = timeoutMs
     v.interrupted = interrupted
     v.killed = ProcessTree.killAll()
     v.survivors = ProcessTree.liveDescendants(of: me)

@@ -7,7 +7,7 @@ struct InodeIndex: Sendable {
 
   /// `procs` are already read (their fd tables are reused); other processes are scanned
   /// only for sockets/pipes the set could be waiting on.
-  static func build(procs: [ProcessSnapshot], sockets: UnixSocketTable) -> InodeIndex {
+  static func build(procs: [ProcessSnapshot], sockets: SocketTable) -> InodeIndex {
     var idx = InodeIndex()
     var wantSockets = Set<UInt64>()
     var wantPipes = Set<UInt64>()

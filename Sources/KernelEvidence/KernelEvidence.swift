@@ -14,7 +14,7 @@ public enum KernelEvidence {
       if includeDescendants { set.formUnion(descendants(of: p)) }
     }
     // One sock_diag dump first, so fd classification can attach peers and queue sizes.
-    let sockets = UnixSocketTable.dump()
+    let sockets = SocketTable.dump()
     var procs: [ProcessSnapshot] = []
     for pid in set.sorted() {
       if let p = ProcessReader.read(pid: pid, sockets: sockets) { procs.append(p) }

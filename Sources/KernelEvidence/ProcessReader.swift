@@ -24,7 +24,7 @@ enum ProcessReader {
                 cpuTicks: utime + stime, startTime: UInt64(rest[19]) ?? 0)
   }
 
-  static func read(pid: Int32, sockets: UnixSocketTable) -> ProcessSnapshot? {
+  static func read(pid: Int32, sockets: SocketTable) -> ProcessSnapshot? {
     let base = "/proc/\(pid)"
     guard let statText = ProcFS.readText("\(base)/stat"), let st = parseStat(statText) else { return nil }
     let cmdline: [String] = (ProcFS.read("\(base)/cmdline") ?? [])
@@ -133,11 +133,11 @@ enum ProcessReader {
     var path = Array(b[2...])
     // Abstract names are length-delimited; pathnames are NUL-terminated.
     if path.first != 0, let nul = path.firstIndex(of: 0) { path = Array(path[..<nul]) }
-    return UnixSocketTable.decodeName(path)
+    return SocketTable.decodeName(path)
   }
 
   /// /proc/PID/fd/* via readlink(2); fdinfo is read only for pipes, pidfds and epoll fds.
-  static func readFDs(pid: Int32, sockets: UnixSocketTable) -> [FDSnapshot] {
+  static func readFDs(pid: Int32, sockets: SocketTable) -> [FDSnapshot] {
     var out: [FDSnapshot] = []
     for fd in ProcFS.listNumeric("/proc/\(pid)/fd").sorted() {
       guard let link = ProcFS.readLink("/proc/\(pid)/fd/\(fd)") else { continue }
@@ -146,7 +146,7 @@ enum ProcessReader {
     return out
   }
 
-  static func classify(pid: Int32, fd: Int32, link: String, sockets: UnixSocketTable) -> FDSnapshot {
+  static func classify(pid: Int32, fd: Int32, link: String, sockets: SocketTable) -> FDSnapshot {
     if let ino = ProcFS.bracketInode(link, prefix: "socket:[") {
       var f = FDSnapshot(fd: fd, link: link, kind: .socket(inode: ino))
       if let s = sockets.byInode[ino] {

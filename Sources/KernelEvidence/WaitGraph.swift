@@ -21,7 +21,7 @@ enum WaitGraph {
     }
   }
 
-  static func derive(procs: [ProcessSnapshot], index: InodeIndex, sockets: UnixSocketTable)
+  static func derive(procs: [ProcessSnapshot], index: InodeIndex, sockets: SocketTable)
     -> (edges: [WaitEdge], unexplained: [Int32: String])
   {
     let inSet = Set(procs.map { $0.pid })
@@ -51,7 +51,7 @@ enum WaitGraph {
   }
 
   private static func threadEdges(_ p: ProcessSnapshot, _ t: ThreadSnapshot, procs: [ProcessSnapshot],
-                                  index: InodeIndex, sockets: UnixSocketTable, into b: inout Builder)
+                                  index: InodeIndex, sockets: SocketTable, into b: inout Builder)
   {
     let who = t.tid == p.pid ? "" : "tid \(t.tid) "
     guard let sc = t.syscall else {
@@ -158,18 +158,19 @@ enum WaitGraph {
     let base = "\(call) fd \(fd) \(f.link)"
     switch f.kind {
     case .socket(let ino):
-      if f.socketState == UnixSocket.listenState {
+      if f.socketState == KernelSocket.listenState {
         b.note("\(base): listening, waits for new clients")
         return
       }
       guard let peer = f.peerInode else {
-        b.note("\(base): no unix peer (not AF_UNIX or unconnected)")
+        b.note("\(base): no peer on this machine (unconnected, not Unix or TCP, or a remote host)")
         return
       }
       let hs = index.socketHolders[peer] ?? []
       let kind: WaitKind = dir == .write ? .roomFrom : .dataFrom
       let q = f.queued.map { ", \($0) bytes queued" } ?? ""
-      let ev = "\(base) (sock_diag socket:[\(ino)] peer socket:[\(peer)]\(q)), peer holders: \(holderList(hs, excluding: p.pid))"
+      let tcp = f.socketName.flatMap { $0.hasPrefix("tcp ") ? " " + $0 : nil } ?? ""
+      let ev = "\(base) (sock_diag socket:[\(ino)]\(tcp) peer socket:[\(peer)]\(q)), peer holders: \(holderList(hs, excluding: p.pid))"
       for h in hs { b.add(h.pid, kind, ev) }
       if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {
         b.note("\(call.split(separator: "(").first ?? "") on \(f.link): peer held outside set")

@@ -449,12 +449,14 @@ public struct SnapshotReport: Sendable {
     let holders = f.peers.map { "\($0.pid) fd \($0.fd)" }.joined(separator: ", ")
     switch f.kind {
     case .socket:
+      let tcp = f.socketName?.hasPrefix("tcp ") == true
+      if tcp, let n = f.socketName { s += " " + n }
       if f.socketState == 10 {
-        s += " listening" + (f.socketName.map { " on unix:\($0)" } ?? "")
+        if !tcp { s += " listening" + (f.socketName.map { " on unix:\($0)" } ?? "") }
       } else if f.peerInode != nil {
         s += "; peer held by " + (holders.isEmpty ? "nobody found" : holders)
       } else {
-        s += "; no unix peer"
+        s += "; no peer on this machine"
       }
       if let q = f.queued { s += "; \(q) \(f.socketState == 10 ? "pending connections" : "bytes queued")" }
     case .pipe:

@@ -18,6 +18,7 @@ struct WatchTests {
     ("leaked_fd.py", "leaked-fd-holds-peer-open"),
     ("busy_loop.py", "busy-loop"),
     ("pipe_cycle.py", "wait-cycle"),
+    ("tcp_cycle.py", "wait-cycle"),
     ("pidfd_cycle.py", "wait-cycle"),
     ("serial_server.py", "forkserver-stall"),
   ]
@@ -27,6 +28,7 @@ struct WatchTests {
     let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/" + script])
     #expect(r.status == 1)
     #expect(v["outcome"]?.string == "hang")
+    #expect(v["timeoutMs"]?.int == 3000)
     #expect(v["hangClass"]?.string == hangClass, "\(script): \(v["terminal"]?.compact ?? "")")
     #expect(v["survivors"]?.array?.isEmpty == true)
     #expect((v["killed"]?.array?.count ?? 0) >= 2)

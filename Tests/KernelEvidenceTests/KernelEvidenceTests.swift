@@ -137,6 +137,46 @@ struct KernelEvidenceTests {
     #expect(s.edges.first?.evidence.contains("socket:[") == true)
   }
 
+  /// tractor's own IPC is TCP over loopback: a recv on a connection whose
+  /// other end another process of the tree holds must resolve like a socketpair.
+  @Test func recvOnLoopbackTCPWaitsForThePeersHolder() throws {
+    let script = """
+      import os, socket, time
+      l = socket.socket()
+      l.bind(("127.0.0.1", 0))
+      l.listen(1)
+      port = l.getsockname()[1]
+      c = os.fork()
+      if c == 0:
+          l.close()
+          s = socket.create_connection(("127.0.0.1", port))
+          s.recv(1)
+          os._exit(0)
+      conn, _ = l.accept()
+      print("ready", os.getpid(), c, flush=True)
+      time.sleep(60)
+      """
+    guard let tree = SpawnedTree(python: script) else { return }
+    defer { tree.cleanup(); #expect(tree.allGone()) }
+    let pids = try #require(tree.readReady())
+    let (parent, child) = (pids[0], pids[1])
+    #expect(SpawnedTree.waitForSyscall(child, [45]))  // recvfrom
+    #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
+
+    let s = KernelEvidence.snapshot(pids: [parent], includeDescendants: true)
+    // The parent's listener is a listener, not a connection with a peer.
+    let listener = try #require(s.process(parent)?.fds.first { $0.socketName?.hasSuffix(" (listening)") == true })
+    #expect(listener.socketState == 10)
+    #expect(listener.peerInode == nil)
+    let port = try #require(listener.socketName?.split(separator: " ")[1].split(separator: ":").last)
+    #expect(hasEdge(s, child, .dataFrom, parent), "\(s.edges) \(s.unexplained)")
+    let e = s.edges.first { $0.from == child }
+    #expect(e?.evidence.contains("tcp 127.0.0.1:") == true, "\(e?.evidence ?? "")")
+    #expect(e?.evidence.contains("-> 127.0.0.1:\(port)") == true, "\(e?.evidence ?? "")")
+    #expect(s.chains == [[child, parent]])
+    #expect(s.terminals == [parent])
+  }
+
   @Test func epollOnPidfdAndPipe() throws {
     let script = """
       import os, select, time

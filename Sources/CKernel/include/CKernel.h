@@ -23,6 +23,23 @@ typedef struct {
 /// (SO_RCVTIMEO) and gives up after a bounded number of messages.
 long ck_unix_diag_dump(ck_unix_sock **out, int timeout_ms);
 
+/// One TCP socket (IPv4 or IPv6) from a NETLINK_SOCK_DIAG inet_diag dump.
+typedef struct {
+  uint32_t ino;       /* 0 for sockets without an inode (TIME_WAIT, SYN_RECV) */
+  uint8_t family;     /* AF_INET or AF_INET6 */
+  uint8_t state;      /* TCP state (10 = TCP_LISTEN) */
+  uint16_t sport;     /* host byte order */
+  uint16_t dport;
+  uint8_t src[16];    /* network byte order; 4 bytes used for AF_INET */
+  uint8_t dst[16];
+  uint32_t rqueue;    /* listener: accept backlog; else bytes not yet read */
+  uint32_t wqueue;    /* bytes not yet acknowledged by the peer */
+} ck_inet_sock;
+
+/// Dumps every TCP socket of `family` (AF_INET / AF_INET6) in every state,
+/// like ck_unix_diag_dump (same bounds, same result convention).
+long ck_tcp_diag_dump(int family, ck_inet_sock **out, int timeout_ms);
+
 void ck_free(void *p);
 
 /// prctl(PR_SET_CHILD_SUBREAPER, on): lets a test reap orphaned grandchildren.
