@@ -14,10 +14,19 @@ public enum KernelEvidence {
       if includeDescendants { set.formUnion(descendants(of: p)) }
     }
     // One sock_diag dump first, so fd classification can attach peers and queue sizes.
-    let sockets = SocketTable.dump()
+    var sockets = SocketTable.dump()
     var procs: [ProcessSnapshot] = []
     for pid in set.sorted() {
       if let p = ProcessReader.read(pid: pid, sockets: sockets) { procs.append(p) }
+    }
+    let notUnix = procs.contains { p in
+      p.fds.contains { if case .socket(let ino) = $0.kind { return sockets.byInode[ino] == nil } else { return false } }
+    }
+    if notUnix {
+      sockets.addTCP()
+      for i in procs.indices {
+        for j in procs[i].fds.indices { ProcessReader.attachSocket(&procs[i].fds[j], sockets) }
+      }
     }
     let index = InodeIndex.build(procs: procs, sockets: sockets)
     for i in procs.indices {

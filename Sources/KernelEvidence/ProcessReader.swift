@@ -149,12 +149,7 @@ enum ProcessReader {
   static func classify(pid: Int32, fd: Int32, link: String, sockets: SocketTable) -> FDSnapshot {
     if let ino = ProcFS.bracketInode(link, prefix: "socket:[") {
       var f = FDSnapshot(fd: fd, link: link, kind: .socket(inode: ino))
-      if let s = sockets.byInode[ino] {
-        f.peerInode = s.peer == 0 ? nil : s.peer
-        f.socketState = s.state
-        f.socketName = s.name
-        f.queued = s.rqueue
-      }
+      attachSocket(&f, sockets)
       return f
     }
     if let ino = ProcFS.bracketInode(link, prefix: "pipe:[") {
@@ -172,6 +167,15 @@ enum ProcessReader {
     }
     if link.hasPrefix("/") { return FDSnapshot(fd: fd, link: link, kind: .file(path: link)) }
     return FDSnapshot(fd: fd, link: link, kind: .other(link))
+  }
+
+  /// Peer, state, name and queue of a socket fd, from the sock_diag table.
+  static func attachSocket(_ f: inout FDSnapshot, _ sockets: SocketTable) {
+    guard case .socket(let ino) = f.kind, let s = sockets.byInode[ino] else { return }
+    f.peerInode = s.peer == 0 ? nil : s.peer
+    f.socketState = s.state
+    f.socketName = s.name
+    f.queued = s.rqueue
   }
 
   static func readFDInfo(pid: Int32, fd: Int32) -> String {

@@ -29,13 +29,18 @@ struct SocketTable: Sendable {
   /// Non-zero when the Unix dump failed (TCP failures only lose TCP peers).
   var error: Int32 = 0
 
+  /// Unix sockets only; `addTCP()` adds TCP when a process holds a socket
+  /// that is not a Unix one (two more dumps most snapshots do not need).
   static func dump() -> SocketTable {
     var table = SocketTable()
     table.addUnix()
+    return table
+  }
+
+  mutating func addTCP() {
     // Both families together: an IPv6 socket talking to an IPv4 one shows
     // its addresses v4-mapped, which endpoint() prints as IPv4.
-    table.addTCP(tcpSockets(family: AF_INET) + tcpSockets(family: AF_INET6))
-    return table
+    addTCP(SocketTable.tcpSockets(family: AF_INET) + SocketTable.tcpSockets(family: AF_INET6))
   }
 
   private mutating func addUnix() {
