@@ -6,6 +6,8 @@ public struct FDSnapshot: Sendable {
   public var kind: FDKind
   /// fdinfo "flags:" has O_WRONLY (only read for pipes).
   public var writeOnly: Bool
+  /// fdinfo "flags:" has O_RDWR (a FIFO opened both ways): reader and writer.
+  public var readWrite = false
   /// Who holds the other end: the sock_diag peer inode's holders, or for a pipe the
   /// holders of the opposite direction. May include processes outside the snapshot set.
   public var peers: [FDHolder]
@@ -15,8 +17,10 @@ public struct FDSnapshot: Sendable {
   public var peerInode: UInt64?
   /// sock_diag state of a socket (10 = listening).
   public var socketState: UInt8?
-  /// sock_diag bound name of a socket ("@x" for abstract names).
+  /// sock_diag bound name of a socket ("@x" for abstract names; "tcp A -> B").
   public var socketName: String?
+  /// For an epoll fd: the watched fds registered for EPOLLOUT without EPOLLIN.
+  public var epollWriteOnly: [Int32] = []
 
   public init(fd: Int32, link: String, kind: FDKind, writeOnly: Bool = false, peers: [FDHolder] = [],
               queued: UInt32? = nil, peerInode: UInt64? = nil, socketState: UInt8? = nil,

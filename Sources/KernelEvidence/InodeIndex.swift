@@ -11,6 +11,9 @@ struct InodeIndex: Sendable {
     var idx = InodeIndex()
     var wantSockets = Set<UInt64>()
     var wantPipes = Set<UInt64>()
+    // Named FIFOs show as paths: other processes' fds are stat'ed only when
+    // their link is the path of a FIFO the set holds.
+    var wantFIFOLinks = Set<String>()
     for p in procs {
       for f in p.fds {
         switch f.kind {
@@ -19,8 +22,9 @@ struct InodeIndex: Sendable {
           wantSockets.insert(ino)
           if let peer = f.peerInode { wantSockets.insert(peer) }
         case .pipe(let ino):
-          idx.addPipe(ino, FDHolder(pid: p.pid, fd: f.fd), writeOnly: f.writeOnly)
+          idx.addPipe(ino, FDHolder(pid: p.pid, fd: f.fd), writeOnly: f.writeOnly, readWrite: f.readWrite)
           wantPipes.insert(ino)
+          if f.link.hasPrefix("/") { wantFIFOLinks.insert(f.link) }
         default:
           break
         }
@@ -35,22 +39,23 @@ struct InodeIndex: Sendable {
         guard let link = ProcFS.readLink("/proc/\(pid)/fd/\(fd)") else { continue }
         if let ino = ProcFS.bracketInode(link, prefix: "socket:[") {
           if wantSockets.contains(ino) { idx.socketHolders[ino, default: []].append(FDHolder(pid: pid, fd: fd)) }
-        } else if let ino = ProcFS.bracketInode(link, prefix: "pipe:["), wantPipes.contains(ino) {
+        } else if let ino = ProcFS.bracketInode(link, prefix: "pipe:[")
+          ?? (wantFIFOLinks.contains(link) ? ProcessReader.fifoInode(pid: pid, fd: fd) : nil), wantPipes.contains(ino)
+        {
           let info = ProcessReader.readFDInfo(pid: pid, fd: fd)
-          idx.addPipe(ino, FDHolder(pid: pid, fd: fd), writeOnly: ProcessReader.isWriteOnly(info))
+          let mode = ProcessReader.accessMode(info)
+          idx.addPipe(ino, FDHolder(pid: pid, fd: fd), writeOnly: mode == 1, readWrite: mode == 2)
         }
       }
     }
     return idx
   }
 
-  /// fdinfo flags: O_WRONLY (1) is the write end; anything else is treated as the read end.
-  mutating func addPipe(_ ino: UInt64, _ h: FDHolder, writeOnly: Bool) {
-    if writeOnly {
-      pipeWriters[ino, default: []].append(h)
-    } else {
-      pipeReaders[ino, default: []].append(h)
-    }
+  /// fdinfo flags: O_WRONLY (1) is the write end, O_RDWR (2) both ends (a
+  /// FIFO opened both ways), anything else the read end.
+  mutating func addPipe(_ ino: UInt64, _ h: FDHolder, writeOnly: Bool, readWrite: Bool = false) {
+    if writeOnly || readWrite { pipeWriters[ino, default: []].append(h) }
+    if !writeOnly { pipeReaders[ino, default: []].append(h) }
   }
 
   /// Holders of the other end of `f`: socket peer holders, or the pipe's opposite direction.

@@ -85,9 +85,13 @@ enum ProcessReader {
     if !running, let sc = syscall {
       switch sc.number {
       case SyscallNR.poll, SyscallNR.ppoll:
-        t.pollFDs = readPollFDs(pid: pid, address: sc.args.first ?? 0, nfds: sc.args.count > 1 ? sc.args[1] : 0)
+        let set = readPollFDs(pid: pid, address: sc.args.first ?? 0, nfds: sc.args.count > 1 ? sc.args[1] : 0)
+        t.pollFDs = set?.fds
+        t.pollWriteOnly = set?.writeOnly ?? []
       case SyscallNR.select, SyscallNR.pselect6:
-        t.pollFDs = readSelectFDs(pid: pid, args: sc.args)
+        let set = readSelectFDs(pid: pid, args: sc.args)
+        t.pollFDs = set?.fds
+        t.pollWriteOnly = set?.writeOnly ?? []
       case SyscallNR.connect:
         if sc.args.count > 2 {
           t.connectTarget = readUnixAddress(pid: pid, address: sc.args[1], length: sc.args[2])
@@ -99,30 +103,36 @@ enum ProcessReader {
     return t
   }
 
-  /// struct pollfd {int fd; short events; short revents} x nfds, from /proc/PID/mem.
-  static func readPollFDs(pid: Int32, address: UInt64, nfds: UInt64) -> [Int32]? {
-    guard nfds > 0, nfds <= 4096 else { return nfds == 0 ? [] : nil }
+  /// struct pollfd {int fd; short events; short revents} x nfds, from /proc/PID/mem:
+  /// the fds, and those waited on for POLLOUT (4) without POLLIN (1).
+  static func readPollFDs(pid: Int32, address: UInt64, nfds: UInt64) -> (fds: [Int32], writeOnly: [Int32])? {
+    guard nfds > 0, nfds <= 4096 else { return nfds == 0 ? ([], []) : nil }
     guard let b = ProcFS.readMemory(pid: pid, address: address, count: Int(nfds) * 8) else { return nil }
     var out: [Int32] = []
+    var writeOnly: [Int32] = []
     for i in 0..<Int(nfds) {
       let o = i * 8
       let fd = Int32(bitPattern: UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24)
-      if fd >= 0 { out.append(fd) }  // negative fds are ignored by poll(2)
+      guard fd >= 0 else { continue }  // negative fds are ignored by poll(2)
+      out.append(fd)
+      let events = UInt16(b[o + 4]) | UInt16(b[o + 5]) << 8
+      if events & 4 != 0 && events & 1 == 0 { writeOnly.append(fd) }
     }
-    return out
+    return (out, writeOnly)
   }
 
-  /// select/pselect6(nfds, readfds, writefds, exceptfds): union of the set bits.
-  static func readSelectFDs(pid: Int32, args: [UInt64]) -> [Int32]? {
+  /// select/pselect6(nfds, readfds, writefds, exceptfds): union of the set
+  /// bits, and the fds set only in writefds.
+  static func readSelectFDs(pid: Int32, args: [UInt64]) -> (fds: [Int32], writeOnly: [Int32])? {
     guard args.count >= 3 else { return nil }
     let nfds = Int(min(args[0], 1024))
     let bytes = (nfds + 63) / 64 * 8
-    var fds = Set<Int32>()
-    for ptr in args[1...2] where ptr != 0 && bytes > 0 {
+    var sets: [Set<Int32>] = [[], []]
+    for (k, ptr) in args[1...2].enumerated() where ptr != 0 && bytes > 0 {
       guard let b = ProcFS.readMemory(pid: pid, address: ptr, count: bytes) else { continue }
-      for fd in 0..<nfds where b[fd / 8] & (1 << UInt8(fd % 8)) != 0 { fds.insert(Int32(fd)) }
+      for fd in 0..<nfds where b[fd / 8] & (1 << UInt8(fd % 8)) != 0 { sets[k].insert(Int32(fd)) }
     }
-    return fds.sorted()
+    return (sets[0].union(sets[1]).sorted(), sets[1].subtracting(sets[0]).sorted())
   }
 
   /// struct sockaddr_un at connect(2)'s arg2; nil unless sun_family == AF_UNIX.
@@ -154,7 +164,9 @@ enum ProcessReader {
     }
     if let ino = ProcFS.bracketInode(link, prefix: "pipe:[") {
       let info = readFDInfo(pid: pid, fd: fd)
-      return FDSnapshot(fd: fd, link: link, kind: .pipe(inode: ino), writeOnly: isWriteOnly(info))
+      var f = FDSnapshot(fd: fd, link: link, kind: .pipe(inode: ino), writeOnly: isWriteOnly(info))
+      f.readWrite = isReadWrite(info)
+      return f
     }
     if link.contains("pidfd") {
       // Older kernels: "anon_inode:[pidfd]"; pidfs kernels: "pidfd:[ino]".
@@ -163,9 +175,20 @@ enum ProcessReader {
     }
     if link == "anon_inode:[eventpoll]" {
       let info = readFDInfo(pid: pid, fd: fd)
-      return FDSnapshot(fd: fd, link: link, kind: .epoll(watched: epollTargets(info)))
+      var f = FDSnapshot(fd: fd, link: link, kind: .epoll(watched: epollTargets(info)))
+      f.epollWriteOnly = epollWriteOnlyTargets(info)
+      return f
     }
-    if link.hasPrefix("/") { return FDSnapshot(fd: fd, link: link, kind: .file(path: link)) }
+    if link.hasPrefix("/") {
+      // A named FIFO shows as its path, not "pipe:[ino]"; it waits like a pipe.
+      if let ino = fifoInode(pid: pid, fd: fd) {
+        let info = readFDInfo(pid: pid, fd: fd)
+        var f = FDSnapshot(fd: fd, link: link, kind: .pipe(inode: ino), writeOnly: isWriteOnly(info))
+        f.readWrite = isReadWrite(info)
+        return f
+      }
+      return FDSnapshot(fd: fd, link: link, kind: .file(path: link))
+    }
     return FDSnapshot(fd: fd, link: link, kind: .other(link))
   }
 
@@ -178,18 +201,29 @@ enum ProcessReader {
     f.queued = s.rqueue
   }
 
+  /// stat(2) through /proc/PID/fd/N (it reaches unlinked files too): the
+  /// inode when the fd is a FIFO.
+  static func fifoInode(pid: Int32, fd: Int32) -> UInt64? {
+    var st = stat()
+    guard stat("/proc/\(pid)/fd/\(fd)", &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return nil }
+    return UInt64(st.st_ino)
+  }
+
   static func readFDInfo(pid: Int32, fd: Int32) -> String {
     ProcFS.readText("/proc/\(pid)/fdinfo/\(fd)") ?? ""
   }
 
   /// fdinfo "flags:" is octal; O_ACCMODE == 1 means O_WRONLY.
-  static func isWriteOnly(_ info: String) -> Bool {
+  static func isWriteOnly(_ info: String) -> Bool { accessMode(info) == 1 }
+
+  /// O_ACCMODE == 2: O_RDWR.
+  static func isReadWrite(_ info: String) -> Bool { accessMode(info) == 2 }
+
+  static func accessMode(_ info: String) -> UInt32? {
     for line in info.split(separator: "\n") where line.hasPrefix("flags:") {
-      if let v = ProcFS.fields(line).dropFirst().first, let flags = UInt32(v, radix: 8) {
-        return flags & 3 == 1
-      }
+      if let v = ProcFS.fields(line).dropFirst().first, let flags = UInt32(v, radix: 8) { return flags & 3 }
     }
-    return false
+    return nil
   }
 
   static func fdInfoPid(_ info: String) -> Int32? {
@@ -197,6 +231,17 @@ enum ProcessReader {
       return ProcFS.fields(line).dropFirst().first.flatMap { Int32($0) }
     }
     return nil
+  }
+
+  /// Watched fds whose "events:" mask (hex) has EPOLLOUT (4) but not EPOLLIN (1).
+  static func epollWriteOnlyTargets(_ info: String) -> [Int32] {
+    var out: [Int32] = []
+    for line in info.split(separator: "\n") where line.hasPrefix("tfd:") {
+      let f = ProcFS.fields(line)
+      guard f.count >= 4, f[2] == "events:", let fd = Int32(f[1]), let ev = UInt32(f[3], radix: 16) else { continue }
+      if ev & 4 != 0 && ev & 1 == 0 { out.append(fd) }
+    }
+    return out
   }
 
   /// "tfd:        5 events:       19 data: ..." lines of an eventpoll fdinfo.

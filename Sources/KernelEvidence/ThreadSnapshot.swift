@@ -10,6 +10,9 @@ public struct ThreadSnapshot: Sendable {
   public var running: Bool
   /// For poll/ppoll/select/pselect6: the fds from the caller's array read via /proc/PID/mem.
   public var pollFDs: [Int32]?
+  /// Those of `pollFDs` waited on only for room to write (POLLOUT without
+  /// POLLIN, or only in select's writefds).
+  public var pollWriteOnly: [Int32] = []
   /// For connect(2) on AF_UNIX: the sun_path read via /proc/PID/mem ("@name" for abstract).
   public var connectTarget: String?
 

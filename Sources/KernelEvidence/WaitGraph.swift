@@ -103,7 +103,8 @@ enum WaitGraph {
         return
       }
       for fd in fds {
-        fdEdges(p, fd: fd, dir: .poll, call: "\(who)\(sc.name)(2) set from /proc/\(p.pid)/mem includes", index: index, into: &b)
+        let dir: Direction = t.pollWriteOnly.contains(fd) ? .write : .poll
+        fdEdges(p, fd: fd, dir: dir, call: "\(who)\(sc.name)(2) set from /proc/\(p.pid)/mem includes", index: index, into: &b)
       }
       if fds.isEmpty { b.note("\(sc.name) with no fds (sleep)") }
     case SyscallNR.epollWait, SyscallNR.epollPwait, SyscallNR.epollPwait2:
@@ -113,7 +114,7 @@ enum WaitGraph {
         return
       }
       for fd in watched {
-        fdEdges(p, fd: fd, dir: .poll,
+        fdEdges(p, fd: fd, dir: f.epollWriteOnly.contains(fd) ? .write : .poll,
                 call: "\(who)\(sc.name) on epoll fd \(epfd) (/proc/\(p.pid)/fdinfo/\(epfd) tfd) watches",
                 index: index, into: &b)
       }

@@ -177,6 +177,74 @@ struct KernelEvidenceTests {
     #expect(s.terminals == [parent])
   }
 
+  /// poll(POLLOUT) and epoll(EPOLLOUT) on a full socket wait for room from
+  /// the peer's holder, not for data.
+  @Test(arguments: ["poll", "epoll"])
+  func waitForRoomOnAFullSocketIsRoomFrom(api: String) throws {
+    let wait = api == "poll"
+      ? "p = select.poll(); p.register(a.fileno(), select.POLLOUT); p.poll()"
+      : "e = select.epoll(); e.register(a.fileno(), select.EPOLLOUT); e.poll()"
+    let script = """
+      import os, socket, select, time
+      a, b = socket.socketpair()
+      c = os.fork()
+      if c == 0:
+          b.close()
+          a.setblocking(False)
+          try:
+              while True: a.send(b"x" * 65536)
+          except BlockingIOError:
+              pass
+          \(wait)
+          os._exit(0)
+      a.close()
+      print("ready", os.getpid(), c, flush=True)
+      time.sleep(60)
+      """
+    guard let tree = SpawnedTree(python: script) else { return }
+    defer { tree.cleanup(); #expect(tree.allGone()) }
+    let pids = try #require(tree.readReady())
+    let (parent, child) = (pids[0], pids[1])
+    #expect(SpawnedTree.waitForSyscall(child, api == "poll" ? [7] : [232, 281, 441]))
+    #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
+
+    let s = KernelEvidence.snapshot(pids: [parent], includeDescendants: true)
+    #expect(hasEdge(s, child, .roomFrom, parent), "\(s.edges)")
+    #expect(!hasEdge(s, child, .dataFrom, parent), "\(s.edges)")
+  }
+
+  /// A FIFO opened O_RDWR holds both ends: its holder is a writer for a
+  /// reader blocked on the same FIFO.
+  @Test func readOnAFIFOWhoseWriterOpenedItReadWrite() throws {
+    let script = """
+      import os, tempfile, time
+      d = tempfile.mkdtemp()
+      path = os.path.join(d, "fifo")
+      os.mkfifo(path)
+      rw = os.open(path, os.O_RDWR)
+      r = os.open(path, os.O_RDONLY)
+      os.unlink(path); os.rmdir(d)
+      c = os.fork()
+      if c == 0:
+          os.close(rw)
+          os.read(r, 1)
+          os._exit(0)
+      os.close(r)
+      print("ready", os.getpid(), c, flush=True)
+      time.sleep(60)
+      """
+    guard let tree = SpawnedTree(python: script) else { return }
+    defer { tree.cleanup(); #expect(tree.allGone()) }
+    let pids = try #require(tree.readReady())
+    let (parent, child) = (pids[0], pids[1])
+    #expect(SpawnedTree.waitForSyscall(child, [0]))  // read
+    #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
+
+    let s = KernelEvidence.snapshot(pids: [parent], includeDescendants: true)
+    #expect(hasEdge(s, child, .dataFrom, parent), "\(s.edges) \(s.unexplained)")
+    #expect(s.terminals == [parent])
+  }
+
   @Test func epollOnPidfdAndPipe() throws {
     let script = """
       import os, select, time
