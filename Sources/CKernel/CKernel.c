@@ -33,19 +33,27 @@ static ssize_t recv_retry(int fd, void *buf, size_t len) {
   return n;
 }
 
-static int push(ck_unix_sock **arr, size_t *count, size_t *cap, const ck_unix_sock *s) {
+/// Grows a malloc'ed array of `size`-byte records by one, copying `rec` in.
+static int push(void **arr, size_t size, size_t *count, size_t *cap, const void *rec) {
   if (*count == *cap) {
-    size_t ncap = *cap ? *cap * 2 : 256;
-    ck_unix_sock *n = realloc(*arr, ncap * sizeof(ck_unix_sock));
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *n = realloc(*arr, ncap * size);
     if (!n) return -ENOMEM;
     *arr = n;
     *cap = ncap;
   }
-  (*arr)[(*count)++] = *s;
+  memcpy((char *)*arr + (*count)++ * size, rec, size);
   return 0;
 }
 
-long ck_unix_diag_dump(ck_unix_sock **out, int timeout_ms) {
+/// Turns one SOCK_DIAG_BY_FAMILY message into a record; 0 = skip it.
+typedef int (*ck_parse_fn)(const struct nlmsghdr *h, void *rec);
+
+/// Sends one NETLINK_SOCK_DIAG dump request and collects the answer as a
+/// malloc'ed array of `size`-byte records made by `parse`. Returns the count
+/// (array in *out) or -errno.
+static long sock_diag_dump(const void *req, size_t req_len, int timeout_ms, ck_parse_fn parse, size_t size,
+                           void **out) {
   *out = NULL;
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return -errno;
@@ -55,6 +63,83 @@ long ck_unix_diag_dump(ck_unix_sock **out, int timeout_ms) {
   struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
+  if (send_retry(fd, req, req_len) < 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+
+  void *arr = NULL;
+  size_t count = 0, cap = 0;
+  long rc = 0;
+  int done = 0;
+  _Alignas(16) char rec[256];  // one record, as large as the largest type
+  // Bounded: even a machine with millions of sockets finishes well within this.
+  enum { BUF_SIZE = 32768 };
+  char *local = malloc(BUF_SIZE);
+  if (!local || size > sizeof rec) { free(local); close(fd); return -ENOMEM; }
+  for (int iter = 0; iter < 100000 && !done; iter++) {
+    ssize_t n = recv_retry(fd, local, BUF_SIZE);
+    if (n < 0) { rc = -errno; break; }
+    if (n == 0) break;
+    struct nlmsghdr *h = (struct nlmsghdr *)local;
+    for (; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *err = NLMSG_DATA(h);
+        rc = err->error ? err->error : -EPROTO;
+        done = 1;
+        break;
+      }
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+      memset(rec, 0, size);
+      if (!parse(h, rec)) continue;
+      if (push(&arr, size, &count, &cap, rec) < 0) { rc = -ENOMEM; done = 1; break; }
+    }
+  }
+  free(local);
+  close(fd);
+  if (rc < 0 && count == 0) { free(arr); return rc; }
+  *out = arr;
+  return (long)count;
+}
+
+static int parse_unix(const struct nlmsghdr *h, void *rec) {
+  const struct unix_diag_msg *m = NLMSG_DATA(h);
+  if (h->nlmsg_len < NLMSG_LENGTH(sizeof *m)) return 0;
+  ck_unix_sock *s = rec;
+  s->ino = m->udiag_ino;
+  s->state = m->udiag_state;
+  s->type = m->udiag_type;
+  int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+  struct rtattr *a = (struct rtattr *)(m + 1);
+  for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+    size_t plen = RTA_PAYLOAD(a);
+    switch (a->rta_type) {
+      case UNIX_DIAG_PEER:
+        if (plen >= 4) memcpy(&s->peer, RTA_DATA(a), 4);
+        break;
+      case UNIX_DIAG_RQLEN:
+        if (plen >= sizeof(struct unix_diag_rqlen)) {
+          struct unix_diag_rqlen q;
+          memcpy(&q, RTA_DATA(a), sizeof q);
+          s->rqueue = q.udiag_rqueue;
+          s->wqueue = q.udiag_wqueue;
+          s->has_rqlen = 1;
+        }
+        break;
+      case UNIX_DIAG_NAME: {
+        size_t l = plen > sizeof s->name ? sizeof s->name : plen;
+        memcpy(s->name, RTA_DATA(a), l);
+        s->name_len = (uint8_t)l;
+        break;
+      }
+    }
+  }
+  return 1;
+}
+
+long ck_unix_diag_dump(ck_unix_sock **out, int timeout_ms) {
   struct {
     struct nlmsghdr nlh;
     struct unix_diag_req req;
@@ -67,97 +152,26 @@ long ck_unix_diag_dump(ck_unix_sock **out, int timeout_ms) {
   msg.req.sdiag_family = AF_UNIX;
   msg.req.udiag_states = 0xffffffffu;
   msg.req.udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_NAME;
-
-  if (send_retry(fd, &msg, sizeof msg) < 0) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-
-  ck_unix_sock *arr = NULL;
-  size_t count = 0, cap = 0;
-  long rc = 0;
-  int done = 0;
-  // Bounded: even a machine with millions of sockets finishes well within this.
-  enum { BUF_SIZE = 32768 };
-  char *local = malloc(BUF_SIZE);
-  if (!local) { close(fd); return -ENOMEM; }
-  for (int iter = 0; iter < 100000 && !done; iter++) {
-    ssize_t n = recv_retry(fd, local, BUF_SIZE);
-    if (n < 0) { rc = -errno; break; }
-    if (n == 0) break;
-    struct nlmsghdr *h = (struct nlmsghdr *)local;
-    for (; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        struct nlmsgerr *err = NLMSG_DATA(h);
-        rc = err->error ? err->error : -EPROTO;
-        done = 1;
-        break;
-      }
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
-      struct unix_diag_msg *m = NLMSG_DATA(h);
-      if (h->nlmsg_len < NLMSG_LENGTH(sizeof *m)) continue;
-      ck_unix_sock s;
-      memset(&s, 0, sizeof s);
-      s.ino = m->udiag_ino;
-      s.state = m->udiag_state;
-      s.type = m->udiag_type;
-      int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
-      struct rtattr *a = (struct rtattr *)(m + 1);
-      for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-        size_t plen = RTA_PAYLOAD(a);
-        switch (a->rta_type) {
-          case UNIX_DIAG_PEER:
-            if (plen >= 4) memcpy(&s.peer, RTA_DATA(a), 4);
-            break;
-          case UNIX_DIAG_RQLEN:
-            if (plen >= sizeof(struct unix_diag_rqlen)) {
-              struct unix_diag_rqlen q;
-              memcpy(&q, RTA_DATA(a), sizeof q);
-              s.rqueue = q.udiag_rqueue;
-              s.wqueue = q.udiag_wqueue;
-              s.has_rqlen = 1;
-            }
-            break;
-          case UNIX_DIAG_NAME: {
-            size_t l = plen > sizeof s.name ? sizeof s.name : plen;
-            memcpy(s.name, RTA_DATA(a), l);
-            s.name_len = (uint8_t)l;
-            break;
-          }
-        }
-      }
-      if (push(&arr, &count, &cap, &s) < 0) { rc = -ENOMEM; done = 1; break; }
-    }
-  }
-  free(local);
-  close(fd);
-  if (rc < 0 && count == 0) { free(arr); return rc; }
-  *out = arr;
-  return (long)count;
+  return sock_diag_dump(&msg, sizeof msg, timeout_ms, parse_unix, sizeof(ck_unix_sock), (void **)out);
 }
 
-static int push_inet(ck_inet_sock **arr, size_t *count, size_t *cap, const ck_inet_sock *s) {
-  if (*count == *cap) {
-    size_t ncap = *cap ? *cap * 2 : 64;
-    ck_inet_sock *n = realloc(*arr, ncap * sizeof(ck_inet_sock));
-    if (!n) return -ENOMEM;
-    *arr = n;
-    *cap = ncap;
-  }
-  (*arr)[(*count)++] = *s;
-  return 0;
+static int parse_tcp(const struct nlmsghdr *h, void *rec) {
+  const struct inet_diag_msg *m = NLMSG_DATA(h);
+  if (h->nlmsg_len < NLMSG_LENGTH(sizeof *m)) return 0;
+  ck_inet_sock *s = rec;
+  s->ino = m->idiag_inode;
+  s->family = m->idiag_family;
+  s->state = m->idiag_state;
+  s->sport = ntohs(m->id.idiag_sport);
+  s->dport = ntohs(m->id.idiag_dport);
+  memcpy(s->src, m->id.idiag_src, 16);
+  memcpy(s->dst, m->id.idiag_dst, 16);
+  s->rqueue = m->idiag_rqueue;
+  s->wqueue = m->idiag_wqueue;
+  return 1;
 }
 
 long ck_tcp_diag_dump(int family, ck_inet_sock **out, int timeout_ms) {
-  *out = NULL;
-  int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (fd < 0) return -errno;
-  // As for AF_UNIX: the timeout only guards against a dump that never ends.
-  struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-
   struct {
     struct nlmsghdr nlh;
     struct inet_diag_req_v2 req;
@@ -170,53 +184,5 @@ long ck_tcp_diag_dump(int family, ck_inet_sock **out, int timeout_ms) {
   msg.req.sdiag_family = (uint8_t)family;
   msg.req.sdiag_protocol = IPPROTO_TCP;
   msg.req.idiag_states = 0xffffffffu;
-
-  if (send_retry(fd, &msg, sizeof msg) < 0) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-
-  ck_inet_sock *arr = NULL;
-  size_t count = 0, cap = 0;
-  long rc = 0;
-  int done = 0;
-  enum { BUF_SIZE = 32768 };
-  char *local = malloc(BUF_SIZE);
-  if (!local) { close(fd); return -ENOMEM; }
-  for (int iter = 0; iter < 100000 && !done; iter++) {
-    ssize_t n = recv_retry(fd, local, BUF_SIZE);
-    if (n < 0) { rc = -errno; break; }
-    if (n == 0) break;
-    struct nlmsghdr *h = (struct nlmsghdr *)local;
-    for (; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        struct nlmsgerr *err = NLMSG_DATA(h);
-        rc = err->error ? err->error : -EPROTO;
-        done = 1;
-        break;
-      }
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
-      struct inet_diag_msg *m = NLMSG_DATA(h);
-      if (h->nlmsg_len < NLMSG_LENGTH(sizeof *m)) continue;
-      ck_inet_sock s;
-      memset(&s, 0, sizeof s);
-      s.ino = m->idiag_inode;
-      s.family = m->idiag_family;
-      s.state = m->idiag_state;
-      s.sport = ntohs(m->id.idiag_sport);
-      s.dport = ntohs(m->id.idiag_dport);
-      memcpy(s.src, m->id.idiag_src, 16);
-      memcpy(s.dst, m->id.idiag_dst, 16);
-      s.rqueue = m->idiag_rqueue;
-      s.wqueue = m->idiag_wqueue;
-      if (push_inet(&arr, &count, &cap, &s) < 0) { rc = -ENOMEM; done = 1; break; }
-    }
-  }
-  free(local);
-  close(fd);
-  if (rc < 0 && count == 0) { free(arr); return rc; }
-  *out = arr;
-  return (long)count;
+  return sock_diag_dump(&msg, sizeof msg, timeout_ms, parse_tcp, sizeof(ck_inet_sock), (void **)out);
 }

@@ -9,6 +9,22 @@ private func hasEdge(_ s: KernelSnapshot, _ from: Int32, _ kind: WaitKind, _ to:
   s.edges.contains { $0.from == from && $0.to == to && $0.kind == kind }
 }
 
+/// Runs `script`, whose parent prints "ready PARENT CHILD" and then sleeps;
+/// waits until the child blocks in one of `childSyscalls`, snapshots the pair
+/// and hands it to `check`. Without python3 the test is skipped. The tree is
+/// killed and reaped afterwards, and must be gone.
+private func withBlockedChild(
+  _ script: String, childIn childSyscalls: Set<Int>, _ check: (KernelSnapshot, _ parent: Int32, _ child: Int32) throws -> Void
+) throws {
+  guard let tree = SpawnedTree(python: script) else { return }
+  defer { tree.cleanup(); #expect(tree.allGone()) }
+  let pids = try #require(tree.readReady())
+  let (parent, child) = (pids[0], pids[1])
+  #expect(SpawnedTree.waitForSyscall(child, childSyscalls))
+  #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
+  try check(KernelEvidence.snapshot(pids: [parent], includeDescendants: true), parent, child)
+}
+
 @Suite(.serialized)
 struct KernelEvidenceTests {
   @Test func parentWaitingForSleepingChild() throws {
@@ -87,21 +103,15 @@ struct KernelEvidenceTests {
       print("ready", os.getpid(), c, flush=True)
       time.sleep(60)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
-    defer { tree.cleanup(); #expect(tree.allGone()) }
-    let pids = try #require(tree.readReady())
-    let (parent, child) = (pids[0], pids[1])
-    #expect(SpawnedTree.waitForSyscall(child, [42]))
-    #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
-
-    let s = KernelEvidence.snapshot(pids: [parent], includeDescendants: true)
-    #expect(hasEdge(s, child, .acceptFrom, parent))
-    let e = s.edges.first { $0.kind == .acceptFrom }
-    #expect(e?.evidence.contains("@ke-test-\(parent)") == true)
-    #expect(s.process(child)?.threads.first?.connectTarget == "@ke-test-\(parent)")
-    #expect(s.chains == [[child, parent]])
-    #expect(s.terminals == [parent])
-    print(KernelSnapshotText.render(s))
+    try withBlockedChild(script, childIn: [42]) { s, parent, child in
+      #expect(hasEdge(s, child, .acceptFrom, parent))
+      let e = s.edges.first { $0.kind == .acceptFrom }
+      #expect(e?.evidence.contains("@ke-test-\(parent)") == true)
+      #expect(s.process(child)?.threads.first?.connectTarget == "@ke-test-\(parent)")
+      #expect(s.chains == [[child, parent]])
+      #expect(s.terminals == [parent])
+      print(KernelSnapshotText.render(s))
+    }
   }
 
   @Test func pollOnSocketpairPeerHeldByParent() throws {
@@ -119,22 +129,16 @@ struct KernelEvidenceTests {
       print("ready", os.getpid(), c, flush=True)
       time.sleep(60)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
-    defer { tree.cleanup(); #expect(tree.allGone()) }
-    let pids = try #require(tree.readReady())
-    let (parent, child) = (pids[0], pids[1])
-    #expect(SpawnedTree.waitForSyscall(child, [7]))
-    #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
-
-    let s = KernelEvidence.snapshot(pids: [parent], includeDescendants: true)
-    #expect(hasEdge(s, child, .dataFrom, parent))
-    let cp = try #require(s.process(child))
-    let pollSet = try #require(cp.pollSet)
-    #expect(pollSet.count == 1)
-    let sockFD = cp.fd(pollSet[0])
-    if case .socket = sockFD?.kind {} else { Issue.record("polled fd is not a socket: \(String(describing: sockFD))") }
-    #expect(sockFD?.peers.contains { $0.pid == parent } == true)
-    #expect(s.edges.first?.evidence.contains("socket:[") == true)
+    try withBlockedChild(script, childIn: [7]) { s, parent, child in
+      #expect(hasEdge(s, child, .dataFrom, parent))
+      let cp = try #require(s.process(child))
+      let pollSet = try #require(cp.pollSet)
+      #expect(pollSet.count == 1)
+      let sockFD = cp.fd(pollSet[0])
+      if case .socket = sockFD?.kind {} else { Issue.record("polled fd is not a socket: \(String(describing: sockFD))") }
+      #expect(sockFD?.peers.contains { $0.pid == parent } == true)
+      #expect(s.edges.first?.evidence.contains("socket:[") == true)
+    }
   }
 
   /// tractor's own IPC is TCP over loopback: a recv on a connection whose
@@ -156,25 +160,19 @@ struct KernelEvidenceTests {
       print("ready", os.getpid(), c, flush=True)
       time.sleep(60)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
-    defer { tree.cleanup(); #expect(tree.allGone()) }
-    let pids = try #require(tree.readReady())
-    let (parent, child) = (pids[0], pids[1])
-    #expect(SpawnedTree.waitForSyscall(child, [45]))  // recvfrom
-    #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
-
-    let s = KernelEvidence.snapshot(pids: [parent], includeDescendants: true)
-    // The parent's listener is a listener, not a connection with a peer.
-    let listener = try #require(s.process(parent)?.fds.first { $0.socketName?.hasSuffix(" (listening)") == true })
-    #expect(listener.socketState == 10)
-    #expect(listener.peerInode == nil)
-    let port = try #require(listener.socketName?.split(separator: " ")[1].split(separator: ":").last)
-    #expect(hasEdge(s, child, .dataFrom, parent), "\(s.edges) \(s.unexplained)")
-    let e = s.edges.first { $0.from == child }
-    #expect(e?.evidence.contains("tcp 127.0.0.1:") == true, "\(e?.evidence ?? "")")
-    #expect(e?.evidence.contains("-> 127.0.0.1:\(port)") == true, "\(e?.evidence ?? "")")
-    #expect(s.chains == [[child, parent]])
-    #expect(s.terminals == [parent])
+    try withBlockedChild(script, childIn: [45]) { s, parent, child in  // recvfrom
+      // The parent's listener is a listener, not a connection with a peer.
+      let listener = try #require(s.process(parent)?.fds.first { $0.socketName?.hasSuffix(" (listening)") == true })
+      #expect(listener.socketState == 10)
+      #expect(listener.peerInode == nil)
+      let port = try #require(listener.socketName?.split(separator: " ")[1].split(separator: ":").last)
+      #expect(hasEdge(s, child, .dataFrom, parent), "\(s.edges) \(s.unexplained)")
+      let e = s.edges.first { $0.from == child }
+      #expect(e?.evidence.contains("tcp 127.0.0.1:") == true, "\(e?.evidence ?? "")")
+      #expect(e?.evidence.contains("-> 127.0.0.1:\(port)") == true, "\(e?.evidence ?? "")")
+      #expect(s.chains == [[child, parent]])
+      #expect(s.terminals == [parent])
+    }
   }
 
   /// poll(POLLOUT) and epoll(EPOLLOUT) on a full socket wait for room from
@@ -201,16 +199,10 @@ struct KernelEvidenceTests {
       print("ready", os.getpid(), c, flush=True)
       time.sleep(60)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
-    defer { tree.cleanup(); #expect(tree.allGone()) }
-    let pids = try #require(tree.readReady())
-    let (parent, child) = (pids[0], pids[1])
-    #expect(SpawnedTree.waitForSyscall(child, api == "poll" ? [7] : [232, 281, 441]))
-    #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
-
-    let s = KernelEvidence.snapshot(pids: [parent], includeDescendants: true)
-    #expect(hasEdge(s, child, .roomFrom, parent), "\(s.edges)")
-    #expect(!hasEdge(s, child, .dataFrom, parent), "\(s.edges)")
+    try withBlockedChild(script, childIn: api == "poll" ? [7] : [232, 281, 441]) { s, parent, child in
+      #expect(hasEdge(s, child, .roomFrom, parent), "\(s.edges)")
+      #expect(!hasEdge(s, child, .dataFrom, parent), "\(s.edges)")
+    }
   }
 
   /// A FIFO opened O_RDWR holds both ends: its holder is a writer for a
@@ -233,16 +225,10 @@ struct KernelEvidenceTests {
       print("ready", os.getpid(), c, flush=True)
       time.sleep(60)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
-    defer { tree.cleanup(); #expect(tree.allGone()) }
-    let pids = try #require(tree.readReady())
-    let (parent, child) = (pids[0], pids[1])
-    #expect(SpawnedTree.waitForSyscall(child, [0]))  // read
-    #expect(SpawnedTree.waitForSyscall(parent, sleepNRs))
-
-    let s = KernelEvidence.snapshot(pids: [parent], includeDescendants: true)
-    #expect(hasEdge(s, child, .dataFrom, parent), "\(s.edges) \(s.unexplained)")
-    #expect(s.terminals == [parent])
+    try withBlockedChild(script, childIn: [0]) { s, parent, child in  // read
+      #expect(hasEdge(s, child, .dataFrom, parent), "\(s.edges) \(s.unexplained)")
+      #expect(s.terminals == [parent])
+    }
   }
 
   @Test func epollOnPidfdAndPipe() throws {
