@@ -49,12 +49,17 @@ static int push(void **arr, size_t size, size_t *count, size_t *cap, const void 
 /// Turns one SOCK_DIAG_BY_FAMILY message into a record; 0 = skip it.
 typedef int (*ck_parse_fn)(const struct nlmsghdr *h, void *rec);
 
-/// Sends one NETLINK_SOCK_DIAG dump request and collects the answer as a
-/// malloc'ed array of `size`-byte records made by `parse`. Returns the count
-/// (array in *out) or -errno.
-static long sock_diag_dump(const void *req, size_t req_len, int timeout_ms, ck_parse_fn parse, size_t size,
+/// Sends one NETLINK_SOCK_DIAG dump request (`req`: a netlink header then
+/// the family's request; the header is filled in here) and collects the
+/// answer as a malloc'ed array of `size`-byte records made by `parse`.
+/// Returns the count (array in *out) or -errno.
+static long sock_diag_dump(struct nlmsghdr *req, size_t req_len, int timeout_ms, ck_parse_fn parse, size_t size,
                            void **out) {
   *out = NULL;
+  req->nlmsg_len = (uint32_t)req_len;
+  req->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  req->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req->nlmsg_seq = 1;
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return -errno;
 
@@ -145,14 +150,10 @@ long ck_unix_diag_dump(ck_unix_sock **out, int timeout_ms) {
     struct unix_diag_req req;
   } msg;
   memset(&msg, 0, sizeof msg);
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.nlh.nlmsg_seq = 1;
   msg.req.sdiag_family = AF_UNIX;
   msg.req.udiag_states = 0xffffffffu;
   msg.req.udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_NAME;
-  return sock_diag_dump(&msg, sizeof msg, timeout_ms, parse_unix, sizeof(ck_unix_sock), (void **)out);
+  return sock_diag_dump(&msg.nlh, sizeof msg, timeout_ms, parse_unix, sizeof(ck_unix_sock), (void **)out);
 }
 
 static int parse_tcp(const struct nlmsghdr *h, void *rec) {
@@ -177,12 +178,8 @@ long ck_tcp_diag_dump(int family, ck_inet_sock **out, int timeout_ms) {
     struct inet_diag_req_v2 req;
   } msg;
   memset(&msg, 0, sizeof msg);
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.nlh.nlmsg_seq = 1;
   msg.req.sdiag_family = (uint8_t)family;
   msg.req.sdiag_protocol = IPPROTO_TCP;
   msg.req.idiag_states = 0xffffffffu;
-  return sock_diag_dump(&msg, sizeof msg, timeout_ms, parse_tcp, sizeof(ck_inet_sock), (void **)out);
+  return sock_diag_dump(&msg.nlh, sizeof msg, timeout_ms, parse_tcp, sizeof(ck_inet_sock), (void **)out);
 }
