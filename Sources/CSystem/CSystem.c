@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -80,7 +81,7 @@ void cs_reset_signals(void) {
 void cs_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
 int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-             int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int new_pgroup) {
+             int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int flags_in) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   int rc = posix_spawn_file_actions_init(&fa);
@@ -95,8 +96,8 @@ int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
   if (channel_fd >= 0) posix_spawn_file_actions_adddup2(&fa, channel_fd, target_fd);
   // 3. Everything else the parent holds (sibling channels, pidfds, the epoll fd)
   //    must not leak into the child: leaked ends keep peers from seeing EOF.
-  //    (flags bit 2: the inherit-fds fault skips this on purpose.)
-  if (!(new_pgroup & 2)) posix_spawn_file_actions_addclosefrom_np(&fa, channel_fd >= 0 ? target_fd + 1 : 3);
+  //    (CS_SPAWN_KEEP_FDS: the inherit-fds fault skips this on purpose.)
+  if (!(flags_in & CS_SPAWN_KEEP_FDS)) posix_spawn_file_actions_addclosefrom_np(&fa, channel_fd >= 0 ? target_fd + 1 : 3);
   // 4. A parent thread's blocked signals would otherwise be inherited, and the
   //    child would then ignore SIGTERM/SIGINT from the teardown ladder.
   sigset_t none; sigemptyset(&none);
@@ -104,7 +105,7 @@ int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (new_pgroup & 1) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, 0); }
+  if (flags_in & CS_SPAWN_NEW_PGROUP) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, 0); }
   posix_spawnattr_setflags(&attr, flags);
   rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
   posix_spawn_file_actions_destroy(&fa);
@@ -204,10 +205,16 @@ int cs_fault_start_lock_holder(void) {
   pthread_attr_destroy(&a);
   if (rc != 0) return rc;
   // Return only once the lock is held, so every later fork copies it held.
+  // Bounded (5 s): a thread that never runs must not hang the actor here.
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 5;
+  int wrc = 0;
   pthread_mutex_lock(&fault_ready_lock);
-  while (!fault_held) pthread_cond_wait(&fault_ready, &fault_ready_lock);
+  while (!fault_held && wrc != ETIMEDOUT) wrc = pthread_cond_timedwait(&fault_ready, &fault_ready_lock, &until);
+  int held = fault_held;
   pthread_mutex_unlock(&fault_ready_lock);
-  return 0;
+  return held ? 0 : ETIMEDOUT;
 }
 void cs_fault_take_lock(void) { pthread_mutex_lock(&fault_lock); }
 

@@ -46,11 +46,12 @@ public enum BackendComparison {
     var out: [String: [(String, Double)]] = [:]
     for a in actors { out[a.name] = [] }
     let names = Dictionary(actors.map { ($0.pid, $0.name) }, uniquingKeysWith: { a, _ in a })
+    let parentOf = Dictionary(actors.map { ($0.pid, $0.parentPid) }, uniquingKeysWith: { a, _ in a })
     let t0 = log.events.first?.t ?? 0
     for e in log.events {
       guard let n = names[e.pid], !backendSpecificSites.contains(e.site) else { continue }
       var key = n
-      if let p = e.peer, let child = names[p], child != n, actors.contains(where: { $0.pid == p && $0.parentPid == e.pid }) {
+      if let p = e.peer, let child = names[p], child != n, parentOf[p] == e.pid {
         key = n + " → " + child
       }
       out[key, default: []].append(("\(e.site) \(e.event)", Double(e.t &- t0) / 1e6))

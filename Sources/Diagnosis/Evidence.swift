@@ -122,7 +122,7 @@ public struct Evidence: Sendable {
         if let s = t.syscall {
           pe.syscallName = s.name
           pe.syscall = describe(s, p)
-          pe.waitFDs = waitedOn(s, p)
+          pe.waitFDs = t.waitedFDs(in: p)
         } else if t.running {
           pe.syscall = "running"
         }
@@ -139,11 +139,9 @@ public struct Evidence: Sendable {
     e.unexplained = snap.unexplained
     let t1 = Syscalls.monotonicNs()
     for pid in stackPids where e.processes[pid] != nil {
-      // A ptrace stop interrupts a blocked write: a pipe write that had
-      // copied part of its data returns short and the target moves on.
-      // Looking must not change what is looked at, so those are skipped.
-      if let p = e.processes[pid], ["write", "writev", "sendto", "sendmsg"].contains(p.syscallName ?? "") {
-        e.processes[pid]?.stackNote = "stack not taken: interrupting its blocked \(p.syscallName!) would cut it short"
+      // Looking must not change what is looked at (see threadInWrite).
+      if let t = snap.process(pid)?.threadInWrite {
+        e.processes[pid]?.stackNote = "stack not taken: interrupting its blocked \(t.syscall?.name ?? "write") would cut it short"
         continue
       }
       let st = NativeStacks.capture(pid: pid, maxFrames: 32, symbolizer: symbolizer)
@@ -186,17 +184,6 @@ public struct Evidence: Sendable {
     case "poll", "ppoll":
       return "\(s.name)(" + (p.pollSet ?? []).map { fdText($0) }.joined(separator: ", ") + ")"
     default: return s.name
-    }
-  }
-
-  /// Which fds a blocked syscall waits on.
-  static func waitedOn(_ s: SyscallInfo, _ p: ProcessSnapshot) -> [Int32] {
-    switch s.name {
-    case "read", "write", "recvfrom", "recvmsg", "sendto", "sendmsg", "connect", "accept", "accept4", "writev", "readv":
-      return [s.int32Arg(0)]
-    case "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll", "select", "pselect6", "restart_syscall":
-      return p.pollSet ?? []
-    default: return []
     }
   }
 

@@ -25,7 +25,7 @@ public enum WatchRun {
     var pid: pid_t = 0
     let rc = withCStrings([exe] + command.dropFirst()) { argv in
       // New process group: the command's tree is ours to end, not the terminal's.
-      cs_spawn(&pid, exe, argv, environ, -1, 3, stdoutToStderr ? 2 : -1, -1, 1 | 2)
+      cs_spawn(&pid, exe, argv, environ, -1, 3, stdoutToStderr ? 2 : -1, -1, CS_SPAWN_NEW_PGROUP | CS_SPAWN_KEEP_FDS)
     }
     if rc != 0 {
       return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "cannot start \(exe): \(String(cString: strerror(rc)))")

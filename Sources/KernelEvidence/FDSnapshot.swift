@@ -17,8 +17,11 @@ public struct FDSnapshot: Sendable {
   public var peerInode: UInt64?
   /// sock_diag state of a socket (10 = listening).
   public var socketState: UInt8?
-  /// sock_diag bound name of a socket ("@x" for abstract names; "tcp A -> B").
+  /// sock_diag bound name of a Unix socket ("@x" for abstract names); for a
+  /// TCP socket its ends, "tcp A -> B" or "tcp A (listening)".
   public var socketName: String?
+  /// The socket is TCP (IPv4 or IPv6), not Unix.
+  public var socketIsTCP = false
   /// For an epoll fd: the watched fds registered for EPOLLOUT without EPOLLIN.
   public var epollWriteOnly: [Int32] = []
 

@@ -23,11 +23,12 @@ public enum KernelSnapshotText {
     return out
   }
 
-  static func oneLine(_ s: String) -> String {
+  /// Newlines and tabs as spaces: one line of text per process.
+  public static func oneLine(_ s: String) -> String {
     String(s.map { $0 == "\n" || $0 == "\t" ? " " : $0 })
   }
 
-  static func truncate(_ s: String, _ n: Int) -> String {
+  public static func truncate(_ s: String, _ n: Int) -> String {
     s.count <= n ? s : String(s.prefix(n)) + "..."
   }
 }

@@ -162,12 +162,7 @@ enum ProcessReader {
       attachSocket(&f, sockets)
       return f
     }
-    if let ino = ProcFS.bracketInode(link, prefix: "pipe:[") {
-      let info = readFDInfo(pid: pid, fd: fd)
-      var f = FDSnapshot(fd: fd, link: link, kind: .pipe(inode: ino), writeOnly: isWriteOnly(info))
-      f.readWrite = isReadWrite(info)
-      return f
-    }
+    if let ino = ProcFS.bracketInode(link, prefix: "pipe:[") { return pipeFD(pid: pid, fd: fd, link: link, inode: ino) }
     if link.contains("pidfd") {
       // Older kernels: "anon_inode:[pidfd]"; pidfs kernels: "pidfd:[ino]".
       let info = readFDInfo(pid: pid, fd: fd)
@@ -181,15 +176,18 @@ enum ProcessReader {
     }
     if link.hasPrefix("/") {
       // A named FIFO shows as its path, not "pipe:[ino]"; it waits like a pipe.
-      if let ino = fifoInode(pid: pid, fd: fd) {
-        let info = readFDInfo(pid: pid, fd: fd)
-        var f = FDSnapshot(fd: fd, link: link, kind: .pipe(inode: ino), writeOnly: isWriteOnly(info))
-        f.readWrite = isReadWrite(info)
-        return f
-      }
+      if let ino = fifoInode(pid: pid, fd: fd) { return pipeFD(pid: pid, fd: fd, link: link, inode: ino) }
       return FDSnapshot(fd: fd, link: link, kind: .file(path: link))
     }
     return FDSnapshot(fd: fd, link: link, kind: .other(link))
+  }
+
+  /// A pipe or FIFO end; its direction from the fdinfo access mode.
+  static func pipeFD(pid: Int32, fd: Int32, link: String, inode: UInt64) -> FDSnapshot {
+    let mode = accessMode(readFDInfo(pid: pid, fd: fd))
+    var f = FDSnapshot(fd: fd, link: link, kind: .pipe(inode: inode), writeOnly: mode == 1)
+    f.readWrite = mode == 2
+    return f
   }
 
   /// Peer, state, name and queue of a socket fd, from the sock_diag table.
@@ -198,6 +196,7 @@ enum ProcessReader {
     f.peerInode = s.peer == 0 ? nil : s.peer
     f.socketState = s.state
     f.socketName = s.name
+    f.socketIsTCP = s.isTCP
     f.queued = s.rqueue
   }
 
@@ -213,12 +212,7 @@ enum ProcessReader {
     ProcFS.readText("/proc/\(pid)/fdinfo/\(fd)") ?? ""
   }
 
-  /// fdinfo "flags:" is octal; O_ACCMODE == 1 means O_WRONLY.
-  static func isWriteOnly(_ info: String) -> Bool { accessMode(info) == 1 }
-
-  /// O_ACCMODE == 2: O_RDWR.
-  static func isReadWrite(_ info: String) -> Bool { accessMode(info) == 2 }
-
+  /// fdinfo "flags:" is octal; O_ACCMODE: 0 read, 1 write (O_WRONLY), 2 both (O_RDWR).
   static func accessMode(_ info: String) -> UInt32? {
     for line in info.split(separator: "\n") where line.hasPrefix("flags:") {
       if let v = ProcFS.fields(line).dropFirst().first, let flags = UInt32(v, radix: 8) { return flags & 3 }

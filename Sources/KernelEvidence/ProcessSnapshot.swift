@@ -33,6 +33,17 @@ public struct ProcessSnapshot: Sendable {
 
   public func fd(_ n: Int32) -> FDSnapshot? { fds.first { $0.fd == n } }
 
+  /// A thread blocked in a write-like call (write, writev, pwritev, sendto,
+  /// sendmsg, sendmmsg). A ptrace stop interrupts it: a pipe write that had
+  /// copied part of its data returns short and the target moves on. Stack
+  /// captures skip such processes, so that looking does not change them.
+  public var threadInWrite: ThreadSnapshot? {
+    threads.first { t in !t.running && t.syscall.map { SyscallNR.writes.contains($0.number) } == true }
+  }
+
+  /// The fds any blocked thread waits on (see ThreadSnapshot.waitedFDs).
+  public var blockingFDs: Set<Int32> { Set(threads.flatMap { $0.waitedFDs(in: self) }) }
+
   /// No thread is runnable and the process is not a zombie.
   public var isBlocked: Bool {
     state != "Z" && state != "X" && !threads.isEmpty && !threads.contains { $0.running }

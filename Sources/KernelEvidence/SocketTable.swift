@@ -11,6 +11,7 @@ struct KernelSocket: Sendable {
   var wqueue: UInt32?
   /// Unix: the bound name ("@x" for abstract names). TCP: "tcp LOCAL -> REMOTE".
   var name: String?
+  var isTCP = false
 
   /// TCP_LISTEN; sock_diag reports AF_UNIX states with the TCP numbers too.
   static let listenState: UInt8 = 10
@@ -89,7 +90,7 @@ struct SocketTable: Sendable {
       guard c.ino != 0 else { continue }  // TIME_WAIT and the like: no process holds them
       let local = endpoint(family: c.family, addr: c.src, port: c.sport)
       let remote = endpoint(family: c.family, addr: c.dst, port: c.dport)
-      var s = KernelSocket(inode: UInt64(c.ino), peer: 0, state: c.state, rqueue: c.rqueue, wqueue: c.wqueue)
+      var s = KernelSocket(inode: UInt64(c.ino), peer: 0, state: c.state, rqueue: c.rqueue, wqueue: c.wqueue, isTCP: true)
       s.name = s.isListener ? "tcp \(local) (listening)" : "tcp \(local) -> \(remote)"
       out.append(TCPEnds(socket: s, local: local, remote: remote))
     }

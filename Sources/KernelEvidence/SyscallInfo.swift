@@ -54,4 +54,6 @@ enum SyscallNR {
   static let clockNanosleep = 230, epollWait = 232, waitid = 247, pselect6 = 270
   static let ppoll = 271, epollPwait = 281, accept4 = 288, epollPwait2 = 441
   static let preadv = 295, pwritev = 296, recvmmsg = 299, sendmmsg = 307
+  /// Calls that block until there is room to write.
+  static let writes: Set<Int> = [write, writev, pwritev, sendto, sendmsg, sendmmsg]
 }

@@ -27,3 +27,27 @@ public struct ThreadSnapshot: Sendable {
     self.connectTarget = connectTarget
   }
 }
+
+extension ThreadSnapshot {
+  /// The fds this thread's blocked syscall waits on: the fd argument of a
+  /// read/write-like call, a poll/select set, an epoll fd and the fds it
+  /// watches, a waitid(P_PIDFD) fd. Empty when running or in anything else.
+  public func waitedFDs(in p: ProcessSnapshot) -> [Int32] {
+    guard !running, let sc = syscall else { return [] }
+    switch sc.name {
+    case "read", "write", "readv", "writev", "preadv", "pwritev", "pread64", "pwrite64", "recvfrom", "sendto",
+      "recvmsg", "sendmsg", "recvmmsg", "sendmmsg", "accept", "accept4", "connect", "flock", "io_uring_enter":
+      return [sc.int32Arg(0)]
+    case "poll", "ppoll", "select", "pselect6":
+      return pollFDs ?? []
+    case "epoll_wait", "epoll_pwait", "epoll_pwait2":
+      let epfd = sc.int32Arg(0)
+      guard let f = p.fd(epfd), case .epoll(let watched) = f.kind else { return [epfd] }
+      return [epfd] + watched
+    case "waitid":
+      return sc.args.first == 3 ? [sc.int32Arg(1)] : []
+    default:
+      return []
+    }
+  }
+}

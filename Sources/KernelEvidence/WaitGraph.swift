@@ -170,7 +170,7 @@ enum WaitGraph {
       let hs = index.socketHolders[peer] ?? []
       let kind: WaitKind = dir == .write ? .roomFrom : .dataFrom
       let q = f.queued.map { ", \($0) bytes queued" } ?? ""
-      let tcp = f.socketName.flatMap { $0.hasPrefix("tcp ") ? " " + $0 : nil } ?? ""
+      let tcp = f.socketIsTCP ? f.socketName.map { " " + $0 } ?? "" : ""
       let ev = "\(base) (sock_diag socket:[\(ino)]\(tcp) peer socket:[\(peer)]\(q)), peer holders: \(holderList(hs, excluding: p.pid))"
       for h in hs { b.add(h.pid, kind, ev) }
       if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {

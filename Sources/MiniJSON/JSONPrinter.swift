@@ -67,10 +67,9 @@ extension JSONValue {
         case 13: out += "\\r"
         case 9: out += "\\t"
         default:
-          let hex = Array("0123456789abcdef")
           out += "\\u00"
-          out.append(hex[Int(c >> 4)])
-          out.append(hex[Int(c & 15)])
+          out.unicodeScalars.append(hexDigit(c >> 4))
+          out.unicodeScalars.append(hexDigit(c & 15))
         }
         start = i + 1
       }
@@ -78,4 +77,6 @@ extension JSONValue {
     }
     out += "\""
   }
+
+  private static func hexDigit(_ v: UInt8) -> Unicode.Scalar { Unicode.Scalar(v < 10 ? 48 + v : 87 + v) }
 }

@@ -199,30 +199,6 @@ public struct SnapshotReport: Sendable {
     return DecodedSyscall(args: named, text: "\(sc.name)(\(parts.joined(separator: ", ")))")
   }
 
-  /// fds a blocked thread of `p` is waiting on.
-  public static func blockingFDs(_ p: ProcessSnapshot) -> Set<Int32> {
-    var out = Set<Int32>()
-    for t in p.threads where !t.running {
-      guard let sc = t.syscall else { continue }
-      switch sc.name {
-      case "read", "write", "readv", "writev", "preadv", "pwritev", "pread64", "pwrite64", "recvfrom", "sendto",
-        "recvmsg", "sendmsg", "recvmmsg", "sendmmsg", "accept", "accept4", "connect", "flock", "io_uring_enter":
-        out.insert(sc.int32Arg(0))
-      case "poll", "ppoll", "select", "pselect6":
-        out.formUnion(t.pollFDs ?? [])
-      case "epoll_wait", "epoll_pwait", "epoll_pwait2":
-        let epfd = sc.int32Arg(0)
-        out.insert(epfd)
-        if let f = p.fd(epfd), case .epoll(let w) = f.kind { out.formUnion(w) }
-      case "waitid":
-        if sc.args.first == 3 { out.insert(sc.int32Arg(1)) }
-      default:
-        break
-      }
-    }
-    return out
-  }
-
   static func kindName(_ k: FDKind) -> String {
     switch k {
     case .socket: return "socket"
@@ -259,7 +235,7 @@ public struct SnapshotReport: Sendable {
 
   func processJSON(_ p: ProcessSnapshot) -> JSONValue {
     let st = stacks[p.pid]
-    let blocking = SnapshotReport.blockingFDs(p)
+    let blocking = p.blockingFDs
     let threads: [JSONValue] = p.threads.map { t in
       var sc: JSONValue = .null
       if let s = t.syscall {
@@ -404,9 +380,9 @@ public struct SnapshotReport: Sendable {
     // Per-process detail.
     out += "\nprocesses:\n"
     for p in s.processes {
-      let cmd = p.cmdline.isEmpty ? "[\(p.comm)]" : SnapshotReport.oneLine(p.cmdline.joined(separator: " "))
+      let cmd = p.cmdline.isEmpty ? "[\(p.comm)]" : KernelSnapshotText.oneLine(p.cmdline.joined(separator: " "))
       out += "pid \(p.pid) ppid \(p.ppid) pgrp \(p.pgrp) \(p.comm) state \(p.state), \(p.threads.count) thread"
-      out += "\(p.threads.count == 1 ? "" : "s"), cpu \(p.cpuTicks) ticks: \(SnapshotReport.truncate(cmd, 100))\n"
+      out += "\(p.threads.count == 1 ? "" : "s"), cpu \(p.cpuTicks) ticks: \(KernelSnapshotText.truncate(cmd, 100))\n"
       for t in p.threads {
         out += "  thread \(t.tid) \(t.state) "
         if t.running {
@@ -419,7 +395,7 @@ public struct SnapshotReport: Sendable {
         if let w = t.wchan { out += " wchan \(w)" }
         out += "\n"
       }
-      let blocking = SnapshotReport.blockingFDs(p)
+      let blocking = p.blockingFDs
       for f in p.fds where blocking.contains(f.fd) {
         out += "  " + SnapshotReport.fdText(f) + "\n"
         if case .epoll(let watched) = f.kind {
@@ -449,10 +425,9 @@ public struct SnapshotReport: Sendable {
     let holders = f.peers.map { "\($0.pid) fd \($0.fd)" }.joined(separator: ", ")
     switch f.kind {
     case .socket:
-      let tcp = f.socketName?.hasPrefix("tcp ") == true
-      if tcp, let n = f.socketName { s += " " + n }
+      if f.socketIsTCP, let n = f.socketName { s += " " + n }  // its ends, "(listening)" included
       if f.socketState == 10 {
-        if !tcp { s += " listening" + (f.socketName.map { " on unix:\($0)" } ?? "") }
+        if !f.socketIsTCP { s += " listening" + (f.socketName.map { " on unix:\($0)" } ?? "") }
       } else if f.peerInode != nil {
         s += "; peer held by " + (holders.isEmpty ? "nobody found" : holders)
       } else {
@@ -472,11 +447,4 @@ public struct SnapshotReport: Sendable {
     return s
   }
 
-  static func oneLine(_ s: String) -> String {
-    String(s.map { $0 == "\n" || $0 == "\t" ? " " : $0 })
-  }
-
-  static func truncate(_ s: String, _ n: Int) -> String {
-    s.count <= n ? s : String(s.prefix(n)) + "..."
-  }
 }

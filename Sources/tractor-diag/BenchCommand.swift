@@ -204,8 +204,11 @@ private final class BenchRunner {
     _ = kill(-root, SIGKILL)
     _ = kill(root, SIGKILL)
     for d in desc { _ = kill(d, SIGKILL) }
+    // Bounded: a SIGKILLed process is reaped at once unless the kernel holds
+    // it (D state); then the final cleanup reports it instead of hanging.
     var st: Int32 = 0
-    _ = waitpid(root, &st, 0)
+    let end = nowNs() + 2_000_000_000
+    while waitpid(root, &st, WNOHANG) == 0 && nowNs() < end { usleep(1000) }
     live.removeAll { $0 == root }
     // With other trees of ours still alive, reap what has exited and go on;
     // the final cleanup drains the rest.
@@ -239,7 +242,7 @@ private final class BenchRunner {
   func spawn(_ argv: [String], newGroup: Bool) -> Int32? {
     var pid: pid_t = 0
     let rc = withCStrings(argv) { cargv in
-      cs_spawn(&pid, argv[0], cargv, environ, -1, 0, devNull, devNull, newGroup ? 1 : 0)
+      cs_spawn(&pid, argv[0], cargv, environ, -1, 0, devNull, devNull, newGroup ? CS_SPAWN_NEW_PGROUP : 0)
     }
     if rc != 0 {
       notes.append("posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))")

@@ -3,6 +3,7 @@ import Glibc
 import KernelEvidence
 import NativeStacks
 import Reports
+import SystemCore
 
 /// Output formats of `snapshot` (it also speaks Graphviz).
 enum SnapshotFormat: String, ExpressibleByArgument, CaseIterable {
@@ -49,7 +50,7 @@ struct Snapshot: ParsableCommand {
   func run() throws {
     var requested: [Int32] = []
     for p in pids.compactMap({ Int32($0) }) where p > 0 && !requested.contains(p) { requested.append(p) }
-    let missing = requested.filter { !Snapshot.exists($0) }
+    let missing = requested.filter { !Syscalls.exists($0) }
     let live = requested.filter { !missing.contains($0) }
     if live.isEmpty {
       fail(Exit.badInput, "no such process: " + missing.map(String.init).joined(separator: ", "))
@@ -80,14 +81,13 @@ struct Snapshot: ParsableCommand {
       report.notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
     }
     let symbolizer: Symbolizer = symbolize ? .llvmSymbolizer : .fast
-    let t0 = Snapshot.monotonicNs()
+    let t0 = Syscalls.monotonicNs()
     var denied: [Int32] = []
     var gone: [Int32] = []
     var skippedWrites: [Int32] = []
     for p in report.snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != getpid() {
-      // A ptrace stop cuts a blocked write(2) short and the target moves on:
-      // looking must not change the process (same rule as the verdicts).
-      if p.threads.contains(where: { ["write", "writev", "sendto", "sendmsg"].contains($0.syscall?.name ?? "") }) {
+      // Looking must not change the process (same rule as the verdicts).
+      if p.threadInWrite != nil {
         skippedWrites.append(p.pid)
         report.stacks[p.pid] = ProcessStacks(
           pid: p.pid, threads: [], note: "stack not taken: blocked in a write, which a ptrace stop would cut short",
@@ -103,7 +103,7 @@ struct Snapshot: ParsableCommand {
         gone.append(p.pid)
       }
     }
-    report.stacksNs = Snapshot.monotonicNs() &- t0
+    report.stacksNs = Syscalls.monotonicNs() &- t0
     if !skippedWrites.isEmpty {
       report.notes.append(
         "no stack for \(skippedWrites.map(String.init).joined(separator: ", ")): blocked in a write, which a ptrace stop would cut short")
@@ -119,18 +119,5 @@ struct Snapshot: ParsableCommand {
     if symbolize, report.stacks.values.contains(where: { $0.threads.contains { ($0.note ?? "").contains("llvm-symbolizer") } }) {
       report.notes.append("llvm-symbolizer had problems; see the threads' stack notes (fast names kept)")
     }
-  }
-
-  /// kill(pid, 0): EPERM still means it exists. pid > 0 is checked by validate().
-  static func exists(_ pid: Int32) -> Bool {
-    guard pid > 0 else { return false }
-    if kill(pid, 0) == 0 { return true }
-    return errno == EPERM
-  }
-
-  static func monotonicNs() -> UInt64 {
-    var ts = timespec()
-    _ = clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
   }
 }

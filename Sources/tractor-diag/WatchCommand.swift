@@ -29,17 +29,17 @@ struct Watch: ParsableCommand {
   @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
   var command: [String] = []
 
+  /// The command as given: without the `--` that separates it from our
+  /// options, and with every later `--` (the command's own) kept.
+  var argv: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+
   func validate() throws {
     guard timeout > 0 && timeout <= 86400 else { throw ValidationError("--timeout must be in (0, 86400] seconds") }
-    if command.first == "--" { return }
-    guard !command.isEmpty else { throw ValidationError("no command given (usage: tractor-diag watch [--timeout S] -- CMD ARGS...)") }
+    guard !argv.isEmpty else { throw ValidationError("no command given (usage: tractor-diag watch [--timeout S] -- CMD ARGS...)") }
   }
 
   func run() throws {
-    var cmd = command
-    if cmd.first == "--" { cmd.removeFirst() }
-    guard !cmd.isEmpty else { fail(Exit.usage, "no command given (usage: tractor-diag watch [--timeout S] -- CMD ARGS...)") }
-    let o = WatchRun.run(command: cmd, timeoutMs: Int(timeout * 1000), stacks: !noStacks, stdoutToStderr: format == .json)
+    let o = WatchRun.run(command: argv, timeoutMs: Int(timeout * 1000), stacks: !noStacks, stdoutToStderr: format == .json)
     if let e = o.startError { fail(127, e) }
     var v = o.verdict
     if v.outcome == "clean" {
@@ -57,7 +57,7 @@ struct Watch: ParsableCommand {
     var j = v.json
     if case .object(var pairs) = j {
       pairs.insert(("commandStatus", o.commandStatus.map { .int(Int64($0.code)) } ?? .null), at: 2)
-      pairs.insert(("command", .array(command.filter { $0 != "--" }.map { .string($0) })), at: 2)
+      pairs.insert(("command", .array(argv.map { .string($0) })), at: 2)
       j = .object(pairs)
     }
     return j

@@ -1,9 +1,11 @@
+import ActorRuntime
 import CSystem
 import Glibc
 import MiniJSON
 import Probes
 import SystemCore
 import Testing
+import TestSupport
 
 /// The three spawn backends, end to end, and `compare` across them.
 @Suite(.serialized)
@@ -136,7 +138,7 @@ struct BackendTests {
         var st: Int32 = 0
         while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
       }
-      ToolProcess.reap()
+      ProcessTree.reapAll(boundMs: 0)
       #expect(ToolProcess.survivors().isEmpty)
     }
     var b: UInt8 = 0
@@ -255,27 +257,16 @@ struct FixtureAndSignalTests {
     var pid: pid_t = 0
     let argv = [ToolProcess.tool, "run", ToolProcess.fixtures + "/scenarios/ignore-cancel.json", "--timeout", "120", "--run-dir", dir, "--no-stacks"]
     let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    #expect(cs_spawn(&pid, ToolProcess.tool, cargs, environ, -1, 3, fd, fd, 1) == 0)
+    #expect(cs_spawn(&pid, ToolProcess.tool, cargs, environ, -1, 3, fd, fd, CS_SPAWN_NEW_PGROUP) == 0)
     for p in cargs { free(p) }
     close(fd)
     defer { #expect(ToolProcess.survivors().isEmpty) }
     // Wait (bounded) until the whole tree exists: four actors have probe logs.
-    var tries = 0
-    while Syscalls.listDirectory(dir + "/probes").count < 5 && tries < 3000 {
-      var p = pollfd(fd: -1, events: 0, revents: 0)
-      _ = poll(&p, 0, 10)
-      tries += 1
-    }
-    #expect(Syscalls.listDirectory(dir + "/probes").count >= 5)
+    #expect(SpawnedTree.waitUntil(timeoutMs: 30_000) { Syscalls.listDirectory(dir + "/probes").count >= 5 })
     #expect(ToolProcess.liveDescendants().count >= 3, "the tool and its tree are running")
     kill(pid, SIGINT)
     var st: Int32 = 0
-    var waited = 0
-    while waitpid(pid, &st, WNOHANG) == 0 && waited < 3000 {
-      var p = pollfd(fd: -1, events: 0, revents: 0)
-      _ = poll(&p, 0, 10)
-      waited += 1
-    }
+    #expect(SpawnedTree.waitUntil(timeoutMs: 30_000) { waitpid(pid, &st, WNOHANG) == pid })
     #expect(WaitStatus(raw: st) == .exited(130))
     #expect(ToolProcess.liveDescendants().isEmpty, "nothing of the tree is left")
     let text = String(decoding: Syscalls.readFile(out) ?? [], as: UTF8.self)

@@ -70,6 +70,7 @@ struct FaultTests {
       "run", ToolProcess.fixtures + "/scenarios/all-return.json", "--fault", "never-exit@y1", "--timeout", "6", "--no-stacks",
       "--format", "json", "--run-dir", ToolProcess.runDir("at"),
     ])
+    #expect(r.status == 1)
     #expect(v["hangClass"]?.string == "exit-not-reached")
     #expect(v.chainNames(try #require(v["waitChains"]?.array?.first)) == ["root", "y", "y1"])
     let bad = ToolProcess.run(["run", ToolProcess.fixtures + "/scenarios/all-return.json", "--fault", "never-exit@nobody"])

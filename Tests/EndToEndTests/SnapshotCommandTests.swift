@@ -22,7 +22,8 @@ struct SnapshotCommandTests {
     #expect(SpawnedTree.waitForSyscall(parent, [61]))
     #expect(SpawnedTree.waitForSyscall(child, [1]))
 
-    // Only run with stacks on this tree: interrupting the blocked write(2) may end it short.
+    // With stacks: the tool must not ptrace the child blocked in write(2)
+    // (a stop would cut the write short), and must take the parent's.
     let r = ToolProcess.run(["snapshot", "--tree", "--format", "json", "\(parent)"])
     #expect(r.status == 0, "\(r.stderr)")
     let v = try #require(r.json, "stdout was not JSON: \(r.stdout) \(r.stderr)")
@@ -52,16 +53,22 @@ struct SnapshotCommandTests {
     #expect(sc["number"]?.int == 1)
     let fdNum = try #require(sc["args"]?["fd"]?.int)
     #expect(sc["args"]?["count"]?.int == Int64(200 * 1024))
-    #expect(thread["wchan"] != nil)
+    #expect(thread["wchan"]?.string != nil)
     let fd = try #require(c["fds"]?.array?.first { $0["fd"]?.int == fdNum })
     #expect(fd["kind"]?.string == "pipe")
     #expect(fd["end"]?.string == "write")
     #expect(fd["blocking"]?.bool == true)
     #expect(fd["peers"]?.array?.contains { $0["pid"]?.int == Int64(parent) } == true)
-    // Stacks: frames when ptrace is allowed, otherwise a note; never a failure.
-    let stack = thread["stack"]?.array
-    let noted = thread["stackNote"]?.string != nil || c["stackNote"]?.string != nil
-    #expect((stack?.isEmpty == false) || noted, "no stack and no note: \(thread)")
+    // Stacks: none for the writer, with a note saying why; the parent (in
+    // wait4) has frames when ptrace is allowed, otherwise a note.
+    #expect(thread["stack"]?.array?.isEmpty != false)
+    let childNote = (thread["stackNote"]?.string ?? "") + (c["stackNote"]?.string ?? "")
+    #expect(childNote.contains("blocked in a write"), "\(c)")
+    let pp = try #require(procs.first { $0["pid"]?.int == Int64(parent) })
+    let pthread = try #require(pp["threads"]?.array?.first)
+    let stack = pthread["stack"]?.array
+    let noted = pthread["stackNote"]?.string != nil || pp["stackNote"]?.string != nil
+    #expect((stack?.isEmpty == false) || noted, "no stack and no note: \(pthread)")
     if let frames = stack, !frames.isEmpty {
       #expect(frames.allSatisfy { ($0["pc"]?.string ?? "").hasPrefix("0x") && $0["text"]?.string != nil })
     }

@@ -57,7 +57,7 @@ enum ToolProcess {
     let argv = [tool] + args
     var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
     cargs.append(nil)
-    let rc = cs_spawn(&pid, tool, cargs, environ, -1, 3, outPipe[1], errPipe[1], 1)
+    let rc = cs_spawn(&pid, tool, cargs, environ, -1, 3, outPipe[1], errPipe[1], CS_SPAWN_NEW_PGROUP)
     for p in cargs { free(p) }
     close(outPipe[1])
     close(errPipe[1])
@@ -131,18 +131,13 @@ enum ToolProcess {
       if live.isEmpty { break }
       found.append(contentsOf: live)
       for p in live { kill(p, SIGKILL) }
-      reap()
+      ProcessTree.reapAll(boundMs: 0)
     }
-    reap()
+    ProcessTree.reapAll(boundMs: 0)
     return Array(Set(found)).sorted()
   }
 
   static func liveDescendants() -> [Int32] { ProcessTree.liveDescendants(of: getpid()) }
-
-  static func reap() {
-    var s: Int32 = 0
-    while waitpid(-1, &s, WNOHANG) > 0 {}
-  }
 }
 
 extension JSONValue {

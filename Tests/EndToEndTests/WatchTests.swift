@@ -1,17 +1,13 @@
 import Glibc
 import MiniJSON
 import Testing
+import TestSupport
 
 /// `watch` on foreign process trees (Python): only kernel evidence exists,
 /// and the classes it can show must still be named.
 @Suite(.serialized)
 struct WatchTests {
-  static let python: String? = {
-    for dir in ["/usr/bin", "/usr/local/bin", "/root/.pyenv/shims"] where access(dir + "/python3", X_OK) == 0 {
-      return dir + "/python3"
-    }
-    return nil
-  }()
+  static let python = SpawnedTree.python
 
   static let cases: [(String, String)] = [
     ("full_pipe.py", "blocked-on-full-pipe"),
@@ -37,6 +33,7 @@ struct WatchTests {
   @Test(.enabled(if: python != nil, "python3 not installed"))
   func chainOfChildWaitsEndsAtTheSleeper() throws {
     let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/waitpid_chain.py"])
+    #expect(r.status == 1)
     let chain = try #require(v["waitChains"]?.array?.first?.array)
     #expect(chain.count == 4)
     let terminal = try #require(v["terminal"]?.array?.first)
@@ -62,6 +59,15 @@ struct WatchTests {
     #expect(missing.stderr.contains("command not found"))
     let none = ToolProcess.run(["watch"])
     #expect(none.status == 64)
+    #expect(ToolProcess.survivors().isEmpty)
+  }
+
+  /// Only the first `--` separates the command; a later one is the command's.
+  @Test func theCommandKeepsItsOwnDoubleDash() throws {
+    let r = ToolProcess.run(["watch", "--format", "json", "--", "/bin/sh", "-c", "exit 5", "--", "x"])
+    #expect(r.status == 5)
+    let v = try JSONParser.parse(r.stdout)
+    #expect(v["command"]?.array?.compactMap(\.string) == ["/bin/sh", "-c", "exit 5", "--", "x"], "\(r.stdout)")
     #expect(ToolProcess.survivors().isEmpty)
   }
 }

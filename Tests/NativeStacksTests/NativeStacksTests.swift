@@ -109,7 +109,7 @@ struct NativeStacksTests {
   }
 
   @Test func pythonBlockedInRead() throws {
-    guard NativeStacks.isAvailable, let py = Syscalls.findExecutable("python3") else { return }
+    guard NativeStacks.isAvailable, let py = SpawnedTree.python else { return }
     let pid = try #require(
       spawn([py, "-c", "import os,sys; r,w=os.pipe(); print('ready', flush=True); os.read(r,1)"]))
     defer { #expect(killAndReap(pid)) }
@@ -129,7 +129,7 @@ struct NativeStacksTests {
   }
 
   @Test func pythonThreadsOneStackEach() throws {
-    guard NativeStacks.isAvailable, let py = Syscalls.findExecutable("python3") else { return }
+    guard NativeStacks.isAvailable, let py = SpawnedTree.python else { return }
     let script = """
       import os, threading
       def f():
@@ -215,7 +215,7 @@ struct NativeStacksTests {
   }
 
   @Test func threadsComingAndGoingThenExit() throws {
-    guard NativeStacks.isAvailable, let py = Syscalls.findExecutable("python3") else { return }
+    guard NativeStacks.isAvailable, let py = SpawnedTree.python else { return }
     // Threads start and exit continuously, then the process exits: captures
     // hit threads that vanish between listing, attach, stop and detach.
     let script = """
@@ -250,7 +250,7 @@ struct NativeStacksTests {
   /// llvm-symbolizer paths); it must stay running and untraced. The stall
   /// figures are printed; `make bench` is where they are measured.
   @Test func repeatedCapturesLeaveTheTargetRunning() throws {
-    guard NativeStacks.isAvailable, let py = Syscalls.findExecutable("python3") else { return }
+    guard NativeStacks.isAvailable, let py = SpawnedTree.python else { return }
     let script = """
       import os, threading
       def f():

@@ -34,7 +34,7 @@ public final class SpawnedTree {
     // The project's own spawn: empty signal mask and default dispositions
     // (the test runner's threads may block signals), stdout on our pipe, a
     // new process group so cleanup can kill the group.
-    let rc = cs_spawn(&child, argv[0], cargs, environ, -1, 3, fds[1], -1, 1)
+    let rc = cs_spawn(&child, argv[0], cargs, environ, -1, 3, fds[1], -1, CS_SPAWN_NEW_PGROUP)
     _ = close(fds[1])
     guard rc == 0 else {
       _ = close(fds[0])

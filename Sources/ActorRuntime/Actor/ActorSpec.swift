@@ -42,6 +42,9 @@ public struct Bounds: Sendable, Equatable {
 
   public init() {}
 
+  /// The scenario file's names for the bounds, as `json` writes them.
+  public static let keys = ["bootMs", "cancelAckMs", "exitWaitMs", "graceMs", "peersMs", "unregisterMs", "lingerMs"]
+
   public var json: JSONValue {
     [
       "bootMs": .int(Int64(bootMs)), "cancelAckMs": .int(Int64(cancelAckMs)), "exitWaitMs": .int(Int64(exitWaitMs)),

@@ -76,7 +76,13 @@ public final class ChildProcess: @unchecked Sendable {
   public func blockUntilExit() {
     if isOSChild {
       var raw: Int32 = 0
-      while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+      var r: pid_t = -1
+      repeat { r = waitpid(pid, &raw, 0) } while r < 0 && errno == EINTR
+      // Only a reaped child has a status; on an error the pidfd still tells.
+      guard r == pid else {
+        _ = poll()
+        return
+      }
       status = WaitStatus(raw: raw)
       ProcessTree.reapedElsewhere[pid] = status
     } else {

@@ -16,7 +16,7 @@ public struct ForkBackend: SpawnBackend, @unchecked Sendable {
     let childName = spec.actor.name
     let inherit = spec.inheritFds
     let dieAtBoot = spec.diesAtBoot
-    let pid: Int32 = await withUnsafeContinuation { c in
+    let (pid, forkErrno): (Int32, Int32) = await withUnsafeContinuation { c in
       loop.runBetweenJobs {
         let threads = cs_thread_count()
         probes.record("fork", "FORK", detail: "threads=\(threads) child=\(childName)")
@@ -25,20 +25,23 @@ public struct ForkBackend: SpawnBackend, @unchecked Sendable {
           ForkedChild.become(channelFD: childEnd, runDir: runDir, name: childName, inheritFds: inherit, dieAtBoot: dieAtBoot)
           return  // the loop now runs the child's actor; nothing of the parent resumes
         }
-        c.resume(returning: pid)
+        c.resume(returning: (pid, pid < 0 ? errno : 0))
       }
     }
-    let kept = dieAtBoot ? childEnd : -1
-    if !dieAtBoot { close(childEnd) }
-    guard pid > 0 else {
-      close(parentEnd)
-      throw SystemError("fork", errno: errno, context: childName)
+    // Until a ChildProcess owns them, every way out closes both ends; the
+    // child's end stays open only when it is handed over to be kept.
+    var handedOver = false
+    defer {
+      if !handedOver { close(parentEnd) }
+      if !(handedOver && dieAtBoot) { close(childEnd) }
     }
+    guard pid > 0 else { throw SystemError("fork", errno: forkErrno, context: childName) }
     let pidfd = try Syscalls.pidfdOpen(pid).take()
     let child = ChildProcess(
       pid: pid, name: childName, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true,
       loop: loop)
-    child.keptChildEnd = kept
+    if dieAtBoot { child.keptChildEnd = childEnd }
+    handedOver = true
     return child
   }
 }

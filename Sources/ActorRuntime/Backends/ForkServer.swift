@@ -19,8 +19,9 @@ public final class ForkServer: @unchecked Sendable {
   let probes: ProbeWriter
   let serial: Bool
   var reapers: [Int32: Int32] = [:]  // pidfd -> pid
-  /// The nice value the server was started with; its children get it back.
-  let childNice: Int32
+  /// The nice value the server was started with, when the server raised its
+  /// own priority: its children get it back. nil when the boost was refused.
+  let childNice: Int32?
   /// How much the server raises its own priority (best effort).
   static let niceBoost: Int32 = 10
 
@@ -51,7 +52,11 @@ public final class ForkServer: @unchecked Sendable {
     // nice value the server was started with before any actor code runs.
     let startNice = Syscalls.niceValue()
     var niceNote = "nice=\(startNice - niceBoost)"
-    do { try Syscalls.setNice(startNice - niceBoost) } catch { niceNote = "nice=\(startNice) (\(error))" }
+    var childNice: Int32? = startNice
+    do { try Syscalls.setNice(startNice - niceBoost) } catch {
+      niceNote = "nice=\(startNice) (\(error))"
+      childNice = nil
+    }
     let loop = EventLoop()
     EventLoop.current = loop
     let probes = (try? ProbeWriter(directory: runDir + "/probes", actor: "forkserver")) ?? ProbeWriter(discardingFor: "forkserver")
@@ -64,7 +69,7 @@ public final class ForkServer: @unchecked Sendable {
       probes.record("forkserver", "LISTEN_FAILED", detail: String(cString: strerror(errno)))
       _exit(71)
     }
-    let server = ForkServer(loop: loop, listenFD: fd, probes: probes, serial: serial, childNice: startNice)
+    let server = ForkServer(loop: loop, listenFD: fd, probes: probes, serial: serial, childNice: childNice)
     probes.record("forkserver", "UP", detail: "socket=@\(socketName) serial=\(serial) \(niceNote)")
     var one: UInt8 = 1
     _ = write(readyFD, &one, 1)
@@ -74,7 +79,7 @@ public final class ForkServer: @unchecked Sendable {
     _exit(0)
   }
 
-  init(loop: EventLoop, listenFD: Int32, probes: ProbeWriter, serial: Bool, childNice: Int32) {
+  init(loop: EventLoop, listenFD: Int32, probes: ProbeWriter, serial: Bool, childNice: Int32?) {
     self.loop = loop
     self.listenFD = listenFD
     self.probes = probes
@@ -112,7 +117,7 @@ public final class ForkServer: @unchecked Sendable {
     repeat {
       n = cs_recv_with_fds(conn, &buf, buf.count, &fds, 4, &nfds)
     } while n < 0 && errno == EINTR
-    if n < 0 && errno == EAGAIN && !serial {
+    if n < 0 && errno == EAGAIN {
       // Not sent yet: serve it when it arrives, and everyone else meanwhile.
       _ = loop.onReady(conn, CS_EPOLLIN) { [self] _ in serveOne(conn) }
       return
@@ -136,7 +141,7 @@ public final class ForkServer: @unchecked Sendable {
       if pid == 0 {
         // An actor runs at the priority the tree was started with, not the
         // server's (raising nice needs no privilege, so this cannot fail).
-        try? Syscalls.setNice(childNice)
+        if let n = childNice { try? Syscalls.setNice(n) }
         // The child keeps its channel only; the listener, other clients'
         // connections and pidfds are closed by ForkedChild.
         ForkedChild.become(channelFD: channel, runDir: runDir, name: name, dieAtBoot: dieAtBoot)
@@ -229,7 +234,7 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
   ) async throws
     -> ChildProcess
   {
-    let until = deadline(afterMs: bootMs)
+    var until = deadline(afterMs: bootMs)
     // 1. Everything the request needs comes first, so that it follows the
     //    connect at once: the server, woken by the connect, then usually
     //    finds it queued and forks in the same wake-up.
@@ -265,6 +270,7 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
     if let hold = holdUntil {
       // forkserver-serial fault: connected, and silent until the gate opens.
       _ = try await hold.wait(deadline: nil)
+      until = deadline(afterMs: bootMs)  // the reply's own bound starts now
     }
     // 3. The request carries the child's end of the fresh channel.
     var one = [childEnd]

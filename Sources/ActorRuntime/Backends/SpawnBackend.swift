@@ -53,7 +53,13 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
     inheritFds: Bool = false, keepChildEnd: Bool = false
   ) throws -> ChildProcess {
     let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
-    defer { if !keepChildEnd { close(childEnd) } }
+    // Until a ChildProcess owns them, every way out closes both ends; the
+    // child's end stays open only when it is handed over to be kept.
+    var handedOver = false
+    defer {
+      if !handedOver { close(parentEnd) }
+      if !(handedOver && keepChildEnd) { close(childEnd) }
+    }
     if inheritFds {
       // inherit-fds fault: the parent's end survives exec in the child.
       _ = fcntl(parentEnd, F_SETFD, 0)
@@ -61,17 +67,15 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
     var pid: pid_t = 0
     let argv = [executable] + arguments
     let rc = withCStrings(argv) { cargv in
-      cs_spawn(&pid, executable, cargv, environ, childEnd, actorChannelFD, stdoutFD, stderrFD, inheritFds ? 2 : 0)
+      cs_spawn(&pid, executable, cargv, environ, childEnd, actorChannelFD, stdoutFD, stderrFD, inheritFds ? CS_SPAWN_KEEP_FDS : 0)
     }
-    if rc != 0 {
-      close(parentEnd)
-      throw SystemError("posix_spawn", errno: rc, context: executable)
-    }
+    if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: executable) }
     // The child is ours and unreaped, so its pid cannot be reused before this.
     let pidfd = try Syscalls.pidfdOpen(pid).take()
     let child = ChildProcess(
       pid: pid, name: name, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true, loop: loop)
     if keepChildEnd { child.keptChildEnd = childEnd }
+    handedOver = true
     return child
   }
 }

@@ -253,8 +253,9 @@ public final class Nursery: @unchecked Sendable {
     }
     let childFaults = FaultSet(c.faults)
     // Done talking: closing our end is what lets the child's "wait for peers
-    // to disconnect" finish. (Two faults model a parent that keeps its end
-    // open until the child has exited, as tractor's did.)
+    // to disconnect" finish. (These faults model a parent that keeps its end
+    // open until the child has exited, as tractor's did; it is closed below,
+    // after the exit wait, and closing twice is a no-op.)
     let keepOpen = childFaults.has(.unboundedPeerWait) || childFaults.has(.shieldedParentLoop) || childFaults.has(.lostCancel)
     if !keepOpen {
       child.channel.close()

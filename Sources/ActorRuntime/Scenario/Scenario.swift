@@ -87,7 +87,7 @@ public enum ScenarioParser {
     }
     if let b = v["bounds"] {
       guard case .object(let bp) = b else { throw ScenarioError(path: "$.bounds", message: "expected an object, found \(b.kindName)") }
-      let keys = ["bootMs", "cancelAckMs", "exitWaitMs", "graceMs", "peersMs", "unregisterMs", "lingerMs"]
+      let keys = Bounds.keys
       for (k, val) in bp {
         guard keys.contains(k) else {
           throw ScenarioError(path: "$.bounds." + k, message: "unknown bound (expected \(keys.joined(separator: ", ")))")

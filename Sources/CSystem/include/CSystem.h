@@ -40,12 +40,16 @@ void cs_reset_signals(void);
 /// Blocks SIGPIPE process-wide; writes to a closed socket then fail with EPIPE.
 void cs_ignore_sigpipe(void);
 
+/// cs_spawn flags.
+#define CS_SPAWN_NEW_PGROUP 1 /* the child leads a new process group */
+#define CS_SPAWN_KEEP_FDS 2   /* no closefrom: the child keeps every inherited fd */
+
 /// posix_spawn with: fd `channel_fd` dup2'ed to `target_fd`, every other fd
-/// from 3 up closed, signal mask emptied and dispositions reset. `flags` bit 1:
-/// new process group; bit 2: do not close other fds (inherit-fds fault).
+/// from 3 up closed, signal mask emptied and dispositions reset. `flags`:
+/// CS_SPAWN_* (KEEP_FDS is the inherit-fds fault).
 /// `argv`/`envp` are NULL terminated. Returns 0 or an errno.
 int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-             int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int new_pgroup);
+             int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int flags);
 
 // epoll (the loop's readiness source).
 int cs_epoll_create(void);
