@@ -8,8 +8,8 @@ public enum ProcessRole: String, Sendable, CaseIterable {
   case resourceTracker = "resource-tracker"
   /// multiprocessing's fork server (`-c from multiprocessing.forkserver import main; main(...)`).
   case forkServer = "fork-server"
-  /// A child the fork server forked: it keeps the server's command line, so only its
-  /// parent tells it apart (see `ProcessNaming.identify(argv:comm:parentArgv:)`).
+  /// A child the fork server forked: it keeps the server's command line (a zombie has
+  /// none), so only its parent tells it apart (see `ProcessNaming.identify(argv:comm:parentArgv:)`).
   case forkServerChild = "fork-server-child"
   /// A multiprocessing spawn child (`-c from multiprocessing.spawn import spawn_main; spawn_main(...)`).
   case spawnChild = "spawn-child"
@@ -44,7 +44,13 @@ public enum ProcessNaming {
 
   public static func identify(argv: [String], comm: String, parentArgv: [String]? = nil) -> ProcessIdentity {
     if let name = titleName(argv) { return ProcessIdentity(name: name, role: .tractorActor) }
-    guard let first = argv.first, !first.isEmpty else { return ProcessIdentity(name: comm, role: .program) }
+    guard let first = argv.first, !first.isEmpty else {
+      // A zombie's cmdline is empty; under a fork server it can only be one of its children.
+      if let parent = parentArgv, identify(argv: parent, comm: "").role == .forkServer {
+        return ProcessIdentity(name: "fork server child", role: .forkServerChild)
+      }
+      return ProcessIdentity(name: comm, role: .program)
+    }
     let program = basename(first)
     guard isPython(program) else { return ProcessIdentity(name: program, role: .program) }
     switch pythonTarget(Array(argv.dropFirst())) {

@@ -45,6 +45,9 @@ struct ProcessNamingTests {
     // A child the server forked keeps its argv: only the parent's tells.
     #expect(identify(server, parent: server) == ProcessIdentity(name: "fork server child", role: .forkServerChild))
     #expect(identify(server).role == .forkServer)
+    // Its zombie children have no cmdline left.
+    #expect(identify([], parent: server) == ProcessIdentity(name: "fork server child", role: .forkServerChild))
+    #expect(identify([], parent: tracker) == ProcessIdentity(name: "python", role: .program))
     let spawnChild = [
       venvPython, "-B", "-Wignore", "-c", "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=4, pipe_handle=6)",
       "--multiprocessing-fork",
