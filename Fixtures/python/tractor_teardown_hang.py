@@ -20,11 +20,12 @@ import socket
 import trio
 import tractor
 
+# Set once keep_waiting is inside its shield; created lazily inside the actor's
+# own trio run (a trio.Event belongs to the run that first uses it).
 _entered = None
 
 
 async def keep_waiting() -> None:
-    global _entered
     with trio.CancelScope(shield=True):
         _get_entered().set()
         await trio.sleep_forever()
