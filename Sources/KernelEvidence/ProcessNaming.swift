@@ -39,9 +39,6 @@ public enum ProcessNaming {
   /// whole of /proc/PID/cmdline, sometimes padded with spaces.
   static let titlePrefix = "_subactor["
 
-  /// Interpreter options that take a separate argument (python -W ignore, -X dev).
-  static let optionsWithArgument: Set<String> = ["-W", "-X", "--check-hash-based-pycs"]
-
   public static func identify(argv: [String], comm: String, parentArgv: [String]? = nil) -> ProcessIdentity {
     if let name = titleName(argv) { return ProcessIdentity(name: name, role: .tractorActor) }
     guard let first = argv.first, !first.isEmpty else {
@@ -93,17 +90,33 @@ public enum ProcessNaming {
   }
 
   /// What a python command line runs: the first of -c CODE, -m MODULE, or a
-  /// script path, after the interpreter's own options (-B, -u, -Wignore, -W ignore, ...).
+  /// script path, after the interpreter's own options. Options cluster the way
+  /// CPython parses them: `-Bc CODE`, `-Wignore`, `-W ignore`, `-X dev`, `-mpytest`.
   static func pythonTarget(_ args: [String]) -> PythonTarget {
     var i = 0
     while i < args.count {
       let a = args[i]
-      if a == "-c" { return i + 1 < args.count ? .code(args[i + 1]) : .interactive }
-      if a == "-m" { return i + 1 < args.count ? .module(args[i + 1], rest: Array(args.dropFirst(i + 2))) : .interactive }
-      if a.hasPrefix("-c") && a.count > 2 { return .code(String(a.dropFirst(2))) }
-      if a.hasPrefix("-m") && a.count > 2 { return .module(String(a.dropFirst(2)), rest: Array(args.dropFirst(i + 1))) }
       if a == "-" || !a.hasPrefix("-") { return a == "-" ? .interactive : .script(a) }
-      i += optionsWithArgument.contains(a) ? 2 : 1
+      if a.hasPrefix("--") {
+        i += a == "--check-hash-based-pycs" ? 2 : 1
+        continue
+      }
+      var flags = a.dropFirst()
+      var skipNext = false
+      while let f = flags.first {
+        flags = flags.dropFirst()
+        guard "cmWX".contains(f) else { continue }
+        // The option's value is the rest of this word, or else the next word.
+        let value: String? = flags.isEmpty ? (i + 1 < args.count ? args[i + 1] : nil) : String(flags)
+        let after = flags.isEmpty ? i + 2 : i + 1
+        switch f {
+        case "c": return value.map { .code($0) } ?? .interactive
+        case "m": return value.map { .module($0, rest: Array(args.dropFirst(after))) } ?? .interactive
+        default: skipNext = flags.isEmpty
+        }
+        break
+      }
+      i += skipNext ? 2 : 1
     }
     return .interactive
   }

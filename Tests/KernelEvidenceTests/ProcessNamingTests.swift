@@ -65,6 +65,11 @@ struct ProcessNamingTests {
       ProcessIdentity(name: "pytest", role: .python))
     #expect(identify(["/usr/bin/python3", "-c", "import time; time.sleep(9)"]) == ProcessIdentity(name: "python3 -c", role: .python))
     #expect(identify(["/usr/bin/python3"]) == ProcessIdentity(name: "python3", role: .python))
+    // Option clusters as CPython reads them.
+    #expect(identify(["python3", "-Bc", "from multiprocessing.resource_tracker import main;main(5)"]).role == .resourceTracker)
+    #expect(identify(["python3", "-Wignore", "-mpytest", "-x"]).name == "pytest")
+    #expect(identify(["python3", "-uW", "ignore", "run.py"]).name == "run.py")
+    #expect(identify(["python3", "--check-hash-based-pycs", "never", "-I", "tool.py"]).name == "tool.py")
   }
 
   @Test func otherProgramsAndEmptyCmdlines() {
