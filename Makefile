@@ -47,7 +47,7 @@ venv:
 	echo "building $(VENV) from $(VENV_REQS)"; \
 	rm -rf $(VENV) && $(VENV_PYTHON) -m venv $(VENV) && \
 	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -r $(VENV_REQS) && \
-	$(VENV)/bin/pip check --disable-pip-version-check >/dev/null && \
+	$(VENV)/bin/pip check --disable-pip-version-check && \
 	$(VENV)/bin/python -W ignore -c 'import tractor, trio' && \
 	echo "$$want" > $(VENV)/.requirements.sha256 || \
 	{ echo "could not build $(VENV) (see the pip output above)"; rm -rf $(VENV); exit 1; }
