@@ -16,7 +16,7 @@ T=${TRACTOR_DIAG:-./.build/release/tractor-diag}
 [ -x "$T" ] || T=./.build/debug/tractor-diag
 [ -x "$T" ] || { echo "build first (swift build)" >&2; exit 1; }
 PY=$(command -v python3) || { echo "python3 is needed for the watch cases" >&2; exit 1; }
-out=Tests/DiagnosisTests/Runs
+out=${OUT:-Tests/DiagnosisTests/Runs}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -73,7 +73,7 @@ run unexpected-root-error run "$tmp/expect-no-error.json" --backend spawn --time
 # Foreign trees: a kernel snapshot while the tree hangs. Each script prints
 # "ready" just before its last blocking call; the snapshot is retried until
 # it shows a wait edge (the call may not have started yet).
-for script in full_pipe leaked_fd pipe_cycle serial_server waitpid_chain; do
+for script in full_pipe leaked_fd pipe_cycle tcp_cycle pidfd_cycle serial_server waitpid_chain; do
   dst=$out/watch-$script
   rm -rf "$dst"
   mkdir -p "$dst"

@@ -162,6 +162,18 @@ struct StoredVerdictTests {
       terminals: [.init(14695, .waitCycle), .init(14755, .waitCycle)],
       explains: "python3 is part of a wait cycle 14695 → 14755 →"),
     Expected(
+      "watch-tcp_cycle", outcome: "hang", hangClass: .waitCycle,
+      chains: [],
+      cycles: [[11694, 11753]], stuck: [11694, 11753],
+      terminals: [.init(11694, .waitCycle), .init(11753, .waitCycle)],
+      explains: "python3 is part of a wait cycle 11694 → 11753 → 11694"),
+    Expected(
+      "watch-pidfd_cycle", outcome: "hang", hangClass: .waitCycle,
+      chains: [],
+      cycles: [[11812, 11870]], stuck: [11812, 11870],
+      terminals: [.init(11812, .waitCycle), .init(11870, .waitCycle)],
+      explains: "python3 is part of a wait cycle 11812 → 11870 → 11812"),
+    Expected(
       "watch-serial_server", outcome: "hang", hangClass: .forkserverStall,
       chains: [[14875, 14818, 14873], [14875, 14873]],
       cycles: [], stuck: [14818, 14873, 14875],
