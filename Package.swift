@@ -59,6 +59,10 @@ let package = Package(
       name: "EndToEndTests",
       dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
+    // Verdicts from stored run directories (Tests/DiagnosisTests/Runs): no processes.
+    .testTarget(
+      name: "DiagnosisTests", dependencies: ["Diagnosis", "KernelEvidence", "MiniJSON", "Probes", "SystemCore"],
+      exclude: ["Runs"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks", "TestSupport", "SystemCore", "CSystem"]),
   ],
   swiftLanguageModes: [.v6]
