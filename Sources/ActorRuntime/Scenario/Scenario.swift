@@ -143,7 +143,8 @@ public enum ScenarioParser {
   /// scenario file cannot set them, only name faults.
   public static func node(_ v: JSONValue, path: String, defaultRole: String, wire: Bool = false) throws(ScenarioError) -> ActorSpec {
     guard case .object(let pairs) = v else { throw ScenarioError(path: path, message: "expected an object, found \(v.kindName)") }
-    let known: Set<String> = wire ? ["name", "role", "behavior", "children", "faults", "settings", "supervision"] : ["name", "role", "behavior", "children", "faults"]
+    let known: Set<String> =
+      ["name", "role", "behavior", "children", "faults"].union(wire ? ["settings", "supervision"] : [])
     for (k, _) in pairs where !known.contains(k) {
       throw ScenarioError(path: path + "." + k, message: "unknown key (expected name, role, behavior, children, faults)")
     }
