@@ -143,8 +143,7 @@ public enum ScenarioParser {
   /// scenario file cannot set them, only name faults.
   public static func node(_ v: JSONValue, path: String, defaultRole: String, wire: Bool = false) throws(ScenarioError) -> ActorSpec {
     guard case .object(let pairs) = v else { throw ScenarioError(path: path, message: "expected an object, found \(v.kindName)") }
-    let known: Set<String> =
-      ["name", "role", "behavior", "children", "faults"].union(wire ? ["settings", "supervision"] : [])
+    let known = Set(["name", "role", "behavior", "children", "faults"] + (wire ? ["settings", "supervision"] : []))
     for (k, _) in pairs where !known.contains(k) {
       throw ScenarioError(path: path + "." + k, message: "unknown key (expected name, role, behavior, children, faults)")
     }
