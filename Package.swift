@@ -6,7 +6,9 @@ import PackageDescription
 //   SystemCore                  every syscall wrapper, typed errors, owned fds
 //   MiniJSON                    a small JSON value, parser and printer (no Foundation)
 //   Probes                      probe events: writer (crash-safe) and reader
-//   ActorRuntime                loop executor, IPC, nursery, backends, actor main
+//   ActorRuntime                loop executor, IPC, nursery, backends, actor main; reads typed
+//                               settings from its spawn spec, never a fault name
+//   FaultInjection              the fault catalog: fault name -> runtime settings, once
 //   KernelEvidence              /proc + sock_diag snapshot of any process tree
 //   NativeStacks                libunwind-over-ptrace stacks (libunwind is dlopen'ed)
 //   Diagnosis                   verdicts: stuck pids, wait chains, hang classes
@@ -30,6 +32,7 @@ let package = Package(
     .target(name: "MiniJSON"),
     .target(name: "Probes", dependencies: ["SystemCore", "MiniJSON"]),
     .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes"]),
+    .target(name: "FaultInjection", dependencies: ["ActorRuntime"]),
     .target(name: "KernelEvidence", dependencies: ["CKernel", "SystemCore"]),
     .target(name: "NativeStacks", dependencies: ["CUnwind"]),
     .target(
@@ -49,12 +52,12 @@ let package = Package(
     .executableTarget(
       name: "tractor-diag",
       dependencies: [
-        "Diagnosis", "Reports", "ActorRuntime",
+        "Diagnosis", "Reports", "ActorRuntime", "FaultInjection",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Spawning and reaping real process trees from tests, shared by suites.
     .target(name: "TestSupport", dependencies: ["CSystem"], path: "Tests/TestSupport"),
-    .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "MiniJSON", "Probes", "SystemCore"]),
+    .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "FaultInjection", "MiniJSON", "Probes", "SystemCore"]),
     .testTarget(
       name: "EndToEndTests",
       dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),

@@ -9,7 +9,8 @@ nonisolated func value(_ args: [String], _ flag: String) -> String? {
 }
 
 nonisolated func usage() -> Never {
-  let msg = "usage: tractor-actor actor --run-dir DIR --name NAME | forkserver --socket NAME --run-dir DIR --ready-fd N\n"
+  let msg =
+    "usage: tractor-actor actor --run-dir DIR --name NAME [--boot-hook HOOK] | forkserver --socket NAME --run-dir DIR --ready-fd N [--serial]\n"
   _ = msg.withCString { write(2, $0, strlen($0)) }
   exit(64)
 }
@@ -20,7 +21,12 @@ nonisolated func entry() -> Never {
   switch args[1] {
   case "actor":
     guard let dir = value(args, "--run-dir") else { usage() }
-    ActorProcess.main(runDir: dir, nameHint: value(args, "--name") ?? "actor", dieAtBoot: args.contains("--die-at-boot"))
+    var hook = BootHook.none
+    if let h = value(args, "--boot-hook") {
+      guard let parsed = BootHook(rawValue: h) else { usage() }
+      hook = parsed
+    }
+    ActorProcess.main(runDir: dir, nameHint: value(args, "--name") ?? "actor", bootHook: hook)
   case "forkserver":
     guard let sock = value(args, "--socket"), let dir = value(args, "--run-dir"),
       let ready = value(args, "--ready-fd").flatMap({ Int32($0) })

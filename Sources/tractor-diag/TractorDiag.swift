@@ -1,6 +1,7 @@
 import ActorRuntime
 import ArgumentParser
 import Diagnosis
+import FaultInjection
 import Glibc
 import MiniJSON
 import Probes
@@ -98,10 +99,12 @@ struct RunOptions: ParsableArguments {
     runDir ?? "tractor-diag-runs/\(prefix)\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
   }
 
-  /// The scenario with the --fault options applied (a bad @ACTOR is a usage error).
+  /// The scenario with the --fault options applied (a bad @ACTOR is a usage
+  /// error), and every fault of the tree turned into runtime settings.
   func withFaults(_ scenario: Scenario) -> Scenario {
     var s = scenario
     do { try FaultCatalog.apply(faults, to: &s) } catch { fail(Exit.usage, "\(error)") }
+    FaultInjection.settle(&s)
     return s
   }
 
@@ -146,13 +149,18 @@ struct TreeShape: ParsableArguments {
   var scenario: Scenario { Scenario.nestedMultierrors(depth: depth, breadth: breadth, delayMs: delayMs) }
 }
 
-/// Reads and parses a scenario file; a problem is a one-line error, exit 65.
+/// Reads and parses a scenario file; a problem (an unknown fault name too) is
+/// a one-line error, exit 65.
 func loadScenario(_ path: String) -> Scenario {
   guard let bytes = Syscalls.readFile(path, limit: 4 << 20) else {
     fail(Exit.badInput, "cannot read scenario file \(path): \(String(cString: strerror(errno)))")
   }
   guard let text = String(validating: bytes, as: UTF8.self) else { fail(Exit.badInput, "\(path): not UTF-8 text") }
-  do { return try ScenarioParser.parse(text: text) } catch { fail(Exit.badInput, "\(path): \(error)") }
+  do {
+    let s = try ScenarioParser.parse(text: text)
+    try FaultInjection.validate(s)
+    return s
+  } catch { fail(Exit.badInput, "\(path): \(error)") }
 }
 
 /// One backend plus the run options: nested-multierrors and run.

@@ -1,4 +1,5 @@
 import MiniJSON
+import SystemCore
 import Testing
 
 /// Every fault of the catalog on every backend it applies to: the outcome is
@@ -76,5 +77,28 @@ struct FaultTests {
     let bad = ToolProcess.run(["run", ToolProcess.fixtures + "/scenarios/all-return.json", "--fault", "never-exit@nobody"])
     #expect(bad.status == 64)
     #expect(bad.stderr.contains("no actor named 'nobody'"))
+  }
+}
+
+/// Fault names in a scenario file are checked: a name the catalog does not
+/// list (or one that was only ever internal) is bad input, not a fault
+/// silently not injected.
+@Suite struct ScenarioFaultNameTests {
+  @Test(arguments: [("x", "$.root.children[0].faults[1]"), ("no-hard-kill", "$.root.children[0].faults[1]")])
+  func unknownOrInternalFaultNameExits65WithItsPath(name: String, path: String) throws {
+    let dir = ToolProcess.runDir("badfault")
+    let file = dir + "/scenario.json"
+    try Syscalls.writeFile(
+      file, "{\"root\": {\"name\": \"root\", \"children\": [{\"name\": \"a\", \"faults\": [\"never-exit\", \"\(name)\"]}]}}\n")
+    let r = ToolProcess.run(["run", file, "--timeout", "6", "--run-dir", dir + "/run"])
+    #expect(r.status == 65)
+    #expect(r.stderr.contains("\(path): unknown fault '\(name)'"), "\(r.stderr)")
+    #expect(r.stderr.split(separator: "\n").count == 1)
+  }
+
+  @Test func unknownFaultOptionStaysAUsageError() {
+    let r = ToolProcess.run(["run", ToolProcess.fixtures + "/scenarios/all-return.json", "--fault", "no-hard-kill"])
+    #expect(r.status == 64)
+    #expect(r.stderr.contains("unknown fault 'no-hard-kill'"))
   }
 }

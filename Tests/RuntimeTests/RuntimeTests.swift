@@ -29,10 +29,17 @@ import Testing
     .started(pid: 42, name: "root"),
     .spawnSpec(
       SpawnSpec(
-        actor: ActorSpec(
-          name: "a", role: "spawner", behavior: .error(afterMs: 5, message: "boom \"quoted\"\n"),
-          children: [ActorSpec(name: "b", role: "leaf", behavior: .crash(afterMs: 1, exitCode: nil, signal: 9))],
-          faults: ["never-exit"]),
+        actor: {
+          var a = ActorSpec(
+            name: "a", role: "spawner", behavior: .error(afterMs: 5, message: "boom \"quoted\"\n"),
+            children: [ActorSpec(name: "b", role: "leaf", behavior: .crash(afterMs: 1, exitCode: nil, signal: 9))])
+          // Settings travel (fault names do not).
+          a.settings.callsExit = false
+          a.settings.stderrTracebackCopies = 3
+          a.children[0].supervision.hardKillLadder = false
+          a.children[0].supervision.bootHook = .exitBeforeConnectBack
+          return a
+        }(),
         runDir: "/tmp/x", backend: "fork", bounds: Bounds(), actorExecutable: "/bin/true", forkServer: "srv")),
     .result(value: "42"),
     .result(value: nil),

@@ -17,7 +17,8 @@ public final class ActorMain: @unchecked Sendable {
   let probes: ProbeWriter
   let parent: Channel
   var spec: SpawnSpec!
-  var faults = FaultSet([])
+  /// This actor's settings (from its spec; defaults until it arrives).
+  var settings = ActorSettings()
   var serviceTask: Task<ServiceOutcome, Never>?
   var gatheredErrors: [ErrorInfo] = []
   let cancelComplete: LoopEvent
@@ -33,8 +34,20 @@ public final class ActorMain: @unchecked Sendable {
     peerClosed = LoopEvent(loop: loop)
   }
 
-  /// Returns the process's exit code.
+  /// Returns the process's exit code. `actor_main RETURN` is written on
+  /// every path, once teardown is done; the caller writes `process EXIT` right
+  /// before `_exit`, so a process that never exits shows RETURN without EXIT.
   func run(nameHint: String) async -> Int32 {
+    let rc = await stages(nameHint: nameHint)
+    probes.record("actor_main", ProbeKind.returned, detail: "rc=\(rc)")
+    if !settings.callsExit {
+      // Teardown is done; the process never reaches its exit call.
+      await loop.waitIgnoringCancellation()
+    }
+    return rc
+  }
+
+  private func stages(nameHint: String) async -> Int32 {
     probes.record("actor_main", ProbeKind.enter)
     // Connect back: the parent is racing this against our death.
     do {
@@ -49,7 +62,6 @@ public final class ActorMain: @unchecked Sendable {
         try? await parent.send(.cancelAck(errors: []), deadline: deadline(afterMs: 500))
         probes.record("cancel", ProbeKind.returned)
         _ = try? await parent.waitForPeerClose(deadline: deadline(afterMs: 3000))
-        probes.record("actor_main", ProbeKind.returned)
         return 0
       default:
         probes.record("actor_main", "BAD_SPEC")
@@ -60,9 +72,9 @@ public final class ActorMain: @unchecked Sendable {
       return 2
     }
     probes.actor = spec.actor.name
-    faults = FaultSet(spec.actor.faults)
+    settings = spec.actor.settings
     probes.record("runtime", "UP", detail: "role=\(spec.actor.role) backend=\(spec.backend) nice=\(Syscalls.niceValue())")
-    if faults.has(.forkWithThreads) {
+    if settings.lockHoldingThread {
       _ = cs_fault_start_lock_holder()
       ForkedChild.lockHeldByAnotherThread = true
     }
@@ -85,8 +97,7 @@ public final class ActorMain: @unchecked Sendable {
     // Root scope: stay until the parent's cancel request (it always sends one
     // once it has our outcome) or its disappearance, bounded.
     probes.record("root_scope", ProbeKind.enter)
-    // (lost-cancel: the cancel never comes, and nothing bounds the wait.)
-    let linger: UInt64? = faults.has(.lostCancel) ? nil : deadline(afterMs: spec.bounds.lingerMs)
+    let linger: UInt64? = settings.lingerBounded ? deadline(afterMs: spec.bounds.lingerMs) : nil
     _ = try? await LoopEvent.waitAny([cancelComplete, peerClosed], deadline: linger)
     probes.record("root_scope", ProbeKind.returned)
 
@@ -94,22 +105,17 @@ public final class ActorMain: @unchecked Sendable {
     probes.record("unregister", ProbeKind.enter)
     probes.record("unregister", ProbeKind.returned)
     // Wait for peers to disconnect. Bounded: unbounded was a real hang.
-    let peersBound: UInt64? = faults.has(.unboundedPeerWait) ? nil : deadline(afterMs: spec.bounds.peersMs)
+    // The detail says which bound the code used: `bound=3000ms` or `bound=none`.
+    let peersMs: Int? = settings.peerWaitBounded ? spec.bounds.peersMs : nil
     probes.record(
-      "wait_for_no_more_peers", ProbeKind.enter, peer: parentPid(),
-      detail: peersBound == nil ? "no bound" : "bound \(spec.bounds.peersMs) ms")
-    let cleared = (try? await peerClosed.wait(deadline: peersBound)) ?? false
-    probes.record("wait_for_no_more_peers", ProbeKind.returned, detail: cleared ? "peers gone" : "timed out")
-    if !faults.has(.shieldedParentLoop) {
+      "wait_for_no_more_peers", ProbeKind.enter, peer: parentPid(), detail: "bound=" + (peersMs.map { "\($0)ms" } ?? "none"))
+    let cleared = (try? await peerClosed.wait(deadline: peersMs.map { deadline(afterMs: $0) })) ?? false
+    probes.record("wait_for_no_more_peers", ProbeKind.returned, detail: cleared ? "clear" : "timeout")
+    if settings.cancelParentLoopAtTeardown {
       parentLoop.cancel()
     }
     await parentLoop.value
     parent.close()
-    if faults.has(.neverExit) {
-      probes.record("actor_main", "TEARDOWN_DONE")
-      await loop.waitIgnoringCancellation()
-    }
-    probes.record("actor_main", ProbeKind.returned)
     return 0
   }
 
@@ -122,29 +128,29 @@ public final class ActorMain: @unchecked Sendable {
     defer { peerClosed.set() }
     while true {
       do {
-        // eof-spin: this loop does not take cancellation; it reads until EOF
-        // (and then spins on it).
+        // A receive that does not take cancellation reads until EOF.
         let m: Message
-        if faults.has(.eofSpin) {
+        if !settings.parentLoopReceiveCancellable {
           m = try await loop.shielded { [parent] () -> Result<Message, any Error> in
             do { return .success(try await parent.receive()) } catch { return .failure(error) }
           }.get()
         } else {
           m = try await parent.receive()
         }
-        if case .cancelRequest = m {
-          if faults.has(.lostCancel) {
-            probes.record("msg_loop", "DROPPED", detail: "cancel request")
-            continue
-          }
+        switch m {
+        case .cancelRequest where !settings.dropCancelRequests:
           await cancel(byParent: true)
+        default:
+          // Nothing else is meant for this loop (or cancel requests are
+          // dropped): say so, whatever the reason.
+          probes.record("msg_loop", "DROPPED", detail: m.typeName)
         }
       } catch is CancellationError {
         probes.record("msg_loop", ProbeKind.cancelled)
         return
       } catch ChannelError.closed {
         probes.record("msg_loop", "EOF", detail: "parent channel closed")
-        if faults.has(.eofSpin) {
+        if settings.spinOnParentEOF {
           // The real bug: a loop that treats EOF as "try again".
           probes.record("msg_loop", "SPIN")
           while true { _ = parent.fd; sched_yield() }
@@ -184,20 +190,22 @@ public final class ActorMain: @unchecked Sendable {
     probes.record("service_scope", ProbeKind.enter)
     let me = spec.actor
     var backend = Backends.make(spec.backend, loop: loop) ?? PosixSpawnBackend(loop: loop)
-    if spec.backend == "forkserver" && faults.has(.forkserverSerial) {
+    if spec.backend == "forkserver" && settings.forkServerHoldsFirstRequest {
       backend = ForkServerClient(loop: loop, gate: RequestGate(loop: loop, others: me.children.count - 1))
     }
-    let nursery = Nursery(loop: loop, probes: probes, backend: backend, spec: spec, faults: faults)
+    let nursery = Nursery(loop: loop, probes: probes, backend: backend, spec: spec, settings: settings)
     self.nursery = nursery
     var ownError: ErrorInfo? = nil
     var value: String? = nil
     var childOutcomes: [ChildOutcome] = []
     await withTaskGroup(of: Part.self) { g in
-      if faults.has(.ignoreCancel) {
-        // A service task that keeps waiting after its cancel request.
+      if settings.uncancellableServiceTask {
+        // A service task that keeps waiting after its cancel request: it
+        // never gets to write RETURN or CANCELLED.
         g.addTask {
-          self.probes.record("task", ProbeKind.enter, detail: "waits ignoring cancellation")
+          self.probes.record("task", ProbeKind.enter, detail: "service task")
           await self.loop.waitIgnoringCancellation()
+          self.probes.record("task", ProbeKind.returned)
           return .cancelled
         }
       }
@@ -256,17 +264,16 @@ public final class ActorMain: @unchecked Sendable {
           type: "AssertionError", message: message, actor: spec.actor.name, pid: getpid(),
           traceback: "Traceback (most recent call last):\n  in \(spec.actor.name) behavior error\nAssertionError: \(message)")
         probes.record("behavior", "RAISE", detail: message)
-        if faults.has(.stdioPipe) {
-          // Failing actors write large tracebacks to stderr, as Python does.
-          writeTraceback(e, times: 200)
-        }
+        // Failing actors may write their traceback to stderr, as Python does.
+        writeTraceback(e, times: settings.stderrTracebackCopies)
+        probes.record("behavior", ProbeKind.returned, detail: "raised")
         return .error(e)
       case .sleep(let ms):
         try await loop.sleep(ms: ms)
       case .sleepForever:
         try await loop.sleepForever()
       case .ignoreCancel:
-        probes.record("behavior", "UNCANCELLABLE_WAIT")
+        // Keeps waiting after its cancel: neither RETURN nor CANCELLED.
         await loop.waitIgnoringCancellation()
       case .returnValue(let v):
         probes.record("behavior", ProbeKind.returned, detail: v)

@@ -10,11 +10,11 @@ public enum ActorProcess {
 
   /// Entry for a freshly exec'ed actor (`tractor-actor actor ...`): the
   /// parent channel is fd 3.
-  public static func main(runDir: String, nameHint: String, dieAtBoot: Bool = false) -> Never {
+  public static func main(runDir: String, nameHint: String, bootHook: BootHook = .none) -> Never {
     cs_ignore_sigpipe()
     let loop = EventLoop()
     EventLoop.current = loop
-    startActor(channelFD: actorChannelFD, runDir: runDir, nameHint: nameHint, loop: loop, dieAtBoot: dieAtBoot)
+    startActor(channelFD: actorChannelFD, runDir: runDir, nameHint: nameHint, loop: loop, bootHook: bootHook)
     probes?.record("loop", ProbeKind.enter)
     loop.run()
     // Only reached if the loop stops without the actor calling exitProcess.
@@ -24,10 +24,12 @@ public enum ActorProcess {
 
   /// Starts the actor's main task on `loop` (which the caller runs). Used by
   /// the exec entry and, in a fork child, on the parent's emptied loop.
-  public static func startActor(channelFD: Int32, runDir: String, nameHint: String, loop: EventLoop, dieAtBoot: Bool = false) {
-    if dieAtBoot {
-      // boot-death fault: gone before the first instruction of actor code,
-      // without a probe (a crash during import, say).
+  /// The boot hook is performed here and nowhere else.
+  public static func startActor(channelFD: Int32, runDir: String, nameHint: String, loop: EventLoop, bootHook: BootHook = .none) {
+    switch bootHook {
+    case .none: break
+    case .exitBeforeConnectBack:
+      // Gone before the first instruction of actor code, without a probe.
       _exit(3)
     }
     cs_ignore_sigpipe()

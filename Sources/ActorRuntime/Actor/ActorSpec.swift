@@ -72,7 +72,14 @@ public struct ActorSpec: Sendable, Equatable {
   public var role: String  // "root", "spawner", "errorer", "leaf"
   public var behavior: Behavior
   public var children: [ActorSpec]
+  /// Fault names as the scenario asked for them: a record only. The runtime
+  /// reads `settings` and `supervision`, which FaultInjection derives from
+  /// these.
   public var faults: [String]
+  /// How this actor runs.
+  public var settings = ActorSettings()
+  /// How its parent starts and supervises it.
+  public var supervision = ChildSupervision()
 
   public init(name: String, role: String, behavior: Behavior = .none, children: [ActorSpec] = [], faults: [String] = []) {
     self.name = name
@@ -82,6 +89,7 @@ public struct ActorSpec: Sendable, Equatable {
     self.faults = faults
   }
 
+  /// The scenario form (run.json): no settings.
   public var json: JSONValue {
     [
       "name": .string(name), "role": .string(role), "behavior": behavior.json,
@@ -89,12 +97,16 @@ public struct ActorSpec: Sendable, Equatable {
     ]
   }
 
-  public var count: Int { 1 + children.reduce(0) { $0 + $1.count } }
-
-  /// Whether this node or any below it has the fault.
-  public func hasFault(_ f: FaultSet.Fault) -> Bool {
-    faults.contains(f.rawValue) || children.contains { $0.hasFault(f) }
+  /// The form sent to a child over IPC: the settings of every node
+  /// (non-default ones only) instead of fault names, which no actor reads.
+  public var wireJSON: JSONValue {
+    [
+      "name": .string(name), "role": .string(role), "behavior": behavior.json,
+      "children": .array(children.map(\.wireJSON)), "settings": settings.json, "supervision": supervision.json,
+    ]
   }
+
+  public var count: Int { 1 + children.reduce(0) { $0 + $1.count } }
 
   /// Every node, depth first, with its parent's name.
   public func flatten(parent: String? = nil) -> [(ActorSpec, String?)] {
@@ -110,9 +122,6 @@ public struct SpawnSpec: Sendable, Equatable {
   public var bounds: Bounds
   public var actorExecutable: String
   public var forkServer: String?  // abstract socket name of the fork server
-  /// inherit-fds fault of the parent: start this child without closing
-  /// inherited fds (only the spawning parent reads it).
-  public var inheritFds = false
 
   public init(actor: ActorSpec, runDir: String, backend: String, bounds: Bounds, actorExecutable: String, forkServer: String?) {
     self.actor = actor
@@ -125,23 +134,19 @@ public struct SpawnSpec: Sendable, Equatable {
 
   public var json: JSONValue {
     [
-      "actor": actor.json, "runDir": .string(runDir), "backend": .string(backend), "bounds": bounds.json,
+      "actor": actor.wireJSON, "runDir": .string(runDir), "backend": .string(backend), "bounds": bounds.json,
       "actorExecutable": .string(actorExecutable), "forkServer": .from(forkServer),
     ]
   }
 
   public init?(json v: JSONValue) {
-    guard let a = v["actor"], let actor = try? ScenarioParser.node(a, path: "$", defaultRole: "actor"),
+    guard let a = v["actor"], let actor = try? ScenarioParser.node(a, path: "$", defaultRole: "actor", wire: true),
       let runDir = v["runDir"]?.string, let backend = v["backend"]?.string, let exe = v["actorExecutable"]?.string
     else { return nil }
     self.init(
       actor: actor, runDir: runDir, backend: backend, bounds: Bounds(json: v["bounds"]), actorExecutable: exe,
       forkServer: v["forkServer"]?.string)
   }
-
-  /// boot-death fault: the child is to die before connecting back. Every
-  /// backend passes this at start, since the spec only arrives after.
-  public var diesAtBoot: Bool { actor.faults.contains(FaultSet.Fault.bootDeath.rawValue) }
 
   /// The same context for a child node.
   public func forChild(_ child: ActorSpec) -> SpawnSpec {

@@ -28,7 +28,7 @@ public final class ChildProcess: @unchecked Sendable {
 
   deinit {
     if pidfd >= 0 { loop.forget(pidfd); close(pidfd) }
-    if keptChildEnd >= 0 { close(keptChildEnd) }
+    closeChildEnd()
   }
 
   /// Has the process exited? Reaps an OS child.
@@ -66,13 +66,19 @@ public final class ChildProcess: @unchecked Sendable {
 
   public func signal(_ sig: Int32) { Syscalls.pidfdSignal(pidfd, sig) }
 
-  /// A copy of the child's channel end kept open on purpose (boot-death
-  /// fault: the parent then cannot see the child's death as EOF).
-  public var keptChildEnd: Int32 = -1
+  /// The parent's copy of the child's channel end, as the backend hands it
+  /// over. The nursery closes it at once, unless its supervision of this
+  /// child keeps it (then the child's death is no EOF to the parent).
+  public var childEnd: Int32 = -1
 
-  /// blocking-child-wait fault only: blocks the calling thread (and so the
-  /// whole loop) until the child exits: waitpid for our own child, poll on
-  /// the pidfd otherwise.
+  public func closeChildEnd() {
+    if childEnd >= 0 { close(childEnd) }
+    childEnd = -1
+  }
+
+  /// A wait that blocks the calling thread (and so the whole loop) until the
+  /// child exits: waitpid for our own child, poll on the pidfd otherwise.
+  /// Only the `blockingChildWait` setting uses it.
   public func blockUntilExit() {
     if isOSChild {
       var raw: Int32 = 0

@@ -14,33 +14,34 @@ public struct ForkBackend: SpawnBackend, @unchecked Sendable {
     let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
     let runDir = spec.runDir
     let childName = spec.actor.name
-    let inherit = spec.inheritFds
-    let dieAtBoot = spec.diesAtBoot
+    let inherit = spec.actor.supervision.keepInheritedFds
+    let bootHook = spec.actor.supervision.bootHook
     let (pid, forkErrno): (Int32, Int32) = await withUnsafeContinuation { c in
       loop.runBetweenJobs {
         let threads = cs_thread_count()
         probes.record("fork", "FORK", detail: "threads=\(threads) child=\(childName)")
         let pid = cs_fork()
         if pid == 0 {
-          ForkedChild.become(channelFD: childEnd, runDir: runDir, name: childName, inheritFds: inherit, dieAtBoot: dieAtBoot)
+          ForkedChild.become(channelFD: childEnd, runDir: runDir, name: childName, inheritFds: inherit, bootHook: bootHook)
           return  // the loop now runs the child's actor; nothing of the parent resumes
         }
         c.resume(returning: (pid, pid < 0 ? errno : 0))
       }
     }
-    // Until a ChildProcess owns them, every way out closes both ends; the
-    // child's end stays open only when it is handed over to be kept.
+    // Until a ChildProcess owns them, every way out closes both ends.
     var handedOver = false
     defer {
-      if !handedOver { close(parentEnd) }
-      if !(handedOver && dieAtBoot) { close(childEnd) }
+      if !handedOver {
+        close(parentEnd)
+        close(childEnd)
+      }
     }
     guard pid > 0 else { throw SystemError("fork", errno: forkErrno, context: childName) }
     let pidfd = try Syscalls.pidfdOpen(pid).take()
     let child = ChildProcess(
       pid: pid, name: childName, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true,
       loop: loop)
-    if dieAtBoot { child.keptChildEnd = childEnd }
+    child.childEnd = childEnd
     handedOver = true
     return child
   }
@@ -49,11 +50,11 @@ public struct ForkBackend: SpawnBackend, @unchecked Sendable {
 /// What a fork child does before it is an actor, in this order.
 public enum ForkedChild {
   /// Set in a process that has a second thread holding a lock (the
-  /// fork-with-threads fault). Its fork children inherit the lock held.
+  /// `lockHoldingThread` setting). Its fork children inherit the lock held.
   nonisolated(unsafe) public static var lockHeldByAnotherThread = false
 
   /// Called in the child right after fork, on the loop thread, between jobs.
-  public static func become(channelFD: Int32, runDir: String, name: String, inheritFds: Bool = false, dieAtBoot: Bool = false) {
+  public static func become(channelFD: Int32, runDir: String, name: String, inheritFds: Bool = false, bootHook: BootHook = .none) {
     if lockHeldByAnotherThread {
       // What a runtime does first in a fork child (re-initialise its logger,
       // allocator, ...) takes a lock; the thread that held it was not copied.
@@ -76,6 +77,6 @@ public enum ForkedChild {
     // 3. Drop the parent's task tree, timers and fd waiters.
     EventLoop.current.abandonAllForForkChild()
     // 4. Become the actor on the same (now empty) loop.
-    ActorProcess.startActor(channelFD: actorChannelFD, runDir: runDir, nameHint: name, loop: EventLoop.current, dieAtBoot: dieAtBoot)
+    ActorProcess.startActor(channelFD: actorChannelFD, runDir: runDir, nameHint: name, loop: EventLoop.current, bootHook: bootHook)
   }
 }

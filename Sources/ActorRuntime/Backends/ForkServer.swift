@@ -93,8 +93,8 @@ public final class ForkServer: @unchecked Sendable {
         let c = cs_accept_nonblocking(listenFD)
         if c < 0 { break }
         if serial {
-          // forkserver-serial fault: serve this client to the end, blocking,
-          // before accepting anyone else.
+          // Serial: serve this client to the end, blocking, before
+          // accepting anyone else.
           let flags = fcntl(c, F_GETFL)
           _ = fcntl(c, F_SETFL, flags & ~O_NONBLOCK)
           probes.record("forkserver", "SERVE_SERIAL", detail: "fd \(c)")
@@ -132,7 +132,7 @@ public final class ForkServer: @unchecked Sendable {
       return
     }
     let channel = fds[0]
-    let dieAtBoot = req["dieAtBoot"]?.bool ?? false
+    let bootHook = req["bootHook"]?.string.flatMap(BootHook.init(rawValue:)) ?? .none
     for i in 1..<Int(nfds) { close(fds[i]) }
     // Fork between jobs, from the loop itself: no callback or task of ours is
     // half-way through anything the child could trip over.
@@ -144,7 +144,7 @@ public final class ForkServer: @unchecked Sendable {
         if let n = childNice { try? Syscalls.setNice(n) }
         // The child keeps its channel only; the listener, other clients'
         // connections and pidfds are closed by ForkedChild.
-        ForkedChild.become(channelFD: channel, runDir: runDir, name: name, dieAtBoot: dieAtBoot)
+        ForkedChild.become(channelFD: channel, runDir: runDir, name: name, bootHook: bootHook)
         return
       }
       close(channel)
@@ -180,9 +180,9 @@ public final class ForkServer: @unchecked Sendable {
   }
 }
 
-/// forkserver-serial fault, client side: the first request holds its
-/// connection open, without sending, until every other request of this
-/// client has been served (a client that "batches" its requests).
+/// The `forkServerHoldsFirstRequest` setting, client side: the first request
+/// holds its connection open, without sending, until every other request of
+/// this client has been served (a client that "batches" its requests).
 public final class RequestGate: @unchecked Sendable {
   let others: Int
   var served = 0
@@ -223,13 +223,13 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
     }
     let child = try await ForkServerClient.request(
       server: server, name: spec.actor.name, runDir: spec.runDir, loop: loop, bootMs: spec.bounds.bootMs,
-      dieAtBoot: spec.diesAtBoot, holdUntil: holdFirst)
+      bootHook: spec.actor.supervision.bootHook, holdUntil: holdFirst)
     gate?.served(isFirst)
     return child
   }
 
   public static func request(
-    server: String, name: String, runDir: String, loop: EventLoop, bootMs: Int, dieAtBoot: Bool = false,
+    server: String, name: String, runDir: String, loop: EventLoop, bootMs: Int, bootHook: BootHook = .none,
     holdUntil: LoopEvent? = nil
   ) async throws
     -> ChildProcess
@@ -239,16 +239,17 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
     //    connect at once: the server, woken by the connect, then usually
     //    finds it queued and forks in the same wake-up.
     let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
-    var childEndOpen = true
     // Until a ChildProcess owns them, every way out closes both ends.
     var handedOver = false
     defer {
       if !handedOver {
         close(parentEnd)
-        if childEndOpen { close(childEnd) }
+        close(childEnd)
       }
     }
-    let req: JSONValue = ["name": .string(name), "runDir": .string(runDir), "dieAtBoot": .bool(dieAtBoot)]
+    let req = JSONValue.object(
+      [("name", .string(name)), ("runDir", .string(runDir))]
+        + (bootHook == .none ? [] : [("bootHook", .string(bootHook.rawValue))]))
     let bytes = Array(req.compact.utf8)
     let sock = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
     guard sock >= 0 else { throw SystemError("socket", errno: errno) }
@@ -268,7 +269,7 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
       throw SystemError("connect", errno: e, context: "fork server @\(server)")
     }
     if let hold = holdUntil {
-      // forkserver-serial fault: connected, and silent until the gate opens.
+      // Connected, and silent until the gate opens.
       _ = try await hold.wait(deadline: nil)
       until = deadline(afterMs: bootMs)  // the reply's own bound starts now
     }
@@ -276,12 +277,6 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
     var one = [childEnd]
     let sent = bytes.withUnsafeBytes { b in cs_send_with_fds(sock, b.baseAddress, b.count, &one, 1) }
     guard sent > 0 else { throw SystemError("sendmsg", errno: errno, context: "fork server request") }
-    // boot-death fault: keep a copy of the child's end, as a parent waiting
-    // on a listening socket would, so the child's death is no EOF here.
-    if !dieAtBoot {
-      close(childEnd)
-      childEndOpen = false
-    }
     // 4. The reply: pid, and the pidfd we will wait on.
     var buf = [UInt8](repeating: 0, count: 512)
     var fds = [Int32](repeating: -1, count: 2)
@@ -296,7 +291,7 @@ public struct ForkServerClient: SpawnBackend, @unchecked Sendable {
         let child = ChildProcess(
           pid: Int32(pid), name: name, pidfd: fds[0], channel: Channel(adopting: parentEnd, loop: loop), isOSChild: false,
           loop: loop)
-        child.keptChildEnd = childEndOpen ? childEnd : -1
+        child.childEnd = childEnd
         handedOver = true
         return child
       }

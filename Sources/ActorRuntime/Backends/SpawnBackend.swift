@@ -40,28 +40,31 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
   }
 
   public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
-    let dieAtBoot = spec.diesAtBoot
+    let s = spec.actor.supervision
     return try PosixSpawnBackend.spawnActor(
       executable: spec.actorExecutable,
-      arguments: ["actor", "--run-dir", spec.runDir, "--name", spec.actor.name] + (dieAtBoot ? ["--die-at-boot"] : []),
-      loop: loop, name: spec.actor.name, stderrFD: stderrFD, inheritFds: spec.inheritFds, keepChildEnd: dieAtBoot)
+      arguments: ["actor", "--run-dir", spec.runDir, "--name", spec.actor.name]
+        + (s.bootHook == .none ? [] : ["--boot-hook", s.bootHook.rawValue]),
+      loop: loop, name: spec.actor.name, stderrFD: stderrFD, inheritFds: s.keepInheritedFds)
   }
 
-  /// Spawns `executable ARGS` with a new socketpair end on fd 3.
+  /// Spawns `executable ARGS` with a new socketpair end on fd 3. The
+  /// parent's copy of that end is handed over with the child.
   public static func spawnActor(
     executable: String, arguments: [String], loop: EventLoop, name: String, stdoutFD: Int32 = -1, stderrFD: Int32 = -1,
-    inheritFds: Bool = false, keepChildEnd: Bool = false
+    inheritFds: Bool = false
   ) throws -> ChildProcess {
     let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
-    // Until a ChildProcess owns them, every way out closes both ends; the
-    // child's end stays open only when it is handed over to be kept.
+    // Until a ChildProcess owns them, every way out closes both ends.
     var handedOver = false
     defer {
-      if !handedOver { close(parentEnd) }
-      if !(handedOver && keepChildEnd) { close(childEnd) }
+      if !handedOver {
+        close(parentEnd)
+        close(childEnd)
+      }
     }
     if inheritFds {
-      // inherit-fds fault: the parent's end survives exec in the child.
+      // Kept inherited fds: the parent's end survives exec in the child too.
       _ = fcntl(parentEnd, F_SETFD, 0)
     }
     var pid: pid_t = 0
@@ -74,7 +77,7 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
     let pidfd = try Syscalls.pidfdOpen(pid).take()
     let child = ChildProcess(
       pid: pid, name: name, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true, loop: loop)
-    if keepChildEnd { child.keptChildEnd = childEnd }
+    child.childEnd = childEnd
     handedOver = true
     return child
   }

@@ -75,7 +75,8 @@ extension EventLoop {
   }
 
   /// A wait that ignores cancellation: it is never resumed. Only the
-  /// `ignoreCancel` behaviour and injected faults use it, on purpose.
+  /// `ignoreCancel` behaviour and settings that reproduce a bug use it, on
+  /// purpose.
   public func waitIgnoringCancellation() async {
     await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
   }

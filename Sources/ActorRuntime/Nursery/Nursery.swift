@@ -33,19 +33,20 @@ public final class Nursery: @unchecked Sendable {
   let probes: ProbeWriter
   let backend: any SpawnBackend
   let spec: SpawnSpec
-  let faults: FaultSet
+  /// The owning actor's settings (how its nursery waits on children).
+  let settings: ActorSettings
   /// Errors exactly as each child raised them, before boxing (the supervisor
   /// reports the root's this way).
   public private(set) var rawErrors: [Int32: ErrorInfo] = [:]
   /// Every pid started, in order (the supervisor's first is the root).
   public private(set) var spawned: [Int32] = []
 
-  public init(loop: EventLoop, probes: ProbeWriter, backend: any SpawnBackend, spec: SpawnSpec, faults: FaultSet) {
+  public init(loop: EventLoop, probes: ProbeWriter, backend: any SpawnBackend, spec: SpawnSpec, settings: ActorSettings = ActorSettings()) {
     self.loop = loop
     self.probes = probes
     self.backend = backend
     self.spec = spec
-    self.faults = faults
+    self.settings = settings
   }
 
   /// Runs all children to the end. Returns their outcomes in child order.
@@ -74,7 +75,8 @@ public final class Nursery: @unchecked Sendable {
 
   /// The supervision skeleton for one child.
   func supervise(_ c: ActorSpec) async -> ChildOutcome {
-    let childSpec = childSpec(c)
+    let childSpec = spec.forChild(c)
+    let sup = c.supervision
     // 1. Start the process. Spawning itself is quick and not cancellable.
     let child: ChildProcess
     defer { probes.record("spawn", ProbeKind.finally, detail: c.name) }
@@ -83,7 +85,13 @@ public final class Nursery: @unchecked Sendable {
         // Right before the backend call: spawn cost is measured from here to
         // the child's first probe.
         self.probes.record("spawn", ProbeKind.enter, detail: c.name)
-        do { return .success(try await self.backend.start(childSpec, probes: self.probes)) } catch {
+        do {
+          let child = try await self.backend.start(childSpec, probes: self.probes)
+          // Our copy of the child's channel end goes now, so that its death
+          // is EOF here, unless this child's supervision keeps it.
+          if sup.connectBackWatchesExit { child.closeChildEnd() }
+          return .success(child)
+        } catch {
           return .failure(SpawnFailure(description: "\(error)"))
         }
       }.get()
@@ -98,7 +106,7 @@ public final class Nursery: @unchecked Sendable {
     // 2. Connect-back, raced against the child dying during boot (else the
     //    parent would wait forever on a dead child), bounded.
     probes.record("connect_back", ProbeKind.enter, peer: child.pid)
-    let boot = await connectBack(child, childSpec)
+    let boot = await connectBack(child, sup)
     switch boot {
     case .ok:
       probes.record("connect_back", ProbeKind.returned, peer: child.pid)
@@ -114,9 +122,9 @@ public final class Nursery: @unchecked Sendable {
     if case .ok = boot {
       do {
         try await child.channel.send(.spawnSpec(childSpec), deadline: deadline(afterMs: spec.bounds.bootMs))
-        if faults.has(.blockingChildWait) {
-          // The bug: wait for the child's exit with a call that blocks the
-          // whole loop, so no cancel (nor anything else) can interrupt it.
+        if settings.blockingChildWait {
+          // A wait for the child's exit with a call that blocks the whole
+          // loop, so no cancel (nor anything else) can interrupt it.
           probes.record("child_exit_wait", ProbeKind.enter, peer: child.pid, detail: "blocking")
           child.blockUntilExit()
           probes.record("child_exit_wait", ProbeKind.returned, peer: child.pid)
@@ -140,36 +148,23 @@ public final class Nursery: @unchecked Sendable {
     return await loop.shielded { await self.teardown(child, c, reported: early, cancelled: wasCancelled) }
   }
 
-  /// The spec a child gets. Under inherit-fds the children also keep the
-  /// unbounded EOF wait tractor's teardown had when that bug was found.
-  func childSpec(_ c: ActorSpec) -> SpawnSpec {
-    var s = spec.forChild(c)
-    if faults.has(.inheritFds) {
-      s.inheritFds = true
-      if !s.actor.faults.contains("unbounded-peer-wait") { s.actor.faults.append("unbounded-peer-wait") }
-    }
-    return s
-  }
-
   private struct SpawnFailure: Error, CustomStringConvertible { var description: String }
 
   private enum Boot { case ok, cancelled, failed(String) }
 
-  private func connectBack(_ child: ChildProcess, _ childSpec: SpawnSpec) async -> Boot {
-    if childSpec.diesAtBoot {
-      // The bug: wait for the connect-back shielded and without bound, and
-      // without watching the child's pidfd (its channel end is still open
-      // here, as a listening socket would be, so EOF does not come either).
+  private func connectBack(_ child: ChildProcess, _ sup: ChildSupervision) async -> Boot {
+    if !sup.connectBackWatchesExit {
+      // Shielded, without bound, and without watching the child's pidfd
+      // (its channel end is still open here, as a listening socket would
+      // be, so EOF does not come either).
       let r = await loop.shielded { () -> Bool in
         if case .started? = try? await child.channel.receive(deadline: nil) { return true }
         return false
       }
       return r ? .ok : .failed("no connect-back")
     }
-    if !childSpec.actor.faults.isEmpty {
-      // A child with injected faults learns them from its spec: its boot is
-      // not cut short by a cancel (even one that came first), or a race
-      // would hide the fault.
+    if sup.connectBackShielded {
+      // Not cut short by a cancel (even one that came first).
       return await loop.shielded { await self.connectBackRace(child) }
     }
     return await connectBackRace(child)
@@ -251,21 +246,21 @@ public final class Nursery: @unchecked Sendable {
         probes.record("cancel_actor", "NO_ACK", peer: child.pid, detail: "\(error)")
       }
     }
-    let childFaults = FaultSet(c.faults)
+    let sup = c.supervision
     // Done talking: closing our end is what lets the child's "wait for peers
-    // to disconnect" finish. (These faults model a parent that keeps its end
-    // open until the child has exited, as tractor's did; it is closed below,
-    // after the exit wait, and closing twice is a no-op.)
-    let keepOpen = childFaults.has(.unboundedPeerWait) || childFaults.has(.shieldedParentLoop) || childFaults.has(.lostCancel)
-    if !keepOpen {
+    // to disconnect" finish. (A parent may keep its end open until the child
+    // has exited, as tractor's did; it is closed below, after the exit wait,
+    // and closing twice is a no-op.)
+    if sup.closeChannelBeforeExitWait {
       child.channel.close()
     }
     // The child's own teardown is bounded by peersMs; allow it that plus a
     // margin before the ladder, so a bounded child is never killed mid-teardown.
-    let ladderOff = childFaults.has(.noHardKill)
-    probes.record("child_exit_wait", ProbeKind.enter, peer: child.pid, detail: ladderOff ? "no bound" : nil)
-    var status = try? await child.waitExit(deadline: ladderOff ? nil : deadline(afterMs: max(b.exitWaitMs, b.peersMs + 1000)))
-    if status == nil && !ladderOff {
+    let exitBoundMs: Int? = sup.hardKillLadder ? max(b.exitWaitMs, b.peersMs + 1000) : nil
+    probes.record(
+      "child_exit_wait", ProbeKind.enter, peer: child.pid, detail: "bound=" + (exitBoundMs.map { "\($0)ms" } ?? "none"))
+    var status = try? await child.waitExit(deadline: exitBoundMs.map { deadline(afterMs: $0) })
+    if status == nil && sup.hardKillLadder {
       probes.record("hard_kill", "SIGTERM", peer: child.pid)
       child.signal(SIGTERM)
       status = try? await child.waitExit(deadline: deadline(afterMs: b.graceMs))

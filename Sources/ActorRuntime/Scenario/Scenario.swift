@@ -12,6 +12,8 @@ public struct Scenario: Sendable, Equatable {
   public var expectRootErrorCount: Int?
   /// The teardown ladder's bounds (tractor's by default).
   public var bounds = Bounds()
+  /// Settings of the run as a whole (FaultInjection sets them).
+  public var settings = RunSettings()
 
   public init(name: String, root: ActorSpec, expectOutcome: String? = nil, expectRootErrorType: String? = nil) {
     self.name = name
@@ -55,6 +57,11 @@ public struct ScenarioError: Error, CustomStringConvertible, Sendable {
   public var path: String
   public var message: String
   public var description: String { "\(path): \(message)" }
+
+  public init(path: String, message: String) {
+    self.path = path
+    self.message = message
+  }
 }
 
 public enum ScenarioParser {
@@ -132,9 +139,11 @@ public enum ScenarioParser {
     return Int(i)
   }
 
-  public static func node(_ v: JSONValue, path: String, defaultRole: String) throws(ScenarioError) -> ActorSpec {
+  /// One node. `wire`: the form a spawn spec carries (with settings); a
+  /// scenario file cannot set them, only name faults.
+  public static func node(_ v: JSONValue, path: String, defaultRole: String, wire: Bool = false) throws(ScenarioError) -> ActorSpec {
     guard case .object(let pairs) = v else { throw ScenarioError(path: path, message: "expected an object, found \(v.kindName)") }
-    let known: Set<String> = ["name", "role", "behavior", "children", "faults"]
+    let known = Set(["name", "role", "behavior", "children", "faults"] + (wire ? ["settings", "supervision"] : []))
     for (k, _) in pairs where !known.contains(k) {
       throw ScenarioError(path: path + "." + k, message: "unknown key (expected name, role, behavior, children, faults)")
     }
@@ -145,7 +154,7 @@ public enum ScenarioParser {
     var children: [ActorSpec] = []
     if let c = v["children"] {
       guard let arr = c.array else { throw ScenarioError(path: path + ".children", message: "expected an array, found \(c.kindName)") }
-      for (i, cv) in arr.enumerated() { children.append(try node(cv, path: "\(path).children[\(i)]", defaultRole: "actor")) }
+      for (i, cv) in arr.enumerated() { children.append(try node(cv, path: "\(path).children[\(i)]", defaultRole: "actor", wire: wire)) }
     }
     var behavior = Behavior.none
     if let b = v["behavior"] { behavior = try self.behavior(b, path: path + ".behavior") }
@@ -160,7 +169,12 @@ public enum ScenarioParser {
     let role =
       try string(v["role"], path + ".role", optional: true)
       ?? (defaultRole == "root" ? "root" : (children.isEmpty ? "leaf" : "spawner"))
-    return ActorSpec(name: name, role: role, behavior: behavior, children: children, faults: faults)
+    var spec = ActorSpec(name: name, role: role, behavior: behavior, children: children, faults: faults)
+    if wire {
+      spec.settings = ActorSettings(json: v["settings"])
+      spec.supervision = ChildSupervision(json: v["supervision"])
+    }
+    return spec
   }
 
   static func behavior(_ v: JSONValue, path: String) throws(ScenarioError) -> Behavior {

@@ -57,8 +57,8 @@ public final class RunSupervisor: @unchecked Sendable {
   var record = RunRecord(supervisorPid: getpid())
   let onHang: (RunRecord) -> Void
   let onStall: (RunRecord) -> Void
-  /// stdio-pipe fault: the read end of the tree's stderr pipe, held and never
-  /// read, like a test runner's capture pipe.
+  /// `captureTreeStderr` setting: the read end of the tree's stderr pipe,
+  /// held and never read, like a test runner's capture pipe.
   var captureReadFD: Int32 = -1
   var captureWriteFD: Int32 = -1
 
@@ -123,7 +123,7 @@ public final class RunSupervisor: @unchecked Sendable {
 
   private func supervise(probes: ProbeWriter, stopEarly: LoopEvent) async {
     let deadlineNs = record.startNs + UInt64(config.timeoutMs) * 1_000_000
-    if config.scenario.root.hasFault(.stdioPipe) {
+    if config.scenario.settings.captureTreeStderr {
       if let (r, w) = try? Syscalls.pipe().takeRaw() {
         captureReadFD = r
         captureWriteFD = w
@@ -150,7 +150,7 @@ public final class RunSupervisor: @unchecked Sendable {
     let spec = SpawnSpec(
       actor: config.scenario.root, runDir: config.runDir, backend: config.backend, bounds: config.bounds,
       actorExecutable: config.actorExecutable, forkServer: forkServerName)
-    let nursery = Nursery(loop: loop, probes: probes, backend: rootBackend, spec: spec, faults: FaultSet([]))
+    let nursery = Nursery(loop: loop, probes: probes, backend: rootBackend, spec: spec)
     let done = LoopEvent(loop: loop)
     let rootTask = loop.spawn { () -> ChildOutcome? in
       defer { done.set() }
@@ -250,7 +250,7 @@ public final class RunSupervisor: @unchecked Sendable {
     let (r, w) = try Syscalls.pipe().takeRaw()
     defer { close(r) }
     var pid: pid_t = 0
-    let serial = config.scenario.root.hasFault(.forkserverSerial)
+    let serial = config.scenario.settings.serialForkServer
     let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
       + (serial ? ["--serial"] : [])
     let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, captureWriteFD, 0) }
