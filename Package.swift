@@ -31,7 +31,7 @@ let package = Package(
     .target(name: "Probes", dependencies: ["SystemCore", "MiniJSON"]),
     .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes"]),
     .target(name: "KernelEvidence", dependencies: ["CKernel", "SystemCore"]),
-    .target(name: "NativeStacks", dependencies: ["CUnwind"]),
+    .target(name: "NativeStacks", dependencies: ["CUnwind", "SystemCore"]),
     .target(
       name: "Diagnosis",
       dependencies: ["SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks"]),

@@ -159,13 +159,7 @@ public struct Evidence: Sendable {
   }
 
   static func cpuTicks(_ pid: Int32) -> UInt64? {
-    guard let b = Syscalls.readFile("/proc/\(pid)/stat"), let close = b.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-    let fields = b[(close + 2)...].split(separator: 32)
-    // fields[0] is state (field 3); utime is field 14, stime 15.
-    guard fields.count > 12, let u = UInt64(String(decoding: fields[11], as: UTF8.self)),
-      let s = UInt64(String(decoding: fields[12], as: UTF8.self))
-    else { return nil }
-    return u + s
+    ProcStat.read(pid: pid)?.cpuTicks
   }
 
   static func describe(_ s: SyscallInfo, _ p: ProcessSnapshot) -> String {

@@ -7,7 +7,7 @@ public enum KernelEvidence {
   /// Snapshot the given pids (and, with includeDescendants, all their descendants). Processes that
   /// vanish mid-read are dropped silently: never crash, never throw for ESRCH/ENOENT.
   public static func snapshot(pids: [Int32], includeDescendants: Bool) -> KernelSnapshot {
-    let t0 = ProcFS.monotonicNs()
+    let t0 = Syscalls.monotonicNs()
     var set = Set<Int32>()
     for p in pids where p > 0 {
       set.insert(p)
@@ -38,6 +38,6 @@ public enum KernelEvidence {
     let shape = WaitGraph.analyze(pids: procs.map { $0.pid }, edges: derived.edges)
     return KernelSnapshot(processes: procs, edges: derived.edges, unexplained: derived.unexplained,
                           chains: shape.chains, cycles: shape.cycles, terminals: shape.terminals,
-                          elapsedNs: ProcFS.monotonicNs() &- t0)
+                          elapsedNs: Syscalls.monotonicNs() &- t0)
   }
 }

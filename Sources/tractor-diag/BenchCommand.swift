@@ -1,6 +1,5 @@
 import ActorRuntime
 import ArgumentParser
-import CSystem
 import Diagnosis
 import Glibc
 import KernelEvidence
@@ -156,7 +155,7 @@ private final class BenchRunner {
     sigemptyset(&set)
     for s in BenchRunner.termSignals { sigaddset(&set, s) }
     sigprocmask(SIG_BLOCK, &set, nil)
-    _ = cs_set_child_subreaper(1)
+    try? Syscalls.becomeChildSubreaper()
     devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
     do { try Syscalls.makeDirectories(baseDir) } catch { notes.append("cannot create \(baseDir): \(error)") }
 
@@ -240,35 +239,30 @@ private final class BenchRunner {
 
   /// posix_spawn with stdio on /dev/null, an empty signal mask, default dispositions.
   func spawn(_ argv: [String], newGroup: Bool) -> Int32? {
-    var pid: pid_t = 0
-    let rc = withCStrings(argv) { cargv in
-      cs_spawn(&pid, argv[0], cargv, environ, -1, 0, devNull, devNull, newGroup ? CS_SPAWN_NEW_PGROUP : 0)
-    }
-    if rc != 0 {
-      notes.append("posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))")
+    do {
+      return try Syscalls.spawn(argv[0], arguments: argv, channelTarget: 0, stdout: devNull, stderr: devNull, newProcessGroup: newGroup)
+    } catch {
+      notes.append("posix_spawn \(argv[0]) failed: \(String(cString: strerror(error.errno)))")
       return nil
     }
-    return pid
   }
 
   /// Waits for our child `pid` at most `timeoutMs`; kills it when late.
   /// Returns the elapsed ns since `since` when it exited, nil on timeout.
-  func waitChild(_ pid: Int32, since: UInt64, timeoutMs: Int) -> (ns: UInt64, status: Int32)? {
+  func waitChild(_ pid: Int32, since: UInt64, timeoutMs: Int) -> (ns: UInt64, status: WaitStatus)? {
     let end = since + UInt64(timeoutMs) * 1_000_000
-    let pfd = cs_pidfd_open(pid, 0)
-    defer { if pfd >= 0 { close(pfd) } }
+    var pidfd = FileDescriptor.none
+    do { pidfd.replace(with: try Syscalls.pidfdOpen(pid)) } catch {}  // without one: WNOHANG polling
+    let pfd = pidfd.rawValue
     while true {
       var st: Int32 = 0
       if pfd >= 0 {
         let now = Syscalls.monotonicNs()
         if now >= end { break }
-        var p = pollfd(fd: pfd, events: Int16(POLLIN), revents: 0)
-        let n = poll(&p, 1, Int32(max(1, (end - now) / 1_000_000)))
-        if n < 0 && errno == EINTR { continue }
-        if n == 0 { break }
+        if !Syscalls.pollReadable(pfd, timeoutMs: Int32(max(1, (end - now) / 1_000_000))) { break }
       }
       let r = waitpid(pid, &st, pfd >= 0 ? 0 : WNOHANG)
-      if r == pid { return (Syscalls.monotonicNs() - since, st) }
+      if r == pid { return (Syscalls.monotonicNs() - since, WaitStatus(raw: st)) }
       if r < 0 && errno == EINTR { continue }
       if r < 0 { return nil }
       if Syscalls.monotonicNs() >= end { break }
@@ -313,17 +307,17 @@ private final class BenchRunner {
     rows.append(r)
 
     // fork + _exit + reap, only from a single-threaded process.
-    threadsAtStart = cs_thread_count()
+    threadsAtStart = Syscalls.threadCount()
     if threadsAtStart == 1 {
       var forkSamples: [Double] = []
       for i in 0..<(n + 5) {
         let t0 = nowNs()
-        let pid = cs_fork()
-        if pid == 0 { _exit(0) }
-        if pid < 0 {
-          notes.append("fork failed: \(String(cString: strerror(errno)))")
+        let pid: Int32
+        do { pid = try Syscalls.fork() } catch {
+          notes.append("fork failed: \(String(cString: strerror(error.errno)))")
           break
         }
+        if pid == 0 { Syscalls.exitImmediately(0) }
         var st: Int32 = 0
         while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
         let dt = Double(nowNs() - t0) / 1e6
@@ -474,8 +468,8 @@ private final class BenchRunner {
     }
     let ns = done.ns
     let st = done.status
-    if !(cs_wifexited(st) != 0 && cs_wexitstatus(st) == 0) {
-      let msg = "eu-stack -p \(pid) exited with status \(cs_wifexited(st) != 0 ? cs_wexitstatus(st) : 128 + cs_wtermsig(st))"
+    if st != .exited(0) {
+      let msg = "eu-stack -p \(pid) exited with status \(st.code)"
       if !notes.contains(msg) { notes.append(msg) }
     }
     return Double(ns) / 1e6

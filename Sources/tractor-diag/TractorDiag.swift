@@ -19,22 +19,11 @@ enum Exit {
 
 /// Prints one line to stderr and exits with `code`.
 func fail(_ code: Int32, _ message: String) -> Never {
-  let line = "tractor-diag: \(message)\n"
-  _ = line.withCString { write(2, $0, strlen($0)) }
-  Glibc.exit(code)
+  Syscalls.write("tractor-diag: \(message)\n", to: 2)
+  Syscalls.exit(code)
 }
 
-func emit(_ text: String) {
-  var t = text
-  t.withUTF8 { b in
-    var off = 0
-    while off < b.count {
-      let n = write(1, b.baseAddress! + off, b.count - off)
-      if n <= 0 { if errno == EINTR { continue }; return }
-      off += n
-    }
-  }
-}
+func emit(_ text: String) { Syscalls.write(text, to: 1) }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
   case text, json
@@ -95,7 +84,7 @@ struct RunOptions: ParsableArguments {
   }
 
   func runDirectory(prefix: String = "") -> String {
-    runDir ?? "tractor-diag-runs/\(prefix)\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
+    runDir ?? "tractor-diag-runs/\(prefix)\(Syscalls.pid)-\(Syscalls.monotonicNs() % 1_000_000)"
   }
 
   /// The scenario with the --fault options applied (a bad @ACTOR is a usage error).
@@ -115,7 +104,7 @@ struct RunOptions: ParsableArguments {
   static func actorExecutablePath() -> String? {
     let dir = Syscalls.executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast()
     let path = dir.joined(separator: "/") + "/tractor-actor"
-    return access(path, X_OK) == 0 ? path : nil
+    return Syscalls.isExecutable(path) ? path : nil
   }
 
   static func actorExecutable() -> String {
@@ -169,7 +158,7 @@ struct TreeOptions: ParsableArguments {
     let cfg = run.config(run.withFaults(scenario), backend: backend, runDir: run.runDirectory())
     let v = DiagnosedRun.run(cfg, stacks: !run.noStacks)
     emit(run.format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
-    Glibc.exit(v.exitCode)
+    Syscalls.exit(v.exitCode)
   }
 }
 
@@ -219,7 +208,7 @@ struct Report: ParsableCommand {
     do { log = try ProbeLog.read(runDir: runDir) } catch { fail(Exit.badInput, "\(error)") }
     let v = VerdictBuilder.build(files, log: log)
     emit(format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
-    Glibc.exit(v.exitCode)
+    Syscalls.exit(v.exitCode)
   }
 }
 

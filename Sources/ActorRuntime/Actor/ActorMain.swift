@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 import Probes
 import SystemCore
@@ -63,7 +62,7 @@ public final class ActorMain: @unchecked Sendable {
     faults = FaultSet(spec.actor.faults)
     probes.record("runtime", "UP", detail: "role=\(spec.actor.role) backend=\(spec.backend) nice=\(Syscalls.niceValue())")
     if faults.has(.forkWithThreads) {
-      _ = cs_fault_start_lock_holder()
+      LockHolderThread.start()
       ForkedChild.lockHeldByAnotherThread = true
     }
 
@@ -275,10 +274,10 @@ public final class ActorMain: @unchecked Sendable {
         if after > 0 { try await loop.sleep(ms: after) }
         probes.record("behavior", "CRASH", detail: sig.map { "signal \($0)" } ?? "exit \(code ?? 1)")
         if let sig {
-          cs_reset_signals()
-          kill(getpid(), sig)
+          Syscalls.resetSignals()
+          Syscalls.kill(Syscalls.pid, sig)
         }
-        _exit(code ?? 1)
+        Syscalls.exitImmediately(code ?? 1)
       }
       probes.record("behavior", ProbeKind.returned)
       return .value(nil)

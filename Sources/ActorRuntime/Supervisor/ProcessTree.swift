@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 import SystemCore
 
@@ -33,11 +32,10 @@ public enum ProcessTree {
       for p in first { Syscalls.kill(p, SIGSTOP) }
       let all = Set(first + descendants(of: me))
       for p in all {
-        let fd = cs_pidfd_open(p, 0)
-        if fd >= 0 {
-          Syscalls.pidfdSignal(fd, SIGKILL)
-          close(fd)
-        } else {
+        do {
+          let fd = try Syscalls.pidfdOpen(p)
+          Syscalls.pidfdSignal(fd.rawValue, SIGKILL)
+        } catch {
           Syscalls.kill(p, SIGKILL)
         }
         killed.append(p)

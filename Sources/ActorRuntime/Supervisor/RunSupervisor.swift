@@ -60,6 +60,8 @@ public final class RunSupervisor: @unchecked Sendable {
   /// stdio-pipe fault: the read end of the tree's stderr pipe, held and never
   /// read, like a test runner's capture pipe.
   var captureReadFD: Int32 = -1
+  /// SIGINT/SIGTERM/SIGHUP as a signalfd while the run lasts.
+  var signals = TerminationSignals(none: ())
   var captureWriteFD: Int32 = -1
 
   /// `onHang` runs on the loop thread while the stuck tree is still alive
@@ -87,8 +89,9 @@ public final class RunSupervisor: @unchecked Sendable {
 
   public func run() -> RunRecord {
     EventLoop.current = loop
-    cs_ignore_sigpipe()
-    _ = cs_set_child_subreaper(1)
+    Syscalls.ignoreSIGPIPE()
+    // Ctrl-C (and SIGTERM/SIGHUP) must still end in a dead, reaped tree.
+    signals = TerminationSignals.asSubreaper()
     record.startNs = Syscalls.monotonicNs()
     let probes: ProbeWriter
     do {
@@ -100,12 +103,11 @@ public final class RunSupervisor: @unchecked Sendable {
       record.endNs = Syscalls.monotonicNs()
       return record
     }
-    // Ctrl-C (and SIGTERM/SIGHUP) must still end in a dead, reaped tree.
-    let sigfd = cs_termination_signalfd()
     let stopEarly = LoopEvent(loop: loop)
+    let sigfd = signals.rawValue
     if sigfd >= 0 {
-      _ = loop.onReady(sigfd, CS_EPOLLIN) { [self] _ in
-        record.interrupted = cs_read_signalfd(sigfd)
+      _ = loop.onReady(sigfd, Epoll.readable) { [self] _ in
+        record.interrupted = signals.next() ?? -1
         stopEarly.set()
       }
     }
@@ -114,7 +116,7 @@ public final class RunSupervisor: @unchecked Sendable {
       self.loop.stop()
     }
     loop.run()
-    if sigfd >= 0 { close(sigfd) }
+    signals.close()
     if captureReadFD >= 0 { close(captureReadFD) }
     if captureWriteFD >= 0 { close(captureWriteFD) }
     record.endNs = Syscalls.monotonicNs()
@@ -247,20 +249,21 @@ public final class RunSupervisor: @unchecked Sendable {
   }
 
   private func startForkServer(name: String) async throws -> Int32 {
-    let (r, w) = try Syscalls.pipe().takeRaw()
-    defer { close(r) }
-    var pid: pid_t = 0
+    var pipe = try Syscalls.pipe()
+    let r = pipe.first.rawValue
     let serial = config.scenario.root.hasFault(.forkserverSerial)
     let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
       + (serial ? ["--serial"] : [])
-    let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, captureWriteFD, 0) }
-    close(w)
-    if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: "fork server") }
+    let pid: Int32
+    do {
+      pid = try Syscalls.spawn(config.actorExecutable, arguments: args, channel: pipe.second.rawValue, stderr: captureWriteFD)
+    } catch { throw SystemError("posix_spawn", errno: error.errno, context: "fork server") }
+    pipe.second.close()
     guard try await loop.readable(r, deadline: deadline(afterMs: 5000)) != .timedOut else {
       throw SystemError("fork server", errno: ETIMEDOUT, context: "not ready in 5 s")
     }
     var b: UInt8 = 0
-    guard read(r, &b, 1) == 1 else { throw SystemError("fork server", errno: EPIPE, context: "exited before ready") }
+    guard (try? withUnsafeMutableBytes(of: &b) { (p) throws(SystemError) in try pipe.first.read(into: p) }) == 1 else { throw SystemError("fork server", errno: EPIPE, context: "exited before ready") }
     return pid
   }
 }
