@@ -109,8 +109,7 @@ public struct Evidence: Sendable {
     var before: [Int32: UInt64] = [:]
     for p in snap.processes { before[p.pid] = p.cpuTicks }
     if sampleMs > 0 {
-      var ts = timespec(tv_sec: sampleMs / 1000, tv_nsec: (sampleMs % 1000) * 1_000_000)
-      nanosleep(&ts, nil)  // a measurement window, not synchronisation
+      Syscalls.sleep(ms: sampleMs)  // a measurement window, not synchronisation
     }
     for p in snap.processes {
       var pe = ProcessEvidence(

@@ -81,7 +81,7 @@ public enum NativeStacks {
       result.threads = threads
       return result
     }
-    if pid == getpid() {
+    if pid == Syscalls.pid {
       result.note = "cannot ptrace our own process: /proc-only evidence"
       result.threads = threads
       return result

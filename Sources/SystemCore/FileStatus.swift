@@ -4,13 +4,23 @@ import Glibc
 public struct FileStatus: Sendable, Equatable {
   public var mode: UInt32
   public var inode: UInt64
+  public var size: Int
+  public var device: UInt64
+  /// Modification time (st_mtim).
+  public var modifiedSec: Int
+  public var modifiedNsec: Int
 
   public var isFIFO: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFIFO) }
   public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+  public var isRegular: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
 
   init(_ st: stat) {
     mode = UInt32(st.st_mode)
     inode = UInt64(st.st_ino)
+    size = Int(st.st_size)
+    device = UInt64(st.st_dev)
+    modifiedSec = Int(st.st_mtim.tv_sec)
+    modifiedNsec = Int(st.st_mtim.tv_nsec)
   }
 }
 

@@ -65,12 +65,53 @@ extension Syscalls {
     return WaitStatus(raw: raw)
   }
 
-  /// waitpid(pid, WNOHANG): the status if `pid` (or with -1 any child) was
-  /// reaped now, nil while it runs or on error (ECHILD).
-  public static func reapIfExited(_ pid: Int32) -> (pid: Int32, status: WaitStatus)? {
+  /// What a non-blocking waitpid found.
+  public enum Reaped: Sendable, Equatable {
+    case exited(pid: Int32, WaitStatus)
+    /// Children there, none exited yet.
+    case running
+    /// No such child (ECHILD), or nothing left to wait for.
+    case noChild
+  }
+
+  /// waitpid(pid, WNOHANG | __WALL): reaps `pid`, or with -1 any child
+  /// (clone children too), if it has exited.
+  public static func reapIfExited(_ pid: Int32) -> Reaped {
     var raw: Int32 = 0
-    guard let r = try? retryingSyscall("waitpid", { waitpid(pid, &raw, WNOHANG) }), r > 0 else { return nil }
-    return (r, WaitStatus(raw: raw))
+    guard let r = try? retryingSyscall("waitpid", { waitpid(pid, &raw, WNOHANG | __WALL) }) else { return .noChild }
+    return r > 0 ? .exited(pid: r, WaitStatus(raw: raw)) : .running
+  }
+
+  /// nanosleep(2) for `ms` milliseconds (the rest of it after a signal is
+  /// not slept: callers loop on their own deadline).
+  public static func sleep(ms: Int) {
+    var ts = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+    nanosleep(&ts, nil)
+  }
+
+  /// nanosleep(2) for `us` microseconds.
+  public static func sleep(us: Int) {
+    var ts = timespec(tv_sec: us / 1_000_000, tv_nsec: (us % 1_000_000) * 1000)
+    nanosleep(&ts, nil)
+  }
+
+  /// sched_yield(2)
+  public static func yieldProcessor() { sched_yield() }
+
+  /// sigprocmask(SIG_BLOCK, signals): held pending until unblocked or read.
+  public static func block(signals: [Int32]) {
+    var set = sigset_t()
+    sigemptyset(&set)
+    for s in signals { sigaddset(&set, s) }
+    sigprocmask(SIG_BLOCK, &set, nil)
+  }
+
+  /// sigpending(2): which of `signals` are pending (blocked and delivered).
+  public static func pending(of signals: [Int32]) -> [Int32] {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigpending(&set)
+    return signals.filter { sigismember(&set, $0) == 1 }
   }
 
   /// poll(2) for POLLIN on one fd, blocking up to `timeoutMs` (-1: forever).

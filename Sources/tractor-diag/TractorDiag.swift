@@ -137,8 +137,9 @@ struct TreeShape: ParsableArguments {
 
 /// Reads and parses a scenario file; a problem is a one-line error, exit 65.
 func loadScenario(_ path: String) -> Scenario {
-  guard let bytes = Syscalls.readFile(path, limit: 4 << 20) else {
-    fail(Exit.badInput, "cannot read scenario file \(path): \(String(cString: strerror(errno)))")
+  let bytes: [UInt8]
+  do { bytes = try Syscalls.readWholeFile(path, limit: 4 << 20) } catch {
+    fail(Exit.badInput, "cannot read scenario file \(path): \(String(cString: strerror(error.errno)))")
   }
   guard let text = String(validating: bytes, as: UTF8.self) else { fail(Exit.badInput, "\(path): not UTF-8 text") }
   do { return try ScenarioParser.parse(text: text) } catch { fail(Exit.badInput, "\(path): \(error)") }

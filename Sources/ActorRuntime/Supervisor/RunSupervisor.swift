@@ -54,7 +54,7 @@ public struct RunRecord: Sendable {
 public final class RunSupervisor: @unchecked Sendable {
   let config: RunConfig
   let loop = EventLoop()
-  var record = RunRecord(supervisorPid: getpid())
+  var record = RunRecord(supervisorPid: Syscalls.pid)
   let onHang: (RunRecord) -> Void
   let onStall: (RunRecord) -> Void
   /// stdio-pipe fault: the read end of the tree's stderr pipe, held and never
@@ -134,7 +134,7 @@ public final class RunSupervisor: @unchecked Sendable {
     }
     var forkServerName: String? = nil
     if config.backend == "forkserver" {
-      let name = "tractor-diag-\(getpid())-\(record.startNs % 1_000_000)"
+      let name = "tractor-diag-\(Syscalls.pid)-\(record.startNs % 1_000_000)"
       do {
         record.forkServerPid = try await startForkServer(name: name)
         forkServerName = name
@@ -214,7 +214,7 @@ public final class RunSupervisor: @unchecked Sendable {
     if let r = record.rootPid { record.rootStatus = ProcessTree.reapedElsewhere[r] ?? record.rootStatus }
     ProcessTree.reapAll(boundMs: 1000)
     record.reaped = ProcessTree.reapedElsewhere
-    record.survivors = ProcessTree.descendants(of: getpid())
+    record.survivors = ProcessTree.descendants(of: Syscalls.pid)
     probes.record("supervisor", ProbeKind.returned, detail: "killed \(record.killed.count)")
   }
 
@@ -223,15 +223,14 @@ public final class RunSupervisor: @unchecked Sendable {
     let dir = config.runDir + "/probes"
     var total = 0
     for n in Syscalls.listDirectory(dir) {
-      var st = stat()
-      if stat(dir + "/" + n, &st) == 0 { total += Int(st.st_size) }
+      total += Syscalls.status(dir + "/" + n)?.size ?? 0
     }
     return total
   }
 
   /// Live descendants other than the fork server.
   private func liveTree() -> [Int32] {
-    ProcessTree.liveDescendants(of: getpid()).filter { $0 != record.forkServerPid }
+    ProcessTree.liveDescendants(of: Syscalls.pid).filter { $0 != record.forkServerPid }
   }
 
   private enum First { case first, second, deadline }
