@@ -59,10 +59,11 @@ public final class RunSupervisor: @unchecked Sendable {
   let onStall: (RunRecord) -> Void
   /// stdio-pipe fault: the read end of the tree's stderr pipe, held and never
   /// read, like a test runner's capture pipe.
-  var captureReadFD: Int32 = -1
+  var captureRead = FileDescriptor.none
+  var captureWrite = FileDescriptor.none
+  var captureWriteFD: Int32 { captureWrite.rawValue }
   /// SIGINT/SIGTERM/SIGHUP as a signalfd while the run lasts.
   var signals = TerminationSignals(none: ())
-  var captureWriteFD: Int32 = -1
 
   /// `onHang` runs on the loop thread while the stuck tree is still alive
   /// (the diagnosis snapshots it there), before the tree is killed.
@@ -117,8 +118,8 @@ public final class RunSupervisor: @unchecked Sendable {
     }
     loop.run()
     signals.close()
-    if captureReadFD >= 0 { close(captureReadFD) }
-    if captureWriteFD >= 0 { close(captureWriteFD) }
+    captureRead.close()
+    captureWrite.close()
     record.endNs = Syscalls.monotonicNs()
     return record
   }
@@ -126,9 +127,9 @@ public final class RunSupervisor: @unchecked Sendable {
   private func supervise(probes: ProbeWriter, stopEarly: LoopEvent) async {
     let deadlineNs = record.startNs + UInt64(config.timeoutMs) * 1_000_000
     if config.scenario.root.hasFault(.stdioPipe) {
-      if let (r, w) = try? Syscalls.pipe().takeRaw() {
-        captureReadFD = r
-        captureWriteFD = w
+      if let pipe = try? Syscalls.pipe() {
+        captureRead.replace(with: pipe.first)
+        captureWrite.replace(with: pipe.second)
         probes.record("supervisor", "CAPTURE_PIPE", detail: "tree stderr is a pipe nobody reads")
       }
     }
