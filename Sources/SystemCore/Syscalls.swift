@@ -5,11 +5,6 @@ import Glibc
 @frozen public struct FDPair: ~Copyable {
   public var first: FileDescriptor
   public var second: FileDescriptor
-
-  /// Hands both fds to the caller, who must close them.
-  public consuming func takeRaw() -> (Int32, Int32) {
-    (first.take(), second.take())
-  }
 }
 
 /// Thin wrappers, one per syscall, each naming the call it makes.
