@@ -111,14 +111,22 @@ public enum Syscalls {
   public static func readWholeFile(_ path: String, limit: Int = 1 << 24) throws(SystemError) -> [UInt8] {
     let fd = try open(path, O_RDONLY)
     var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: min(65536, max(limit, 1)))
+    // Most /proc files are under 4 KiB: start there (a snapshot reads
+    // thousands of them), double up to 64 KiB for big ones like maps.
+    var chunk = 4096
     while out.count < limit {
-      let r: Result<Int, SystemError> = chunk.withUnsafeMutableBytes { p in
-        do throws(SystemError) { return .success(try fd.read(into: p)) } catch { return .failure(error) }
+      let start = out.count
+      let want = min(chunk, limit - start)
+      out.append(contentsOf: repeatElement(0, count: want))
+      let r: Result<Int, SystemError> = out.withUnsafeMutableBytes { p in
+        do throws(SystemError) { return .success(try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: p[start...]))) } catch {
+          return .failure(error)
+        }
       }
       let n = try r.get()
+      out.removeLast(want - n)
       if n == 0 { break }
-      out.append(contentsOf: chunk[0..<min(n, limit - out.count)])
+      chunk = min(chunk * 2, 65536)
     }
     return out
   }
