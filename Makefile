@@ -4,7 +4,13 @@ RUN_ARGS   ?= nested-multierrors --backend forkserver
 # Test processes start real actor trees: run test functions one at a time.
 TEST_FLAGS ?= --no-parallel
 
-.PHONY: deps build release run test bench lint clean
+.PHONY: deps venv build release run test bench lint clean
+
+# The project-local Python venv for the real-tree fixtures (Fixtures/python):
+# Debian's interpreter, never a pyenv shim on PATH, and every package pinned.
+VENV_PYTHON ?= /usr/bin/python3
+VENV        := .venv
+VENV_REQS   := Fixtures/python/requirements.txt
 
 # Installs what is missing on a fresh Debian machine: libunwind, static libc. Native stacks
 # dlopen libunwind-ptrace.so.0 and libunwind-x86_64.so.8 at run time (package
@@ -24,6 +30,27 @@ deps:
 	  { echo "could not install g++: tractor-actor will not link"; exit 1; }; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "swift toolchain not found on PATH"; exit 1; }
+	@$(MAKE) --no-print-directory venv
+
+# Rebuilt only when the requirements file's content changed (its sha256 is the
+# stamp), so a second `make deps` costs one sha256sum. The whole file goes in
+# with --no-deps (it pins the transitive closure; see its header), then
+# `pip check` proves nothing is missing and a real import proves it works.
+venv:
+	@want=$$(sha256sum $(VENV_REQS) | cut -d' ' -f1); \
+	if [ -x $(VENV)/bin/python ] && [ "$$(cat $(VENV)/.requirements.sha256 2>/dev/null)" = "$$want" ]; then exit 0; fi; \
+	if [ ! -x $(VENV_PYTHON) ] || ! dpkg -s python3-venv >/dev/null 2>&1; then \
+	  echo "installing python3-venv"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv) >/dev/null || \
+	    { echo "could not install python3-venv"; exit 1; }; \
+	fi; \
+	echo "building $(VENV) from $(VENV_REQS)"; \
+	rm -rf $(VENV) && $(VENV_PYTHON) -m venv $(VENV) && \
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -r $(VENV_REQS) && \
+	$(VENV)/bin/pip check --disable-pip-version-check && \
+	$(VENV)/bin/python -W ignore -c 'import tractor, trio' && \
+	echo "$$want" > $(VENV)/.requirements.sha256 || \
+	{ echo "could not build $(VENV) (see the pip output above)"; rm -rf $(VENV); exit 1; }
 
 build: deps
 	$(SWIFT) build
@@ -48,4 +75,4 @@ lint:
 	@if command -v swift-format >/dev/null; then swift-format lint --recursive Sources Tests; else echo "swift-format not found"; fi
 
 clean:
-	rm -rf .build tractor-diag-runs
+	rm -rf .build tractor-diag-runs $(VENV)

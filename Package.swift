@@ -60,6 +60,10 @@ let package = Package(
       dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
     .testTarget(name: "SystemCoreTests", dependencies: ["SystemCore"]),
+    // Verdicts from stored run directories (Tests/DiagnosisTests/Runs): no processes.
+    .testTarget(
+      name: "DiagnosisTests", dependencies: ["Diagnosis", "KernelEvidence", "MiniJSON", "Probes", "SystemCore"],
+      exclude: ["Runs"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks", "TestSupport", "SystemCore", "CSystem"]),
   ],
   swiftLanguageModes: [.v6]

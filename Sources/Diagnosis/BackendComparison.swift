@@ -107,7 +107,7 @@ public enum BackendComparison {
             "leak": .int(Int64(r.count("leak"))), "unexpected": .int(Int64(r.count("unexpected"))),
             "medianSpawnMsPerActor": r.medianSpawnMs.map { .double(($0 * 1000).rounded() / 1000) } ?? .null,
             "medianTeardownMs": r.medianTeardownMs.map { .double(($0 * 10).rounded() / 10) } ?? .null,
-            "hangClasses": .array(Array(Set(r.verdicts.compactMap(\.hangClass))).sorted().map { .string($0) }),
+            "hangClasses": .array(Array(Set(r.verdicts.compactMap(\.hangClass?.name))).sorted().map { .string($0) }),
             "stuckActors": .array(
               Array(Set(r.verdicts.flatMap { v in v.stuck.map { v.name(of: $0) } })).sorted().map { .string($0) }),
             "runDirs": .array(r.verdicts.map { .string($0.runDir) }),

@@ -41,19 +41,11 @@ public struct FDEvidence: Sendable {
   public var isPidfd: Bool { link.contains("pidfd") }
 }
 
-public struct EvidenceEdge: Sendable, Hashable {
-  public var from: Int32
-  public var to: Int32
-  public var kind: String
-  public var evidence: String
-}
-
 /// Kernel evidence and native stacks for a tree, as saved in evidence.json.
 public struct Evidence: Sendable {
   public var processes: [Int32: ProcessEvidence] = [:]
-  public var edges: [EvidenceEdge] = []
-  public var chains: [[Int32]] = []
-  public var cycles: [[Int32]] = []
+  /// Kernel wait edges and their shape (chains and cycles as each snapshot saw them).
+  public var graph = WaitGraph.empty
   public var unexplained: [Int32: String] = [:]
   public var snapshotMs: Double = 0
   public var stacksMs: Double = 0
@@ -70,22 +62,26 @@ public struct Evidence: Sendable {
   /// edge any snapshot saw.
   public static func merged(_ list: [Evidence]) -> Evidence {
     var m = Evidence()
+    var edges: [WaitEdge] = []
+    var chains: [[Int32]] = []
+    var cycles: [[Int32]] = []
     for e in list.sorted(by: { $0.takenAtNs < $1.takenAtNs }) {
       for (pid, p) in e.processes {
         m.processes[pid] = p
         m.seenAtNs[pid] = e.takenAtNs
       }
-      for ed in e.edges where !m.edges.contains(where: { $0.from == ed.from && $0.to == ed.to && $0.kind == ed.kind }) {
-        m.edges.append(ed)
+      for ed in e.graph.edges where !edges.contains(where: { $0.from == ed.from && $0.to == ed.to && $0.kind == ed.kind }) {
+        edges.append(ed)
       }
-      for c in e.cycles where !m.cycles.contains(where: { Set($0) == Set(c) }) { m.cycles.append(c) }
-      for c in e.chains where !m.chains.contains(c) { m.chains.append(c) }
+      for c in e.graph.cycles where !cycles.contains(where: { Set($0) == Set(c) }) { cycles.append(c) }
+      for c in e.graph.chains where !chains.contains(c) { chains.append(c) }
       for (k, v) in e.unexplained { m.unexplained[k] = v }
       m.snapshotMs = max(m.snapshotMs, e.snapshotMs)
       m.stacksMs = max(m.stacksMs, e.stacksMs)
       for n in e.notes where !m.notes.contains(n) { m.notes.append(n) }
       m.takenAtNs = max(m.takenAtNs, e.takenAtNs)
     }
+    m.graph = WaitGraph(edges: edges, chains: chains, cycles: cycles, terminals: [])
     return m
   }
 
@@ -101,41 +97,17 @@ public struct Evidence: Sendable {
   /// `sampleMs` apart (a busy loop shows as CPU used while "blocked"), and
   /// captures native stacks of every process in `stackPids`.
   public static func collect(pids: [Int32], stackPids: [Int32], sampleMs: Int = 100, symbolizer: Symbolizer = .fast) -> Evidence {
-    var e = Evidence()
     let t0 = Syscalls.monotonicNs()
-    e.takenAtNs = t0
     let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: true)
-    e.snapshotMs = Double(Syscalls.monotonicNs() - t0) / 1e6
-    var before: [Int32: UInt64] = [:]
-    for p in snap.processes { before[p.pid] = p.cpuTicks }
+    let snapshotMs = Double(Syscalls.monotonicNs() - t0) / 1e6
+    var after: [Int32: UInt64] = [:]
     if sampleMs > 0 {
       Syscalls.sleep(ms: sampleMs)  // a measurement window, not synchronisation
+      for p in snap.processes { if let a = cpuTicks(p.pid) { after[p.pid] = a } }
     }
-    for p in snap.processes {
-      var pe = ProcessEvidence(
-        pid: p.pid, ppid: p.ppid, comm: p.comm, state: String(p.state), threads: p.threads.count, syscall: nil,
-        syscallName: nil, wchan: nil, cpuTicksDelta: nil, sampleMs: sampleMs > 0 ? sampleMs : nil, fds: [], waitFDs: [], stack: [],
-        stackNote: nil)
-      if let t = p.threads.first {
-        pe.wchan = t.wchan
-        if let s = t.syscall {
-          pe.syscallName = s.name
-          pe.syscall = describe(s, p)
-          pe.waitFDs = t.waitedFDs(in: p)
-        } else if t.running {
-          pe.syscall = "running"
-        }
-      }
-      if sampleMs > 0, let after = cpuTicks(p.pid), let b = before[p.pid] { pe.cpuTicksDelta = Int(after) - Int(b) }
-      pe.fds = p.fds.compactMap { f in
-        describe(f).map { FDEvidence(fd: f.fd, link: f.link, holders: f.peers.map(\.pid), text: $0) }
-      }
-      e.processes[p.pid] = pe
-    }
-    e.edges = snap.edges.map { EvidenceEdge(from: $0.from, to: $0.to, kind: $0.kind.rawValue, evidence: $0.evidence) }
-    e.chains = snap.chains
-    e.cycles = snap.cycles
-    e.unexplained = snap.unexplained
+    var e = Evidence(snapshot: snap, cpuTicksAfter: after, sampleMs: sampleMs > 0 ? sampleMs : nil)
+    e.takenAtNs = t0
+    e.snapshotMs = snapshotMs
     let t1 = Syscalls.monotonicNs()
     for pid in stackPids where e.processes[pid] != nil {
       // Looking must not change what is looked at (see threadInWrite).
@@ -155,6 +127,35 @@ public struct Evidence: Sendable {
       e.notes.append("native stacks unavailable: \(NativeStacks.unavailableReason ?? "libunwind not loaded")")
     }
     return e
+  }
+
+  /// The evidence in a kernel snapshot, without stacks: pure, so that a
+  /// stored snapshot gives the same evidence as a live one. `cpuTicksAfter`
+  /// is each process's CPU time one sample (`sampleMs`) later.
+  public init(snapshot snap: KernelSnapshot, cpuTicksAfter: [Int32: UInt64] = [:], sampleMs: Int? = nil) {
+    for p in snap.processes {
+      var pe = ProcessEvidence(
+        pid: p.pid, ppid: p.ppid, comm: p.comm, state: String(p.state), threads: p.threads.count, syscall: nil,
+        syscallName: nil, wchan: nil, cpuTicksDelta: nil, sampleMs: sampleMs, fds: [], waitFDs: [], stack: [],
+        stackNote: nil)
+      if let t = p.threads.first {
+        pe.wchan = t.wchan
+        if let s = t.syscall {
+          pe.syscallName = s.name
+          pe.syscall = Evidence.describe(s, p)
+          pe.waitFDs = t.waitedFDs(in: p)
+        } else if t.running {
+          pe.syscall = "running"
+        }
+      }
+      if sampleMs != nil, let a = cpuTicksAfter[p.pid] { pe.cpuTicksDelta = Int(a) - Int(p.cpuTicks) }
+      pe.fds = p.fds.compactMap { f in
+        Evidence.describe(f).map { FDEvidence(fd: f.fd, link: f.link, holders: f.peers.map(\.pid), text: $0) }
+      }
+      processes[p.pid] = pe
+    }
+    graph = snap.graph
+    unexplained = snap.unexplained
   }
 
   static func cpuTicks(_ pid: Int32) -> UInt64? {
@@ -216,11 +217,14 @@ public struct Evidence: Sendable {
           ]
         }),
       "edges": .array(
-        edges.map {
-          ["from": .int(Int64($0.from)), "to": .int(Int64($0.to)), "kind": .string($0.kind), "evidence": .string($0.evidence)]
+        graph.edges.map {
+          [
+            "from": .int(Int64($0.from)), "to": .int(Int64($0.to)), "kind": .string($0.kind.rawValue),
+            "evidence": .string($0.evidence),
+          ]
         }),
-      "chains": .array(chains.map { .array($0.map { .int(Int64($0)) }) }),
-      "cycles": .array(cycles.map { .array($0.map { .int(Int64($0)) }) }),
+      "chains": .array(graph.chains.map { .array($0.map { .int(Int64($0)) }) }),
+      "cycles": .array(graph.cycles.map { .array($0.map { .int(Int64($0)) }) }),
       "unexplained": .object(unexplained.sorted { $0.key < $1.key }.map { (String($0.key), .string($0.value)) }),
     ]
   }
@@ -247,12 +251,14 @@ public struct Evidence: Sendable {
         stack: (p["stack"]?.array ?? []).compactMap(\.string), stackNote: p["stackNote"]?.string)
       processes[pe.pid] = pe
     }
+    var edges: [WaitEdge] = []
     for ed in v["edges"]?.array ?? [] {
-      guard let f = ed["from"]?.int, let t = ed["to"]?.int else { continue }
-      edges.append(EvidenceEdge(from: Int32(f), to: Int32(t), kind: ed["kind"]?.string ?? "?", evidence: ed["evidence"]?.string ?? ""))
+      guard let f = ed["from"]?.int, let t = ed["to"]?.int, let k = ed["kind"]?.string.flatMap(WaitKind.init(rawValue:))
+      else { continue }
+      edges.append(WaitEdge(from: Int32(f), to: Int32(t), kind: k, evidence: ed["evidence"]?.string ?? ""))
     }
-    chains = (v["chains"]?.array ?? []).map { ($0.array ?? []).compactMap { $0.int.map { Int32($0) } } }
-    cycles = (v["cycles"]?.array ?? []).map { ($0.array ?? []).compactMap { $0.int.map { Int32($0) } } }
+    let pids = { (x: JSONValue?) in (x?.array ?? []).map { ($0.array ?? []).compactMap { $0.int.map { Int32($0) } } } }
+    graph = WaitGraph(edges: edges, chains: pids(v["chains"]), cycles: pids(v["cycles"]), terminals: [])
     for (k, val) in v["unexplained"]?.object ?? [] { if let p = Int32(k), let s = val.string { unexplained[p] = s } }
   }
 }

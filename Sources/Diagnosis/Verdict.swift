@@ -30,7 +30,7 @@ public struct BlockedOn: Sendable {
 public struct TerminalVerdict: Sendable {
   public var pid: Int32
   public var name: String
-  public var hangClass: String
+  public var hangClass: HangClass
   public var explanation: String
   public var evidence: [String]
   public var hint: String
@@ -78,7 +78,7 @@ public struct Verdict: Sendable {
     }
   }
 
-  public var hangClass: String? { terminals.first?.hangClass }
+  public var hangClass: HangClass? { terminals.first?.hangClass }
 
   public func name(of pid: Int32) -> String {
     actors.first(where: { $0.pid == pid })?.name ?? "pid \(pid)"
@@ -97,14 +97,14 @@ public struct Verdict: Sendable {
       "runDir": .string(runDir),
       "durationMs": .double((durationMs * 10).rounded() / 10),
       "timeoutMs": .int(Int64(timeoutMs)),
-      "hangClass": .from(hangClass),
+      "hangClass": .from(hangClass?.name),
       "stuck": .array(stuck.map { .int(Int64($0)) }),
       "waitChains": .array(waitChains.map { .array($0.map { .int(Int64($0)) }) }),
       "cycles": .array(cycles.map { .array($0.map { .int(Int64($0)) }) }),
       "terminal": .array(
         terminals.map {
           [
-            "pid": .int(Int64($0.pid)), "name": .string($0.name), "class": .string($0.hangClass),
+            "pid": .int(Int64($0.pid)), "name": .string($0.name), "class": .string($0.hangClass.name),
             "explanation": .string($0.explanation), "evidence": .array($0.evidence.map { .string($0) }),
             "hint": .string($0.hint),
           ]

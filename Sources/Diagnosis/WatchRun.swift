@@ -70,48 +70,13 @@ public enum WatchRun {
   }
 
   static func emptyVerdict(_ command: [String], _ start: UInt64) -> Verdict {
-    Verdict(
-      outcome: "clean", scenario: "watch: " + command.joined(separator: " "), backend: "-", runDir: "-",
-      durationMs: Double(Syscalls.monotonicNs() - start) / 1e6, timeoutMs: 0, actors: [], stuck: [], waitChains: [],
-      cycles: [], error: nil, rootValue: nil, unexpected: [], notes: [], blockedOn: [], terminals: [], spawnMsPerActor: nil,
-      firstErrorMs: nil, teardownMs: nil, damagedLines: 0, survivors: [], killed: [], interrupted: nil)
+    ForeignTreeVerdict.empty(command: command, durationMs: Double(Syscalls.monotonicNs() - start) / 1e6)
   }
 
   /// A verdict from kernel evidence only: the same shape as a tree verdict.
   public static func kernelVerdict(_ command: [String], _ start: UInt64, _ ev: Evidence, stillRunning: Bool, commandPid: Int32) -> Verdict {
-    var v = emptyVerdict(command, start)
-    v.outcome = stillRunning ? "hang" : "leak"
-    v.hasEvidence = true
-    let pids = ev.processes.keys.sorted()
-    var depth: [Int32: Int] = [:]
-    func d(_ p: Int32) -> Int {
-      if let x = depth[p] { return x }
-      guard let pp = ev.processes[p]?.ppid, ev.processes[pp] != nil, pp != p else { depth[p] = 0; return 0 }
-      depth[p] = 0
-      let r = d(pp) + 1
-      depth[p] = r
-      return r
-    }
-    v.actors = pids.map { p in
-      let pe = ev.processes[p]!
-      return ActorRecord(
-        pid: p, name: pe.comm, role: p == commandPid ? "command" : "process",
-        parentPid: ev.processes[pe.ppid] != nil ? pe.ppid : nil, reachedExit: false, exitStatus: nil, exitCode: nil,
-        lastProbe: nil, lastProbeMs: nil, diesOnPurpose: false, hardKilled: nil, depth: d(p))
-    }
-    v.stuck = pids
-    v.waitChains = ev.chains.filter { $0.count > 1 }
-    v.cycles = ev.cycles
-    for p in pids {
-      let pe = ev.processes[p]!
-      var kernel = "\(pe.state) \(pe.syscall ?? "-")" + (pe.wchan.map { " wchan \($0)" } ?? "") + " threads \(pe.threads)"
-      if let dd = pe.cpuTicksDelta, let sm = pe.sampleMs { kernel += " cpu \(dd * 10) ms in \(sm) ms" }
-      let edge = ev.edges.first(where: { $0.from == p }).map { "\($0.kind) \($0.to): \($0.evidence)" }
-        ?? ev.unexplained[p].map { "unexplained: \($0)" }
-      v.blockedOn.append(BlockedOn(pid: p, probe: "(no probes: foreign process)", kernel: kernel, stack: pe.stack, edge: edge))
-    }
-    v.notes.append(contentsOf: ev.notes)
-    v.terminals = HangClassifier.classify(verdict: v, byPid: [:], probeEdges: [], evidence: ev, t0: start)
+    var v = ForeignTreeVerdict.build(command: command, evidence: ev, stillRunning: stillRunning, commandPid: commandPid, t0: start)
+    v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
     return v
   }
 }

@@ -34,10 +34,9 @@ public enum KernelEvidence {
         procs[i].fds[j].peers = index.peers(of: procs[i].fds[j])
       }
     }
-    let derived = WaitGraph.derive(procs: procs, index: index, sockets: sockets)
-    let shape = WaitGraph.analyze(pids: procs.map { $0.pid }, edges: derived.edges)
-    return KernelSnapshot(processes: procs, edges: derived.edges, unexplained: derived.unexplained,
-                          chains: shape.chains, cycles: shape.cycles, terminals: shape.terminals,
+    let derived = WaitEdgeDerivation.derive(procs: procs, index: index, sockets: sockets)
+    let graph = WaitGraph(nodes: procs.map { $0.pid }, edges: derived.edges)
+    return KernelSnapshot(processes: procs, graph: graph, unexplained: derived.unexplained,
                           elapsedNs: Syscalls.monotonicNs() &- t0)
   }
 }

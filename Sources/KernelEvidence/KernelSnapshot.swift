@@ -2,27 +2,26 @@
 public struct KernelSnapshot: Sendable {
   /// Sorted by pid.
   public var processes: [ProcessSnapshot]
-  public var edges: [WaitEdge]
+  /// Kernel wait-for edges between members, and their shape.
+  public var graph: WaitGraph
   /// pid -> what it is blocked on that maps to no process in the set.
   public var unexplained: [Int32: String]
-  /// Maximal wait chains, root-most first; the last element is where the chain ends.
-  public var chains: [[Int32]]
-  /// Each cycle once, starting at its smallest pid.
-  public var cycles: [[Int32]]
-  /// Processes in the set that wait on nothing inside the set.
-  public var terminals: [Int32]
   public var elapsedNs: UInt64
 
-  public init(processes: [ProcessSnapshot], edges: [WaitEdge], unexplained: [Int32: String],
-              chains: [[Int32]], cycles: [[Int32]], terminals: [Int32], elapsedNs: UInt64) {
+  public init(processes: [ProcessSnapshot], graph: WaitGraph, unexplained: [Int32: String], elapsedNs: UInt64) {
     self.processes = processes
-    self.edges = edges
+    self.graph = graph
     self.unexplained = unexplained
-    self.chains = chains
-    self.cycles = cycles
-    self.terminals = terminals
     self.elapsedNs = elapsedNs
   }
+
+  public var edges: [WaitEdge] { graph.edges }
+  /// Maximal wait chains, root-most first; the last element is where the chain ends.
+  public var chains: [[Int32]] { graph.chains }
+  /// Each cycle once, starting at its smallest pid.
+  public var cycles: [[Int32]] { graph.cycles }
+  /// Processes in the set that wait on nothing inside the set.
+  public var terminals: [Int32] { graph.terminals }
 
   public func process(_ pid: Int32) -> ProcessSnapshot? {
     processes.first { $0.pid == pid }

@@ -1,238 +1,82 @@
-/// Derives wait-for edges from blocked syscalls, then chains, cycles and terminals.
-enum WaitGraph {
-  private enum Direction { case read, write, poll }
+/// Who waits on whom: wait-for edges and their shape (maximal chains,
+/// cycles, terminals). The one graph type: kernel snapshots derive it from
+/// blocked syscalls, run evidence records it, and verdicts build one from
+/// probe and kernel edges together.
+public struct WaitGraph: Sendable {
+  public var edges: [WaitEdge]
+  /// Maximal wait chains, root-most first; the last element is where the
+  /// chain ends (a terminal, or the node where it runs into a cycle).
+  public var chains: [[Int32]]
+  /// Each cycle once, starting at its smallest pid.
+  public var cycles: [[Int32]]
+  /// Nodes that wait on nothing in the graph.
+  public var terminals: [Int32]
 
-  /// Accumulates edges for one process; dedupes on (from, to, kind), keeping the first evidence.
-  private struct Builder {
-    let pid: Int32
-    let inSet: Set<Int32>
-    var edges: [WaitEdge] = []
-    var seen = Set<String>()
-    var reasons: [String] = []
+  /// Chains enumerated at most: a dense graph must not explode, and no
+  /// reader shows more than a handful.
+  public static let maxChains = 256
 
-    mutating func add(_ to: Int32, _ kind: WaitKind, _ evidence: String) {
-      guard to != pid, inSet.contains(to) else { return }
-      let key = "\(to)/\(kind.rawValue)"
-      if seen.insert(key).inserted { edges.append(WaitEdge(from: pid, to: to, kind: kind, evidence: evidence)) }
-    }
-
-    mutating func note(_ reason: String) {
-      if !reasons.contains(reason) { reasons.append(reason) }
-    }
+  /// The shape of `edges` over `nodes` (edges to pids outside `nodes` still
+  /// count). Chains start at nodes that wait on something and that nobody
+  /// waits on; with `startAnywhere`, a graph with no such node (cycles
+  /// only) starts from every node that waits.
+  public init(nodes: [Int32], edges: [WaitEdge], startAnywhere: Bool = false) {
+    self.edges = edges
+    let out = WaitGraph.adjacency(edges)
+    let waitedOn = Set(edges.map(\.to))
+    terminals = nodes.filter { (out[$0] ?? []).isEmpty }
+    cycles = WaitGraph.findCycles(nodes: nodes + out.keys.sorted().filter { !nodes.contains($0) }, out: out)
+    var starts = out.keys.sorted().filter { !waitedOn.contains($0) }
+    if starts.isEmpty && startAnywhere { starts = out.keys.sorted() }
+    chains = WaitGraph.paths(from: starts, out: out)
   }
 
-  static func derive(procs: [ProcessSnapshot], index: InodeIndex, sockets: SocketTable)
-    -> (edges: [WaitEdge], unexplained: [Int32: String])
-  {
-    let inSet = Set(procs.map { $0.pid })
-    var edges: [WaitEdge] = []
-    var unexplained: [Int32: String] = [:]
-    for p in procs {
-      var b = Builder(pid: p.pid, inSet: inSet)
-      if p.state == "Z" {
-        unexplained[p.pid] = "zombie: exited, not reaped by parent \(p.ppid)"
-        continue
-      }
-      for t in p.threads where !t.running {
-        threadEdges(p, t, procs: procs, index: index, sockets: sockets, into: &b)
-      }
-      edges += b.edges
-      if b.edges.isEmpty && p.isBlocked {
-        unexplained[p.pid] = b.reasons.isEmpty ? "blocked (state \(p.state))" : b.reasons.prefix(3).joined(separator: "; ")
-      }
-    }
-    return (edges, unexplained)
+  /// A graph as recorded (evidence.json): its shape is kept, not recomputed.
+  public init(edges: [WaitEdge], chains: [[Int32]], cycles: [[Int32]], terminals: [Int32]) {
+    self.edges = edges
+    self.chains = chains
+    self.cycles = cycles
+    self.terminals = terminals
   }
 
-  private static func holderList(_ hs: [FDHolder], excluding pid: Int32) -> String {
-    let others = hs.filter { $0.pid != pid }
-    if others.isEmpty { return "none outside \(pid)" }
-    return others.map { "\($0.pid) fd \($0.fd)" }.joined(separator: ", ")
-  }
+  public static let empty = WaitGraph(edges: [], chains: [], cycles: [], terminals: [])
 
-  private static func threadEdges(_ p: ProcessSnapshot, _ t: ThreadSnapshot, procs: [ProcessSnapshot],
-                                  index: InodeIndex, sockets: SocketTable, into b: inout Builder)
-  {
-    let who = t.tid == p.pid ? "" : "tid \(t.tid) "
-    guard let sc = t.syscall else {
-      if t.state == "T" || t.state == "t" {
-        b.note("stopped (\(t.state))")
-      } else {
-        b.note("\(who)in kernel, not in a syscall" + (t.wchan.map { " (wchan \($0))" } ?? ""))
-      }
-      return
-    }
-    let src = "/proc/\(p.pid)/task/\(t.tid)/syscall"
-    switch sc.number {
-    case SyscallNR.wait4:
-      let target = sc.int32Arg(0)
-      if target > 0 {
-        b.add(target, .exitOf, "\(who)wait4(pid=\(target)) in \(src)")
-        if !b.inSet.contains(target) { b.note("wait4(pid=\(target)): not in set") }
-      } else {
-        let pg: Int32? = target == -1 ? nil : (target == 0 ? p.pgrp : -target)
-        waitChildren(p, procs: procs, pgrp: pg, call: "\(who)wait4(pid=\(target)) in \(src)", into: &b)
-      }
-    case SyscallNR.waitid:
-      let idtype = sc.args.first ?? 0
-      let id = sc.int32Arg(1)
-      switch idtype {
-      case 1:
-        b.add(id, .exitOf, "\(who)waitid(P_PID, \(id)) in \(src)")
-        if !b.inSet.contains(id) { b.note("waitid(P_PID, \(id)): not in set") }
-      case 3:
-        if let f = p.fd(id), case .pidfd(let target) = f.kind {
-          b.add(target, .exitOf,
-                "\(who)waitid(P_PIDFD, fd \(id)) in \(src); /proc/\(p.pid)/fdinfo/\(id) Pid: \(target)")
-          if !b.inSet.contains(target) { b.note("waitid(P_PIDFD fd \(id) -> Pid \(target)): not in set") }
-        } else {
-          b.note("waitid(P_PIDFD, fd \(id)): fd is not a pidfd")
-        }
-      case 2:
-        waitChildren(p, procs: procs, pgrp: id == 0 ? p.pgrp : id, call: "\(who)waitid(P_PGID, \(id)) in \(src)", into: &b)
-      default:
-        waitChildren(p, procs: procs, pgrp: nil, call: "\(who)waitid(P_ALL) in \(src)", into: &b)
-      }
-    case SyscallNR.read, SyscallNR.readv, SyscallNR.recvfrom, SyscallNR.recvmsg, SyscallNR.recvmmsg, SyscallNR.preadv:
-      fdEdges(p, fd: sc.int32Arg(0), dir: .read, call: "\(who)\(sc.name)(2)", index: index, into: &b)
-    case SyscallNR.write, SyscallNR.writev, SyscallNR.sendto, SyscallNR.sendmsg, SyscallNR.sendmmsg, SyscallNR.pwritev:
-      fdEdges(p, fd: sc.int32Arg(0), dir: .write, call: "\(who)\(sc.name)(2)", index: index, into: &b)
-    case SyscallNR.poll, SyscallNR.ppoll, SyscallNR.select, SyscallNR.pselect6:
-      guard let fds = t.pollFDs else {
-        b.note("\(sc.name): fd array unreadable from /proc/\(p.pid)/mem")
-        return
-      }
-      for fd in fds {
-        let dir: Direction = t.pollWriteOnly.contains(fd) ? .write : .poll
-        fdEdges(p, fd: fd, dir: dir, call: "\(who)\(sc.name)(2) set from /proc/\(p.pid)/mem includes", index: index, into: &b)
-      }
-      if fds.isEmpty { b.note("\(sc.name) with no fds (sleep)") }
-    case SyscallNR.epollWait, SyscallNR.epollPwait, SyscallNR.epollPwait2:
-      let epfd = sc.int32Arg(0)
-      guard let f = p.fd(epfd), case .epoll(let watched) = f.kind else {
-        b.note("\(sc.name) on fd \(epfd): not an epoll fd")
-        return
-      }
-      for fd in watched {
-        fdEdges(p, fd: fd, dir: f.epollWriteOnly.contains(fd) ? .write : .poll,
-                call: "\(who)\(sc.name) on epoll fd \(epfd) (/proc/\(p.pid)/fdinfo/\(epfd) tfd) watches",
-                index: index, into: &b)
-      }
-      if watched.isEmpty { b.note("\(sc.name) on epoll fd \(epfd) watching nothing") }
-    case SyscallNR.connect:
-      let fd = sc.int32Arg(0)
-      guard let name = t.connectTarget else {
-        b.note("connect on fd \(fd) (address unreadable or not AF_UNIX)")
-        return
-      }
-      let listeners = sockets.listenersByName[name] ?? []
-      if listeners.isEmpty { b.note("connect on fd \(fd) to unix:\(name): no listener") }
-      for ino in listeners {
-        let hs = index.socketHolders[ino] ?? []
-        let pending = sockets.byInode[ino]?.rqueue.map { " (\($0) pending)" } ?? ""
-        let ev = "\(who)connect(2) on fd \(fd) to unix:\(name) (sockaddr from /proc/\(p.pid)/mem), listener socket:[\(ino)]\(pending) held by \(holderList(hs, excluding: p.pid))"
-        for h in hs { b.add(h.pid, .acceptFrom, ev) }
-        if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {
-          b.note("connect to unix:\(name): listener socket:[\(ino)] held outside set")
-        }
-      }
-    default:
-      b.note(who + sc.name)
-    }
-  }
+  /// The edges leaving `pid`, in recorded order.
+  public func edges(from pid: Int32) -> [WaitEdge] { edges.filter { $0.from == pid } }
 
-  private static func waitChildren(_ p: ProcessSnapshot, procs: [ProcessSnapshot], pgrp: Int32?, call: String,
-                                   into b: inout Builder)
-  {
-    let kids = procs.filter { $0.ppid == p.pid && (pgrp == nil || $0.pgrp == pgrp) }
-    for k in kids { b.add(k.pid, .exitOf, "\(call): child \(k.pid) (ppid from /proc/\(k.pid)/stat)") }
-    if kids.isEmpty { b.note("\(call.split(separator: " ").first ?? "wait"): no child in set") }
-  }
-
-  private static func fdEdges(_ p: ProcessSnapshot, fd: Int32, dir: Direction, call: String, index: InodeIndex,
-                              into b: inout Builder)
-  {
-    guard let f = p.fd(fd) else {
-      b.note("\(call) fd \(fd): not open")
-      return
-    }
-    let base = "\(call) fd \(fd) \(f.link)"
-    switch f.kind {
-    case .socket(let ino):
-      if f.socketState == KernelSocket.listenState {
-        b.note("\(base): listening, waits for new clients")
-        return
-      }
-      guard let peer = f.peerInode else {
-        b.note("\(base): no peer on this machine (unconnected, not Unix or TCP, or a remote host)")
-        return
-      }
-      let hs = index.socketHolders[peer] ?? []
-      let kind: WaitKind = dir == .write ? .roomFrom : .dataFrom
-      let q = f.queued.map { ", \($0) bytes queued" } ?? ""
-      let tcp = f.socketIsTCP ? f.socketName.map { " " + $0 } ?? "" : ""
-      let ev = "\(base) (sock_diag socket:[\(ino)]\(tcp) peer socket:[\(peer)]\(q)), peer holders: \(holderList(hs, excluding: p.pid))"
-      for h in hs { b.add(h.pid, kind, ev) }
-      if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {
-        b.note("\(call.split(separator: "(").first ?? "") on \(f.link): peer held outside set")
-      }
-    case .pipe(let ino):
-      let writing = dir == .write || (dir == .poll && f.writeOnly)
-      let hs = (writing ? index.pipeReaders[ino] : index.pipeWriters[ino]) ?? []
-      let role = writing ? "readers" : "writers"
-      let ev = "\(base) (/proc/\(p.pid)/fdinfo/\(fd) \(writing ? "O_WRONLY" : "O_RDONLY")), \(role): \(holderList(hs, excluding: p.pid))"
-      for h in hs { b.add(h.pid, writing ? .roomFrom : .dataFrom, ev) }
-      if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {
-        b.note("\(call.split(separator: "(").first ?? "") on \(f.link): \(role) outside set")
-      }
-    case .pidfd(let target):
-      b.add(target, .exitOf, "\(base) (/proc/\(p.pid)/fdinfo/\(fd) Pid: \(target))")
-      if !b.inSet.contains(target) { b.note("pidfd \(fd) (Pid: \(target)) not in set") }
-    case .file(let path):
-      b.note("\(call.split(separator: "(").first ?? "") on \(path)")
-    case .epoll, .other:
-      b.note("\(call.split(separator: "(").first ?? "") on \(f.link)")
-    }
-  }
-
-  // MARK: - Graph shape
-
-  static func analyze(pids: [Int32], edges: [WaitEdge]) -> (chains: [[Int32]], cycles: [[Int32]], terminals: [Int32]) {
+  /// Successors of each node, sorted, each once.
+  static func adjacency(_ edges: [WaitEdge]) -> [Int32: [Int32]] {
     var out: [Int32: [Int32]] = [:]
-    var hasIncoming = Set<Int32>()
-    for e in edges {
-      if !(out[e.from]?.contains(e.to) ?? false) { out[e.from, default: []].append(e.to) }
-      hasIncoming.insert(e.to)
-    }
+    for e in edges where !(out[e.from]?.contains(e.to) ?? false) { out[e.from, default: []].append(e.to) }
     for k in out.keys { out[k]?.sort() }
-    let terminals = pids.filter { (out[$0] ?? []).isEmpty }
-    let cycles = findCycles(pids: pids, out: out)
+    return out
+  }
 
-    // Enumerate root-to-end paths; bounded so a dense graph cannot explode.
+  /// Maximal paths from each start; a path that reaches a node already on it
+  /// ends there (it runs into a cycle). At most `maxChains`, each once.
+  static func paths(from starts: [Int32], out: [Int32: [Int32]]) -> [[Int32]] {
     var chains: [[Int32]] = []
-    let roots = pids.filter { !hasIncoming.contains($0) && !(out[$0] ?? []).isEmpty }
     func walk(_ path: [Int32]) {
-      if chains.count >= 256 { return }
+      if chains.count >= maxChains { return }
       let next = out[path.last!] ?? []
       if next.isEmpty {
-        chains.append(path)
+        if !chains.contains(path) { chains.append(path) }
         return
       }
       for n in next {
         if path.contains(n) {
-          // Reached a cycle: the chain ends where it enters it.
           if !chains.contains(path) { chains.append(path) }
         } else {
           walk(path + [n])
         }
       }
     }
-    for r in roots { walk([r]) }
-    return (chains, cycles, terminals)
+    for s in starts { walk([s]) }
+    return chains
   }
 
   /// Tarjan SCCs; each non-trivial SCC yields one shortest cycle through its smallest pid.
-  private static func findCycles(pids: [Int32], out: [Int32: [Int32]]) -> [[Int32]] {
+  static func findCycles(nodes: [Int32], out: [Int32: [Int32]]) -> [[Int32]] {
     var indexOf: [Int32: Int] = [:]
     var low: [Int32: Int] = [:]
     var stack: [Int32] = []
@@ -263,7 +107,7 @@ enum WaitGraph {
         if comp.count > 1 { sccs.append(comp) }
       }
     }
-    for v in pids where indexOf[v] == nil { strong(v) }
+    for v in nodes where indexOf[v] == nil { strong(v) }
 
     var cycles: [[Int32]] = []
     for comp in sccs {
@@ -278,8 +122,14 @@ enum WaitGraph {
         let v = queue[head]
         head += 1
         for w in out[v] ?? [] where members.contains(w) {
-          if w == start { closing = v; break }
-          if prev[w] == nil { prev[w] = v; queue.append(w) }
+          if w == start {
+            closing = v
+            break
+          }
+          if prev[w] == nil {
+            prev[w] = v
+            queue.append(w)
+          }
         }
       }
       guard var v = closing else { continue }

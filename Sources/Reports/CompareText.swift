@@ -9,7 +9,7 @@ public enum CompareText {
       out += VerdictText.pad(r.backend, 13) + VerdictText.pad("\(r.verdicts.count)", 8) + VerdictText.pad("\(r.count("clean"))", 7) + VerdictText.pad("\(r.count("hang"))", 6)
         + VerdictText.pad("\(r.count("leak"))", 6) + VerdictText.pad("\(r.count("unexpected"))", 12)
         + VerdictText.pad(r.medianSpawnMs.map { VerdictText.fmt($0) } ?? "-", 16) + VerdictText.pad(r.medianTeardownMs.map { VerdictText.fmt($0) } ?? "-", 13)
-        + (Set(r.verdicts.compactMap(\.hangClass)).sorted().joined(separator: ",").nonEmpty ?? "-") + "\n"
+        + (Set(r.verdicts.compactMap(\.hangClass?.name)).sorted().joined(separator: ",").nonEmpty ?? "-") + "\n"
     }
     guard let ref = results.first else { return out }
     for r in results.dropFirst() {

@@ -10,7 +10,8 @@ import NativeStacks
 ///
 ///     {
 ///       "processes": [{
-///         "pid", "ppid", "pgrp", "comm", "cmdline": [str], "state": "S", "blocked": bool, "cpuTicks",
+///         "pid", "ppid", "pgrp", "comm", "cmdline": [str], "name", "role" (ProcessRole, from the
+///         cmdline: ProcessNaming), "state": "S", "blocked": bool, "cpuTicks",
 ///         "threads": [{
 ///           "tid", "state", "running": bool,
 ///           "syscall": null | {"name", "number", "args": {named, decoded arguments},
@@ -256,6 +257,7 @@ public struct SnapshotReport: Sendable {
     return .object([
       ("pid", .int(Int64(p.pid))), ("ppid", .int(Int64(p.ppid))), ("pgrp", .int(Int64(p.pgrp))),
       ("comm", .string(p.comm)), ("cmdline", .array(p.cmdline.map { .string($0) })),
+      ("name", .from(snapshot.identity(of: p.pid)?.name)), ("role", .from(snapshot.identity(of: p.pid)?.role.rawValue)),
       ("state", .string(String(p.state))), ("blocked", .bool(p.isBlocked)), ("cpuTicks", .int(Int64(p.cpuTicks))),
       ("threads", .array(threads)),
       ("fds", .array(p.fds.map { SnapshotReport.fdJSON($0, in: p, blocking: blocking, nested: true) })),
@@ -307,7 +309,7 @@ public struct SnapshotReport: Sendable {
   // MARK: - Text
 
   func name(_ pid: Int32) -> String {
-    snapshot.process(pid).map { "\(pid) \($0.comm)" } ?? "\(pid)"
+    snapshot.identity(of: pid).map { "\(pid) \($0.name)" } ?? "\(pid)"
   }
 
   /// What `pid` is doing: state, the first blocked thread's decoded syscall and wchan.

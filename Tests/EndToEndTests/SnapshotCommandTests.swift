@@ -129,9 +129,10 @@ struct SnapshotCommandTests {
     let t = ToolProcess.run(["snapshot", "--tree", "--symbolize", "\(parent)"])
     #expect(t.status == 0, "\(t.stderr)")
     let text = t.stdout
-    let chainLine = "chain: \(parent) python3 -> \(child) python3 -> \(grandchild) python3"
+    // Named from the cmdline (ProcessNaming): `python3 -c SCRIPT`, kept by the fork children.
+    let chainLine = "chain: \(parent) python3 -c -> \(child) python3 -c -> \(grandchild) python3 -c"
     let chainAt = try #require(text.firstRange(of: chainLine), "\(text)")
-    let ends = try #require(text.firstRange(of: "ends at \(grandchild) python3"), "\(text)")
+    let ends = try #require(text.firstRange(of: "ends at \(grandchild) python3 -c"), "\(text)")
     let procsAt = try #require(text.firstRange(of: "\nprocesses:\n"), "\(text)")
     let stacksAt = try #require(text.firstRange(of: "\nnative stacks:\n"), "\(text)")
     #expect(chainAt.lowerBound < ends.lowerBound)
