@@ -6,11 +6,12 @@ import Glibc
 public struct Epoll: ~Copyable {
   public private(set) var descriptor: FileDescriptor
 
-  public static let readable = CS_EPOLLIN
-  public static let writable = CS_EPOLLOUT
-  public static let hangup = CS_EPOLLHUP
-  public static let error = CS_EPOLLERR
-  public static let peerClosed = CS_EPOLLRDHUP
+  // Computed, not stored: no lazy-global initialisation on the loop's hot path.
+  public static var readable: UInt32 { CS_EPOLLIN }
+  public static var writable: UInt32 { CS_EPOLLOUT }
+  public static var hangup: UInt32 { CS_EPOLLHUP }
+  public static var error: UInt32 { CS_EPOLLERR }
+  public static var peerClosed: UInt32 { CS_EPOLLRDHUP }
 
   /// epoll_create1(2)
   public init() throws(SystemError) {

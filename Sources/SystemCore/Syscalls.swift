@@ -75,14 +75,6 @@ public enum Syscalls {
     }
   }
 
-  /// clock_gettime(CLOCK_MONOTONIC) in ns.
-  @inline(__always)
-  public static func monotonicNs() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-  }
-
   /// getpid(2)
   public static var pid: Int32 { getpid() }
 
