@@ -34,7 +34,7 @@ let package = Package(
     .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes"]),
     .target(name: "FaultInjection", dependencies: ["ActorRuntime"]),
     .target(name: "KernelEvidence", dependencies: ["CKernel", "SystemCore"]),
-    .target(name: "NativeStacks", dependencies: ["CUnwind"]),
+    .target(name: "NativeStacks", dependencies: ["CUnwind", "SystemCore"]),
     .target(
       name: "Diagnosis",
       dependencies: ["SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks"]),
@@ -62,6 +62,7 @@ let package = Package(
       name: "EndToEndTests",
       dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
+    .testTarget(name: "SystemCoreTests", dependencies: ["SystemCore"]),
     // Verdicts from stored run directories (Tests/DiagnosisTests/Runs): no processes.
     .testTarget(
       name: "DiagnosisTests", dependencies: ["Diagnosis", "KernelEvidence", "MiniJSON", "Probes", "SystemCore"],

@@ -102,8 +102,7 @@ public struct Evidence: Sendable {
     let snapshotMs = Double(Syscalls.monotonicNs() - t0) / 1e6
     var after: [Int32: UInt64] = [:]
     if sampleMs > 0 {
-      var ts = timespec(tv_sec: sampleMs / 1000, tv_nsec: (sampleMs % 1000) * 1_000_000)
-      nanosleep(&ts, nil)  // a measurement window, not synchronisation
+      Syscalls.sleep(ms: sampleMs)  // a measurement window, not synchronisation
       for p in snap.processes { if let a = cpuTicks(p.pid) { after[p.pid] = a } }
     }
     var e = Evidence(snapshot: snap, cpuTicksAfter: after, sampleMs: sampleMs > 0 ? sampleMs : nil)
@@ -160,13 +159,7 @@ public struct Evidence: Sendable {
   }
 
   static func cpuTicks(_ pid: Int32) -> UInt64? {
-    guard let b = Syscalls.readFile("/proc/\(pid)/stat"), let close = b.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-    let fields = b[(close + 2)...].split(separator: 32)
-    // fields[0] is state (field 3); utime is field 14, stime 15.
-    guard fields.count > 12, let u = UInt64(String(decoding: fields[11], as: UTF8.self)),
-      let s = UInt64(String(decoding: fields[12], as: UTF8.self))
-    else { return nil }
-    return u + s
+    ProcStat.read(pid: pid)?.cpuTicks
   }
 
   static func describe(_ s: SyscallInfo, _ p: ProcessSnapshot) -> String {

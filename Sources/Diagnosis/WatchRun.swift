@@ -1,5 +1,4 @@
 import ActorRuntime
-import CSystem
 import Glibc
 import MiniJSON
 import SystemCore
@@ -15,46 +14,43 @@ public enum WatchRun {
   }
 
   public static func run(command: [String], timeoutMs: Int, stacks: Bool, stdoutToStderr: Bool) -> Outcome {
-    _ = cs_set_child_subreaper(1)
-    let sigfd = cs_termination_signalfd()
-    defer { if sigfd >= 0 { close(sigfd) } }
+    let signals = TerminationSignals.asSubreaper()
+    let sigfd = signals.rawValue
     let start = Syscalls.monotonicNs()
     guard let exe = Syscalls.findExecutable(command[0]) else {
       return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "command not found: \(command[0])")
     }
-    var pid: pid_t = 0
-    let rc = withCStrings([exe] + command.dropFirst()) { argv in
+    let pid: Int32
+    do {
       // New process group: the command's tree is ours to end, not the terminal's.
-      cs_spawn(&pid, exe, argv, environ, -1, 3, stdoutToStderr ? 2 : -1, -1, CS_SPAWN_NEW_PGROUP | CS_SPAWN_KEEP_FDS)
+      pid = try Syscalls.spawn(
+        exe, arguments: [exe] + command.dropFirst(), stdout: stdoutToStderr ? 2 : -1, newProcessGroup: true, keepFDs: true)
+    } catch {
+      return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "cannot start \(exe): \(String(cString: strerror(error.errno)))")
     }
-    if rc != 0 {
-      return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "cannot start \(exe): \(String(cString: strerror(rc)))")
-    }
-    let pidfd = cs_pidfd_open(pid, 0)
-    defer { if pidfd >= 0 { close(pidfd) } }
+    var pidDescriptor = FileDescriptor.none
+    do { pidDescriptor.replace(with: try Syscalls.pidfdOpen(pid)) } catch {}
+    let pidfd = pidDescriptor.rawValue
     let deadline = start + UInt64(timeoutMs) * 1_000_000
     var status: WaitStatus? = nil
     var interrupted: Int32? = nil
-    var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
     while true {
       let now = Syscalls.monotonicNs()
       if now >= deadline { break }
-      let n = poll(&fds, 2, Int32(min(1000, (deadline - now) / 1_000_000 + 1)))
-      if n < 0 { continue }
-      if fds[1].revents != 0 {
-        interrupted = cs_read_signalfd(sigfd)
+      let ready = Syscalls.pollReadable([pidfd, sigfd], timeoutMs: Int32(min(1000, (deadline - now) / 1_000_000 + 1)))
+      if ready[1] {
+        interrupted = signals.next() ?? -1
         break
       }
-      if fds[0].revents != 0 {
-        var raw: Int32 = 0
-        if cs_waitid_pidfd(pidfd, &raw) == 1 { status = WaitStatus(raw: raw) }
+      if ready[0] {
+        status = (try? Syscalls.reap(pidfd: pidfd)) ?? nil
         break
       }
     }
     // Orphans that already exited are reparented to us and are zombies:
     // reap them so that only live leftovers count.
     ProcessTree.reapAll(boundMs: 0)
-    let me = getpid()
+    let me = Syscalls.pid
     let alive = ProcessTree.liveDescendants(of: me)
     var v: Verdict
     if alive.isEmpty {

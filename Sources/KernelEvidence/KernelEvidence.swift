@@ -7,7 +7,7 @@ public enum KernelEvidence {
   /// Snapshot the given pids (and, with includeDescendants, all their descendants). Processes that
   /// vanish mid-read are dropped silently: never crash, never throw for ESRCH/ENOENT.
   public static func snapshot(pids: [Int32], includeDescendants: Bool) -> KernelSnapshot {
-    let t0 = ProcFS.monotonicNs()
+    let t0 = Syscalls.monotonicNs()
     var set = Set<Int32>()
     for p in pids where p > 0 {
       set.insert(p)
@@ -37,6 +37,6 @@ public enum KernelEvidence {
     let derived = WaitEdgeDerivation.derive(procs: procs, index: index, sockets: sockets)
     let graph = WaitGraph(nodes: procs.map { $0.pid }, edges: derived.edges)
     return KernelSnapshot(processes: procs, graph: graph, unexplained: derived.unexplained,
-                          elapsedNs: ProcFS.monotonicNs() &- t0)
+                          elapsedNs: Syscalls.monotonicNs() &- t0)
   }
 }

@@ -1,41 +1,11 @@
-import Glibc
+import SystemCore
 
-/// Thin wrappers over the syscalls used to read /proc. Every call retries on EINTR;
-/// every failure (ESRCH/ENOENT when a process vanishes, EACCES) becomes nil, because a
+/// /proc reads for a snapshot, through SystemCore (EINTR retried there). Every
+/// failure (ESRCH/ENOENT when a process vanishes, EACCES) becomes nil, because a
 /// snapshot of a moving process tree must degrade, never throw.
 enum ProcFS {
-  @inline(__always)
-  static func retrying<T: BinaryInteger>(_ op: () -> T) -> T {
-    while true {
-      let r = op()
-      if r == -1 && errno == EINTR { continue }
-      return r
-    }
-  }
-
-  /// open(2) O_RDONLY|O_CLOEXEC.
-  static func openRead(_ path: String) -> Int32? {
-    let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
-    return fd < 0 ? nil : fd
-  }
-
-  /// close(2); never retried because Linux releases the fd even when close reports EINTR.
-  static func closeFD(_ fd: Int32) { _ = close(fd) }
-
-  /// Whole-file read(2) of a /proc file (they are generated per read call, so loop to EOF).
-  static func read(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
-    guard let fd = openRead(path) else { return nil }
-    defer { closeFD(fd) }
-    var out = [UInt8]()
-    var buf = [UInt8](repeating: 0, count: 4096)
-    while out.count < limit {
-      let n = buf.withUnsafeMutableBytes { p in retrying { Glibc.read(fd, p.baseAddress, p.count) } }
-      if n < 0 { return out.isEmpty ? nil : out }
-      if n == 0 { break }
-      out.append(contentsOf: buf[0..<n])
-    }
-    return out
-  }
+  /// Whole file, up to 1 MiB (a /proc file is generated per read call).
+  static func read(_ path: String, limit: Int = 1 << 20) -> [UInt8]? { Syscalls.readFile(path, limit: limit) }
 
   static func readText(_ path: String) -> String? {
     guard let b = read(path) else { return nil }
@@ -43,34 +13,10 @@ enum ProcFS {
   }
 
   /// readlink(2), e.g. /proc/PID/fd/N -> "socket:[123]".
-  static func readLink(_ path: String) -> String? {
-    var buf = [CChar](repeating: 0, count: 4097)
-    let n = buf.withUnsafeMutableBufferPointer { p in retrying { readlink(path, p.baseAddress!, 4096) } }
-    if n < 0 { return nil }
-    let bytes = buf[0..<n].map { UInt8(bitPattern: $0) }
-    return String(decoding: bytes, as: UTF8.self)
-  }
+  static func readLink(_ path: String) -> String? { Syscalls.readLink(path) }
 
-  /// opendir(3)/readdir(3) (getdents64 underneath); skips "." and "..".
-  static func listDir(_ path: String) -> [String] {
-    var dir: OpaquePointer?
-    while true {
-      dir = opendir(path)
-      if dir == nil && errno == EINTR { continue }
-      break
-    }
-    guard let d = dir else { return [] }
-    defer { _ = closedir(d) }
-    var names: [String] = []
-    while let ent = readdir(d) {
-      let name = withUnsafePointer(to: &ent.pointee.d_name) {
-        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-      }
-      if name == "." || name == ".." { continue }
-      names.append(name)
-    }
-    return names
-  }
+  /// Directory entries, "." and ".." skipped.
+  static func listDir(_ path: String) -> [String] { Syscalls.listDirectory(path) }
 
   static func listNumeric(_ path: String) -> [Int32] {
     listDir(path).compactMap { Int32($0) }
@@ -78,26 +24,8 @@ enum ProcFS {
 
   /// pread(2) on /proc/PID/mem at a user-space address (needs ptrace access; we run as root).
   static func readMemory(pid: Int32, address: UInt64, count: Int) -> [UInt8]? {
-    guard count > 0, count <= 1 << 20, address > 0, address < UInt64(Int64.max) else { return nil }
-    guard let fd = openRead("/proc/\(pid)/mem") else { return nil }
-    defer { closeFD(fd) }
-    var buf = [UInt8](repeating: 0, count: count)
-    var got = 0
-    while got < count {
-      let n = buf.withUnsafeMutableBytes { p in
-        retrying { pread(fd, p.baseAddress! + got, count - got, off_t(Int64(address) + Int64(got))) }
-      }
-      if n <= 0 { break }
-      got += n
-    }
-    return got == count ? buf : nil
-  }
-
-  /// clock_gettime(2) CLOCK_MONOTONIC in nanoseconds.
-  static func monotonicNs() -> UInt64 {
-    var ts = timespec()
-    _ = clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    guard count > 0, count <= 1 << 20, address > 0 else { return nil }
+    return Syscalls.readExactly("/proc/\(pid)/mem", offset: address, count: count)
   }
 
   /// Splits on ASCII whitespace without Foundation.

@@ -1,32 +1,12 @@
-import Glibc
+import Glibc  // AF_UNIX
+import SystemCore
 
 /// Reads one process from /proc. Returns nil if it vanished before its stat was read;
 /// later files that vanish just leave fields empty.
 enum ProcessReader {
-  struct Stat {
-    var comm: String
-    var state: Character
-    var ppid: Int32
-    var pgrp: Int32
-    var cpuTicks: UInt64
-    var startTime: UInt64
-  }
-
-  /// Parses /proc/PID/stat; comm may contain spaces and ')' so split at the last ')'.
-  static func parseStat(_ text: String) -> Stat? {
-    guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")") else { return nil }
-    let comm = String(text[text.index(after: open)..<close])
-    let rest = ProcFS.fields(text[text.index(after: close)...])
-    guard rest.count > 19, let st = rest[0].first else { return nil }
-    let utime = UInt64(rest[11]) ?? 0
-    let stime = UInt64(rest[12]) ?? 0
-    return Stat(comm: comm, state: st, ppid: Int32(rest[1]) ?? 0, pgrp: Int32(rest[2]) ?? 0,
-                cpuTicks: utime + stime, startTime: UInt64(rest[19]) ?? 0)
-  }
-
   static func read(pid: Int32, sockets: SocketTable) -> ProcessSnapshot? {
     let base = "/proc/\(pid)"
-    guard let statText = ProcFS.readText("\(base)/stat"), let st = parseStat(statText) else { return nil }
+    guard let st = ProcStat.read(pid: pid) else { return nil }
     let cmdline: [String] = (ProcFS.read("\(base)/cmdline") ?? [])
       .split(separator: 0, omittingEmptySubsequences: false)
       .map { String(decoding: $0, as: UTF8.self) }
@@ -73,7 +53,7 @@ enum ProcessReader {
     if let s = leaderState {
       state = s
     } else {
-      guard let text = ProcFS.readText("\(tbase)/stat"), let ts = parseStat(text) else { return nil }
+      guard let ts = ProcStat.read(pid: pid, tid: tid) else { return nil }
       state = ts.state
     }
     let sysText = ProcFS.readText("\(tbase)/syscall") ?? ""
@@ -203,9 +183,8 @@ enum ProcessReader {
   /// stat(2) through /proc/PID/fd/N (it reaches unlinked files too): the
   /// inode when the fd is a FIFO.
   static func fifoInode(pid: Int32, fd: Int32) -> UInt64? {
-    var st = stat()
-    guard stat("/proc/\(pid)/fd/\(fd)", &st) == 0, st.st_mode & S_IFMT == S_IFIFO else { return nil }
-    return UInt64(st.st_ino)
+    guard let st = Syscalls.status("/proc/\(pid)/fd/\(fd)"), st.isFIFO else { return nil }
+    return st.inode
   }
 
   static func readFDInfo(pid: Int32, fd: Int32) -> String {

@@ -1,5 +1,6 @@
 import CUnwind
 import Glibc
+import SystemCore
 
 /// Native stacks of every thread of another process, one thread at a time:
 /// ptrace stop, copy of registers + stack top, detach, then libunwind
@@ -39,9 +40,9 @@ public enum NativeStacks {
   public static func capture(pid: Int32, maxFrames: Int = 48, symbolizer: Symbolizer = .fast)
     -> ProcessStacks
   {
-    let t0 = cu_now_ns()
+    let t0 = Syscalls.monotonicNs()
     var result = captureUntimed(pid: pid, maxFrames: maxFrames, symbolizer: symbolizer)
-    result.elapsedNs = cu_now_ns() - t0
+    result.elapsedNs = Syscalls.monotonicNs() - t0
     return result
   }
 
@@ -80,13 +81,13 @@ public enum NativeStacks {
       result.threads = threads
       return result
     }
-    if pid == getpid() {
+    if pid == Syscalls.pid {
       result.note = "cannot ptrace our own process: /proc-only evidence"
       result.threads = threads
       return result
     }
 
-    let u0 = cu_now_ns()
+    let u0 = Syscalls.monotonicNs()
     let maxN = max(1, min(maxFrames, frameCap))
     var rawPCs: [[UInt64]] = Array(repeating: [], count: threads.count)
     var stillAttached: [Int] = []
@@ -145,7 +146,7 @@ public enum NativeStacks {
           (threads[i].note ?? "") + "; STILL ATTACHED (will detach when it stops or when we exit)"
       }
     }
-    result.unwindNs = cu_now_ns() - u0
+    result.unwindNs = Syscalls.monotonicNs() - u0
 
     if permissionDenied == threads.count {
       result.note = "ptrace not permitted: /proc-only evidence"
@@ -154,9 +155,9 @@ public enum NativeStacks {
     }
 
     // All threads are detached: name the frames now.
-    let s0 = cu_now_ns()
+    let s0 = Syscalls.monotonicNs()
     Symbolication.resolve(pid: pid, threads: &threads, raw: rawPCs, symbolizer: symbolizer)
-    result.symbolizeNs = cu_now_ns() - s0
+    result.symbolizeNs = Syscalls.monotonicNs() - s0
     result.threads = threads
     return result
   }

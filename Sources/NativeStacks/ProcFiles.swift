@@ -1,25 +1,20 @@
-import CUnwind
-import Glibc
+import Glibc  // strerror
+import SystemCore
 
-/// Small /proc readers. All file I/O goes through cu_read_file (open/read
-/// with EINTR retry) so nothing here can block on a regular /proc file.
+/// Small /proc readers, through SystemCore's one file reader and stat parser.
 enum ProcFiles {
-  /// Whole file as text (open/read/close), nil when unreadable.
+  /// Whole file as text, nil when unreadable.
   static func read(_ path: String) -> String? {
-    var len = 0
-    var err: Int32 = 0
-    guard let p = cu_read_file(path, &len, &err) else { return nil }
-    defer { cu_free(p) }
-    return String(cString: p)
+    Syscalls.readFile(path).map { String(decoding: $0, as: UTF8.self) }
   }
 
   /// Whole file with errno on failure.
   static func readResult(_ path: String) -> (text: String?, errno: Int32) {
-    var len = 0
-    var err: Int32 = 0
-    guard let p = cu_read_file(path, &len, &err) else { return (nil, err) }
-    defer { cu_free(p) }
-    return (String(cString: p), 0)
+    do throws(SystemError) {
+      return (String(decoding: try Syscalls.readWholeFile(path), as: UTF8.self), 0)
+    } catch {
+      return (nil, error.errno)
+    }
   }
 
   static func trimmed(_ s: String?) -> String? {
@@ -28,25 +23,18 @@ enum ProcFiles {
     return s
   }
 
-  /// Thread ids of /proc/PID/task (opendir/readdir), or -errno.
+  /// Thread ids of /proc/PID/task, sorted, or the errno of opendir.
   static func tasks(_ pid: Int32) -> Result<[Int32], Errno> {
-    var cap: Int32 = 256
-    while true {
-      var buf = [Int32](repeating: 0, count: Int(cap))
-      let n = buf.withUnsafeMutableBufferPointer { cu_list_tasks(pid, $0.baseAddress, cap) }
-      if n < 0 { return .failure(Errno(code: -n)) }
-      if n <= cap { return .success(Array(buf[0..<Int(n)]).sorted()) }
-      cap = n + 64
+    do throws(SystemError) {
+      return .success(try Syscalls.directoryEntries("/proc/\(pid)/task").compactMap { Int32($0) }.sorted())
+    } catch {
+      return .failure(Errno(code: error.errno))
     }
   }
 
-  /// State letter from /proc/PID/task/TID/stat ("S", "R", "D", ...). The comm
-  /// field may contain ')' and spaces, so parse after the LAST ')'.
+  /// State letter from /proc/PID/task/TID/stat ("S", "R", "D", ...).
   static func state(pid: Int32, tid: Int32) -> String? {
-    guard let s = read("/proc/\(pid)/task/\(tid)/stat") else { return nil }
-    guard let close = s.lastIndex(of: ")") else { return nil }
-    let rest = s[s.index(after: close)...].drop(while: { $0 == " " })
-    return rest.first.map { String($0) }
+    ProcStat.read(pid: pid, tid: tid).map { String($0.state) }
   }
 
   /// TracerPid from /proc/PID/task/TID/status (0 when not traced).

@@ -1,5 +1,6 @@
 import CUnwind
 import Glibc
+import SystemCore
 
 /// One ELF file opened with cu_elf_open (mmap + sorted function symbols).
 /// Immutable after init, so lookups from several threads are safe; closed
@@ -39,11 +40,9 @@ final class ElfCache: @unchecked Sendable {
 
   /// The indexed ELF at `path` (opening it on a miss), nil when unreadable.
   func open(_ path: String) -> ElfFile? {
-    var st = stat()
-    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+    guard let st = Syscalls.status(path), st.isRegular else { return nil }
     let key = Key(
-      dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: Int64(st.st_size),
-      mtimeSec: st.st_mtim.tv_sec, mtimeNsec: st.st_mtim.tv_nsec)
+      dev: st.device, ino: st.inode, size: Int64(st.size), mtimeSec: st.modifiedSec, mtimeNsec: st.modifiedNsec)
     pthread_mutex_lock(lock)
     clock += 1
     if let hit = entries[key] {
@@ -264,7 +263,7 @@ enum LLVMSymbolizer {
         candidates.append("\(dir)/llvm-symbolizer")
       }
     }
-    return candidates.first { access($0, X_OK) == 0 }
+    return candidates.first { Syscalls.isExecutable($0) }
   }
 
   static func refine(threads: inout [ThreadStack], openPaths: [String: String?]) {

@@ -1,4 +1,4 @@
-import Glibc
+import Glibc  // O_* flags only
 import SystemCore
 
 /// Writes this process's probe events: one `write(2)` per event on an
@@ -6,7 +6,7 @@ import SystemCore
 /// (the kernel owns the data once write returns; nothing is buffered here).
 public final class ProbeWriter: @unchecked Sendable {
   // Loop-confined: actor processes are single-threaded, so no lock.
-  private var fd: Int32
+  private let fd: FileDescriptor
   public private(set) var pid: Int32
   public var actor: String
   private let directory: String
@@ -15,35 +15,22 @@ public final class ProbeWriter: @unchecked Sendable {
   public init(directory: String, actor: String) throws(SystemError) {
     self.directory = directory
     self.actor = actor
-    self.pid = getpid()
-    let f = try Syscalls.open("\(directory)/\(pid).jsonl", O_WRONLY | O_CREAT | O_APPEND)
-    fd = f.take()
+    self.pid = Syscalls.pid
+    fd = try Syscalls.open("\(directory)/\(pid).jsonl", O_WRONLY | O_CREAT | O_APPEND)
   }
 
   /// A writer that drops events (for tests and tools with no run dir).
   public init(discardingFor actor: String) {
     self.directory = ""
     self.actor = actor
-    self.pid = getpid()
-    fd = -1
+    self.pid = Syscalls.pid
+    fd = .none
   }
-
-  /// After fork the child must not append to its parent's file: reopen under
-  /// the child's own pid. The old fd is closed by the fork child's fd sweep.
-  public func reopenAfterFork(actor: String) throws(SystemError) {
-    self.actor = actor
-    pid = getpid()
-    guard !directory.isEmpty else { return }
-    let f = try Syscalls.open("\(directory)/\(pid).jsonl", O_WRONLY | O_CREAT | O_APPEND)
-    fd = f.take()
-  }
-
-  public var rawFD: Int32 { fd }
 
   /// Records one event. Failures are ignored on purpose: a full disk must not
   /// change the behaviour being observed.
   public func record(_ site: String, _ event: String, peer: Int32? = nil, detail: String? = nil) {
-    guard fd >= 0 else { return }
+    guard fd.isOpen else { return }
     // Built by hand into a preallocated buffer through a local builder (no
     // String appends, no exclusivity checks on a class property): this runs
     // on every probe. The line is what ProbeEvent.line produces (tested).
@@ -69,12 +56,8 @@ public final class ProbeWriter: @unchecked Sendable {
       b.escaped(d.utf8.count <= ProbeWriter.maxDetail ? d : String(decoding: d.utf8.prefix(ProbeWriter.maxDetail), as: UTF8.self))
     }
     b.ascii("}\n")
-    var off = 0
-    while off < b.count {
-      let n = Glibc.write(fd, line + off, b.count - off)
-      if n < 0 { if errno == EINTR { continue }; return }
-      off += n
-    }
+    // One write(2) (O_APPEND: a short write only happens on a full disk).
+    try? fd.writeAll(UnsafeRawBufferPointer(start: line, count: b.count))
   }
 
   @inline(__always) static func cut(_ s: String) -> String {
@@ -86,10 +69,7 @@ public final class ProbeWriter: @unchecked Sendable {
   static let lineCapacity = 6 * (maxDetail + 3 * maxName) + 256
   private let line = UnsafeMutablePointer<UInt8>.allocate(capacity: ProbeWriter.lineCapacity)
 
-  deinit {
-    if fd >= 0 { close(fd) }
-    line.deallocate()
-  }
+  deinit { line.deallocate() }
 }
 
 /// Appends to a fixed buffer, never past its end.

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The process tree as /proc shows it, for any pid (ours or not).
 public enum ProcessList {
   /// Direct children: /proc/PID/task/TID/children for every thread TID
@@ -32,9 +30,6 @@ public enum ProcessList {
 
   /// The state letter of /proc/PID/stat ("Z" zombie, "S", "R", ...), nil if gone.
   public static func state(_ pid: Int32) -> Character? {
-    guard let b = Syscalls.readFile("/proc/\(pid)/stat"), let close = b.lastIndex(of: UInt8(ascii: ")")),
-      close + 2 < b.count
-    else { return nil }
-    return Character(Unicode.Scalar(b[close + 2]))
+    ProcStat.read(pid: pid)?.state
   }
 }

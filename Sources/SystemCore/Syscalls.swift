@@ -2,14 +2,9 @@ import CSystem
 import Glibc
 
 /// Two fds made together (socketpair, pipe); fields are consumed separately.
-public struct FDPair: ~Copyable {
+@frozen public struct FDPair: ~Copyable {
   public var first: FileDescriptor
   public var second: FileDescriptor
-
-  /// Hands both fds to the caller, who must close them.
-  public consuming func takeRaw() -> (Int32, Int32) {
-    (first.take(), second.take())
-  }
 }
 
 /// Thin wrappers, one per syscall, each naming the call it makes.
@@ -80,14 +75,6 @@ public enum Syscalls {
     }
   }
 
-  /// clock_gettime(CLOCK_MONOTONIC) in ns.
-  @inline(__always)
-  public static func monotonicNs() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-  }
-
   /// getpid(2)
   public static var pid: Int32 { getpid() }
 
@@ -110,25 +97,71 @@ public enum Syscalls {
     return nil
   }
 
-  /// Reads a whole small file (e.g. under /proc); nil if it cannot be opened.
-  public static func readFile(_ path: String, limit: Int = 1 << 24) -> [UInt8]? {
-    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { Glibc.close(fd) }
+  /// Reads a whole file: open(2), read(2) to EOF (a /proc file is generated
+  /// per read call, so one read is not enough), close(2). At most `limit`
+  /// bytes. The one file reader: /proc readers and tools all use it.
+  public static func readWholeFile(_ path: String, limit: Int = 1 << 24) throws(SystemError) -> [UInt8] {
+    let fd = try open(path, O_RDONLY)
     var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
+    // Most /proc files are under 4 KiB: start there (a snapshot reads
+    // thousands of them), double up to 64 KiB for big ones like maps.
+    var chunk = 4096
     while out.count < limit {
-      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-      if n < 0 { if Glibc.errno == EINTR { continue }; return out.isEmpty ? nil : out }
+      let start = out.count
+      let want = min(chunk, limit - start)
+      out.append(contentsOf: repeatElement(0, count: want))
+      let r: Result<Int, SystemError> = out.withUnsafeMutableBytes { p in
+        do throws(SystemError) { return .success(try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: p[start...]))) } catch {
+          return .failure(error)
+        }
+      }
+      let n = try r.get()
+      out.removeLast(want - n)
       if n == 0 { break }
-      out.append(contentsOf: chunk[0..<n])
+      chunk = min(chunk * 2, 65536)
     }
     return out
   }
 
-  /// Names of the entries of a directory (no . and ..); [] if unreadable.
-  public static func listDirectory(_ path: String) -> [String] {
-    guard let d = opendir(path) else { return [] }
+  /// `readWholeFile`, nil when the file cannot be opened or read at all (a
+  /// process that vanished mid-snapshot must degrade, never throw).
+  public static func readFile(_ path: String, limit: Int = 1 << 24) -> [UInt8]? {
+    try? readWholeFile(path, limit: limit)
+  }
+
+  /// readlink(2), e.g. /proc/PID/fd/N -> "socket:[123]"; nil on error.
+  public static func readLink(_ path: String) -> String? {
+    var buf = [UInt8](repeating: 0, count: 4097)
+    guard
+      let n = try? buf.withUnsafeMutableBytes({ (p) throws(SystemError) -> Int in
+        try retryingSyscall("readlink", context: path) { readlink(path, p.baseAddress!.assumingMemoryBound(to: CChar.self), 4096) }
+      })
+    else { return nil }
+    return String(decoding: buf[0..<n], as: UTF8.self)
+  }
+
+  /// pread(2) of exactly `count` bytes at `offset` of the file at `path`
+  /// (e.g. /proc/PID/mem, which needs ptrace access); nil if short or failed.
+  public static func readExactly(_ path: String, offset: UInt64, count: Int) -> [UInt8]? {
+    guard count > 0, offset < UInt64(Int64.max), let fd = try? open(path, O_RDONLY) else { return nil }
+    var buf = [UInt8](repeating: 0, count: count)
+    var got = 0
+    while got < count {
+      let n = buf.withUnsafeMutableBytes { p in
+        (try? retryingSyscall("pread", context: path) { pread(fd.rawValue, p.baseAddress! + got, count - got, off_t(Int64(offset) + Int64(got))) }) ?? -1
+      }
+      if n <= 0 { break }
+      got += n
+    }
+    return got == count ? buf : nil
+  }
+
+  /// opendir(3)/readdir(3) (getdents64): names of the entries of a directory
+  /// (no . and ..).
+  public static func directoryEntries(_ path: String) throws(SystemError) -> [String] {
+    var dir: OpaquePointer? = nil
+    repeat { dir = opendir(path) } while dir == nil && Glibc.errno == EINTR
+    guard let d = dir else { throw SystemError("opendir", errno: Glibc.errno, context: path) }
     defer { closedir(d) }
     var names: [String] = []
     while let e = readdir(d) {
@@ -138,6 +171,22 @@ public enum Syscalls {
       if name != "." && name != ".." { names.append(name) }
     }
     return names
+  }
+
+  /// `directoryEntries`, [] if unreadable.
+  public static func listDirectory(_ path: String) -> [String] { (try? directoryEntries(path)) ?? [] }
+
+  /// write(2) of all of `text` to an fd we do not own (1, 2); a failure
+  /// (closed pipe) ends the write silently.
+  public static func write(_ text: String, to fd: Int32) {
+    var t = text
+    t.withUTF8 { b in
+      var off = 0
+      while off < b.count {
+        guard let n = try? retryingSyscall("write", { Glibc.write(fd, b.baseAddress! + off, b.count - off) }), n > 0 else { return }
+        off += n
+      }
+    }
   }
 
   /// Writes a whole file (truncating).

@@ -1,7 +1,7 @@
 // The actor process and the fork server. Deliberately no ArgumentParser and
 // no Foundation here: every actor pays this binary's load time at spawn.
 import ActorRuntime
-import Glibc
+import SystemCore
 
 nonisolated func value(_ args: [String], _ flag: String) -> String? {
   guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
@@ -11,8 +11,8 @@ nonisolated func value(_ args: [String], _ flag: String) -> String? {
 nonisolated func usage() -> Never {
   let msg =
     "usage: tractor-actor actor --run-dir DIR --name NAME [--boot-hook HOOK] | forkserver --socket NAME --run-dir DIR --ready-fd N [--serial]\n"
-  _ = msg.withCString { write(2, $0, strlen($0)) }
-  exit(64)
+  Syscalls.write(msg, to: 2)
+  Syscalls.exit(64)
 }
 
 nonisolated func entry() -> Never {

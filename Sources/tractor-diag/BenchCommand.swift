@@ -1,6 +1,5 @@
 import ActorRuntime
 import ArgumentParser
-import CSystem
 import Diagnosis
 import Glibc
 import KernelEvidence
@@ -133,7 +132,7 @@ private final class BenchRunner {
   var notes: [String] = []
   /// Roots (each leading its own process group) of processes started here that may still be alive.
   var live: [Int32] = []
-  var devNull: Int32 = -1
+  var devNull = FileDescriptor.none
   var threadsAtStart: Int32 = 0
   let startNs = Syscalls.monotonicNs()
   var totalMs: Double = 0
@@ -144,7 +143,7 @@ private final class BenchRunner {
   init(runs: Int, quick: Bool) {
     self.runs = runs
     self.quick = quick
-    baseDir = "/tmp/tractor-diag-bench/\(getpid())"
+    baseDir = "/tmp/tractor-diag-bench/\(Syscalls.pid)"
   }
 
   func runAll() {
@@ -152,12 +151,9 @@ private final class BenchRunner {
     // hold the termination signals (a run blocks them in this thread too) and
     // check for them between measurements. As a child subreaper, orphans of
     // the trees started here come back to us to be reaped.
-    var set = sigset_t()
-    sigemptyset(&set)
-    for s in BenchRunner.termSignals { sigaddset(&set, s) }
-    sigprocmask(SIG_BLOCK, &set, nil)
-    _ = cs_set_child_subreaper(1)
-    devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+    Syscalls.block(signals: BenchRunner.termSignals)
+    try? Syscalls.becomeChildSubreaper()
+    do { devNull = try Syscalls.open("/dev/null", O_RDWR) } catch { notes.append("\(error)") }
     do { try Syscalls.makeDirectories(baseDir) } catch { notes.append("cannot create \(baseDir): \(error)") }
 
     spawnBaselines()
@@ -175,10 +171,7 @@ private final class BenchRunner {
   // MARK: Safety
 
   func checkInterrupt() {
-    var pending = sigset_t()
-    sigemptyset(&pending)
-    sigpending(&pending)
-    for s in BenchRunner.termSignals where sigismember(&pending, s) == 1 { interrupted(s) }
+    for s in Syscalls.pending(of: BenchRunner.termSignals) { interrupted(s) }
   }
 
   func interrupted(_ sig: Int32) -> Never {
@@ -191,24 +184,20 @@ private final class BenchRunner {
     live.removeAll()
     drainChildren(deadlineMs: 2000)
     removeTree(baseDir)
-    _ = rmdir("/tmp/tractor-diag-bench")  // only when no other bench uses it
-    if devNull >= 0 {
-      close(devNull)
-      devNull = -1
-    }
+    Syscalls.remove("/tmp/tractor-diag-bench", isDirectory: true)  // only when no other bench uses it
+    devNull.close()
   }
 
   /// SIGKILLs `root`, its process group and every descendant, then reaps.
   func killTree(_ root: Int32) {
     let desc = KernelEvidence.descendants(of: root)
-    _ = kill(-root, SIGKILL)
-    _ = kill(root, SIGKILL)
-    for d in desc { _ = kill(d, SIGKILL) }
+    Syscalls.kill(-root, SIGKILL)
+    Syscalls.kill(root, SIGKILL)
+    for d in desc { Syscalls.kill(d, SIGKILL) }
     // Bounded: a SIGKILLed process is reaped at once unless the kernel holds
     // it (D state); then the final cleanup reports it instead of hanging.
-    var st: Int32 = 0
     let end = nowNs() + 2_000_000_000
-    while waitpid(root, &st, WNOHANG) == 0 && nowNs() < end { usleep(1000) }
+    while Syscalls.reapIfExited(root) == .running && nowNs() < end { Syscalls.sleep(ms: 1) }
     live.removeAll { $0 == root }
     // With other trees of ours still alive, reap what has exited and go on;
     // the final cleanup drains the rest.
@@ -218,7 +207,7 @@ private final class BenchRunner {
   /// Reaps every child (our own and orphans reparented to us), bounded.
   func drainChildren(deadlineMs: Int) {
     ProcessTree.reapAll(boundMs: deadlineMs)
-    if deadlineMs > 0 && !ProcessTree.children(of: getpid()).isEmpty {
+    if deadlineMs > 0 && !ProcessTree.children(of: Syscalls.pid).isEmpty {
       notes.append("children still unreaped after \(deadlineMs) ms")
     }
   }
@@ -226,63 +215,55 @@ private final class BenchRunner {
   /// Only ever deletes below /tmp/tractor-diag-bench/.
   func removeTree(_ path: String) {
     guard path.hasPrefix("/tmp/tractor-diag-bench/") else { return }
-    var st = stat()
-    guard lstat(path, &st) == 0 else { return }
-    if (st.st_mode & S_IFMT) == S_IFDIR {
-      for n in Syscalls.listDirectory(path) { removeTree(path + "/" + n) }
-      _ = rmdir(path)
-    } else {
-      _ = unlink(path)
-    }
+    guard let st = Syscalls.linkStatus(path) else { return }
+    if st.isDirectory { for n in Syscalls.listDirectory(path) { removeTree(path + "/" + n) } }
+    Syscalls.remove(path, isDirectory: st.isDirectory)
   }
 
   // MARK: Process helpers
 
   /// posix_spawn with stdio on /dev/null, an empty signal mask, default dispositions.
   func spawn(_ argv: [String], newGroup: Bool) -> Int32? {
-    var pid: pid_t = 0
-    let rc = withCStrings(argv) { cargv in
-      cs_spawn(&pid, argv[0], cargv, environ, -1, 0, devNull, devNull, newGroup ? CS_SPAWN_NEW_PGROUP : 0)
-    }
-    if rc != 0 {
-      notes.append("posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))")
+    do {
+      return try Syscalls.spawn(argv[0], arguments: argv, channelTarget: 0, stdout: devNull.rawValue, stderr: devNull.rawValue, newProcessGroup: newGroup)
+    } catch {
+      notes.append("posix_spawn \(argv[0]) failed: \(String(cString: strerror(error.errno)))")
       return nil
     }
-    return pid
   }
 
   /// Waits for our child `pid` at most `timeoutMs`; kills it when late.
   /// Returns the elapsed ns since `since` when it exited, nil on timeout.
-  func waitChild(_ pid: Int32, since: UInt64, timeoutMs: Int) -> (ns: UInt64, status: Int32)? {
+  func waitChild(_ pid: Int32, since: UInt64, timeoutMs: Int) -> (ns: UInt64, status: WaitStatus)? {
     let end = since + UInt64(timeoutMs) * 1_000_000
-    let pfd = cs_pidfd_open(pid, 0)
-    defer { if pfd >= 0 { close(pfd) } }
+    var pidfd = FileDescriptor.none
+    do { pidfd.replace(with: try Syscalls.pidfdOpen(pid)) } catch {}  // without one: WNOHANG polling
+    let pfd = pidfd.rawValue
     while true {
-      var st: Int32 = 0
       if pfd >= 0 {
         let now = Syscalls.monotonicNs()
         if now >= end { break }
-        var p = pollfd(fd: pfd, events: Int16(POLLIN), revents: 0)
-        let n = poll(&p, 1, Int32(max(1, (end - now) / 1_000_000)))
-        if n < 0 && errno == EINTR { continue }
-        if n == 0 { break }
+        if !Syscalls.pollReadable(pfd, timeoutMs: Int32(max(1, (end - now) / 1_000_000))) { break }
       }
-      let r = waitpid(pid, &st, pfd >= 0 ? 0 : WNOHANG)
-      if r == pid { return (Syscalls.monotonicNs() - since, st) }
-      if r < 0 && errno == EINTR { continue }
-      if r < 0 { return nil }
+      if pfd >= 0 {
+        // Readable pidfd: the child has exited, reaping cannot block.
+        guard let st = Syscalls.waitBlocking(pid) else { return nil }
+        return (Syscalls.monotonicNs() - since, st)
+      }
+      switch Syscalls.reapIfExited(pid) {
+      case .exited(_, let st): return (Syscalls.monotonicNs() - since, st)
+      case .noChild: return nil
+      case .running: break
+      }
       if Syscalls.monotonicNs() >= end { break }
-      usleep(200)
+      Syscalls.sleep(us: 200)
     }
     killTree(pid)
     return nil
   }
 
   static func exeName(_ pid: Int32) -> String {
-    var buf = [UInt8](repeating: 0, count: 4096)
-    let n = buf.withUnsafeMutableBytes { readlink("/proc/\(pid)/exe", $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count - 1) }
-    guard n > 0 else { return "" }
-    let path = String(decoding: buf[0..<n], as: UTF8.self)
+    guard let path = Syscalls.readLink("/proc/\(pid)/exe"), !path.isEmpty else { return "" }
     return String(path.split(separator: "/").last ?? "")
   }
 
@@ -301,8 +282,7 @@ private final class BenchRunner {
     for i in 0..<(n + 5) {
       let t0 = nowNs()
       guard let pid = spawn([truePath], newGroup: false) else { break }
-      var st: Int32 = 0
-      while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
+      _ = Syscalls.waitBlocking(pid)
       let dt = Double(nowNs() - t0) / 1e6
       if i >= 5 { spawnSamples.append(dt) }  // 5 warm-ups
     }
@@ -313,19 +293,18 @@ private final class BenchRunner {
     rows.append(r)
 
     // fork + _exit + reap, only from a single-threaded process.
-    threadsAtStart = cs_thread_count()
+    threadsAtStart = Syscalls.threadCount()
     if threadsAtStart == 1 {
       var forkSamples: [Double] = []
       for i in 0..<(n + 5) {
         let t0 = nowNs()
-        let pid = cs_fork()
-        if pid == 0 { _exit(0) }
-        if pid < 0 {
-          notes.append("fork failed: \(String(cString: strerror(errno)))")
+        let pid: Int32
+        do { pid = try Syscalls.fork() } catch {
+          notes.append("fork failed: \(String(cString: strerror(error.errno)))")
           break
         }
-        var st: Int32 = 0
-        while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
+        if pid == 0 { Syscalls.exitImmediately(0) }
+        _ = Syscalls.waitBlocking(pid)
         let dt = Double(nowNs() - t0) / 1e6
         if i >= 5 { forkSamples.append(dt) }
       }
@@ -371,16 +350,15 @@ private final class BenchRunner {
       }
       // Baseline: write(2) of an already formatted line of the same length.
       var line = ProbeEvent(
-        t: nowNs(), pid: getpid(), actor: "bench", site: "nursery", event: "SPAWNED", peer: 1000, detail: detail
+        t: nowNs(), pid: Syscalls.pid, actor: "bench", site: "nursery", event: "SPAWNED", peer: 1000, detail: detail
       ).line
-      let fd = open("\(bdir)/raw.jsonl", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-      if fd >= 0 {
+      if let fd = try? Syscalls.open("\(bdir)/raw.jsonl", O_WRONLY | O_CREAT | O_APPEND) {
         let t0 = nowNs()
         line.withUTF8 { buf in
-          for _ in 0..<perBatch { _ = write(fd, buf.baseAddress!, buf.count) }
+          // The baseline is the bare syscall: no wrapper, no EINTR check.
+          for _ in 0..<perBatch { _ = Glibc.write(fd.rawValue, buf.baseAddress!, buf.count) }
         }
         let dt = nowNs() - t0
-        close(fd)
         if b > 0 { rawSamples.append(Double(dt) / Double(perBatch) / 1000) }
       }
       removeTree(bdir)
@@ -451,15 +429,14 @@ private final class BenchRunner {
         let leaf = d.last, BenchRunner.exeName(leaf).hasPrefix(leafExe),
         ([root] + d).allSatisfy({ ProcessTree.state($0) == "S" })
       {
-        usleep(20_000)
+        Syscalls.sleep(ms: 20)
         return true
       }
-      var st: Int32 = 0
-      if waitpid(root, &st, WNOHANG) == root {
+      if case .exited = Syscalls.reapIfExited(root) {
         live.removeAll { $0 == root }
         return false
       }
-      usleep(5_000)
+      Syscalls.sleep(ms: 5)
     }
     return false
   }
@@ -474,8 +451,8 @@ private final class BenchRunner {
     }
     let ns = done.ns
     let st = done.status
-    if !(cs_wifexited(st) != 0 && cs_wexitstatus(st) == 0) {
-      let msg = "eu-stack -p \(pid) exited with status \(cs_wifexited(st) != 0 ? cs_wexitstatus(st) : 128 + cs_wtermsig(st))"
+    if st != .exited(0) {
+      let msg = "eu-stack -p \(pid) exited with status \(st.code)"
       if !notes.contains(msg) { notes.append(msg) }
     }
     return Double(ns) / 1e6
@@ -596,7 +573,7 @@ private final class BenchRunner {
     if let py = python, let p = spawn([py, "-c", "while True: pass"], newGroup: true) {
       live.append(p)
       let end = nowNs() + 10_000_000_000
-      while nowNs() < end && !BenchRunner.exeName(p).hasPrefix("python") && ProcessTree.state(p) != nil { usleep(5_000) }
+      while nowNs() < end && !BenchRunner.exeName(p).hasPrefix("python") && ProcessTree.state(p) != nil { Syscalls.sleep(ms: 5) }
       if BenchRunner.exeName(p).hasPrefix("python") {
         spinner = p
         spinKind = "python3 -c 'while True: pass'"
@@ -613,7 +590,7 @@ private final class BenchRunner {
       rows.append(BenchRow(key: "stacks.busyStall", name: "stall of a busy thread (one capture)", unit: "ms", skipped: "no busy process could be started", target: stallTarget))
       return
     }
-    usleep(100_000)  // let it reach its loop
+    Syscalls.sleep(ms: 100)  // let it reach its loop
     var stalls: [Double] = []
     var captures: [Double] = []
     var threadCounts: Set<Int> = []
@@ -630,7 +607,7 @@ private final class BenchRunner {
       frames.append(Double(st.threads.map(\.frames.count).max() ?? 0))
       unwinds.append(Double(st.unwindNs) / 1e6)
       if let n = st.note { notes.append("stacks of busy process: \(n)") }
-      usleep(10_000)
+      Syscalls.sleep(ms: 10)
       checkInterrupt()
     }
     var euSpin: [Double] = []

@@ -44,7 +44,7 @@ struct Compare: ParsableCommand {
       for t in 1...trials {
         if progress {
           let line = "\r\u{1b}[Kcompare: \(b) trial \(t)/\(trials)"
-          _ = line.withCString { write(2, $0, strlen($0)) }
+          Syscalls.write(line, to: 2)
         }
         let cfg = options.config(s, backend: b, runDir: "\(base)/\(b)-\(t)")
         verdicts.append(DiagnosedRun.run(cfg, stacks: !options.noStacks))
@@ -52,11 +52,11 @@ struct Compare: ParsableCommand {
       let seq = BackendComparison.sequences(runDir: verdicts[0].runDir, actors: verdicts[0].actors)
       results.append(BackendTrials(backend: b, verdicts: verdicts, sequences: seq))
     }
-    if progress { _ = "\r\u{1b}[K".withCString { write(2, $0, strlen($0)) } }
+    if progress { Syscalls.write("\r\u{1b}[K", to: 2) }
     emit(options.format == .json ? BackendComparison.json(results).pretty + "\n" : CompareText.render(results, scenario: s.name))
     let all = results.flatMap(\.verdicts)
-    if all.contains(where: { $0.outcome == "hang" || $0.outcome == "leak" }) { Glibc.exit(Exit.hangOrLeak) }
-    Glibc.exit(all.allSatisfy { $0.outcome == "clean" } ? Exit.clean : Exit.unexpected)
+    if all.contains(where: { $0.outcome == "hang" || $0.outcome == "leak" }) { Syscalls.exit(Exit.hangOrLeak) }
+    Syscalls.exit(all.allSatisfy { $0.outcome == "clean" } ? Exit.clean : Exit.unexpected)
   }
 }
 

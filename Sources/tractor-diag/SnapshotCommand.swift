@@ -85,7 +85,7 @@ struct Snapshot: ParsableCommand {
     var denied: [Int32] = []
     var gone: [Int32] = []
     var skippedWrites: [Int32] = []
-    for p in report.snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != getpid() {
+    for p in report.snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != Syscalls.pid {
       // Looking must not change the process (same rule as the verdicts).
       if p.threadInWrite != nil {
         skippedWrites.append(p.pid)

@@ -20,22 +20,11 @@ enum Exit {
 
 /// Prints one line to stderr and exits with `code`.
 func fail(_ code: Int32, _ message: String) -> Never {
-  let line = "tractor-diag: \(message)\n"
-  _ = line.withCString { write(2, $0, strlen($0)) }
-  Glibc.exit(code)
+  Syscalls.write("tractor-diag: \(message)\n", to: 2)
+  Syscalls.exit(code)
 }
 
-func emit(_ text: String) {
-  var t = text
-  t.withUTF8 { b in
-    var off = 0
-    while off < b.count {
-      let n = write(1, b.baseAddress! + off, b.count - off)
-      if n <= 0 { if errno == EINTR { continue }; return }
-      off += n
-    }
-  }
-}
+func emit(_ text: String) { Syscalls.write(text, to: 1) }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
   case text, json
@@ -96,7 +85,7 @@ struct RunOptions: ParsableArguments {
   }
 
   func runDirectory(prefix: String = "") -> String {
-    runDir ?? "tractor-diag-runs/\(prefix)\(getpid())-\(Syscalls.monotonicNs() % 1_000_000)"
+    runDir ?? "tractor-diag-runs/\(prefix)\(Syscalls.pid)-\(Syscalls.monotonicNs() % 1_000_000)"
   }
 
   /// The scenario with the --fault options applied (a bad @ACTOR is a usage
@@ -118,7 +107,7 @@ struct RunOptions: ParsableArguments {
   static func actorExecutablePath() -> String? {
     let dir = Syscalls.executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast()
     let path = dir.joined(separator: "/") + "/tractor-actor"
-    return access(path, X_OK) == 0 ? path : nil
+    return Syscalls.isExecutable(path) ? path : nil
   }
 
   static func actorExecutable() -> String {
@@ -152,8 +141,9 @@ struct TreeShape: ParsableArguments {
 /// Reads and parses a scenario file; a problem (an unknown fault name too) is
 /// a one-line error, exit 65.
 func loadScenario(_ path: String) -> Scenario {
-  guard let bytes = Syscalls.readFile(path, limit: 4 << 20) else {
-    fail(Exit.badInput, "cannot read scenario file \(path): \(String(cString: strerror(errno)))")
+  let bytes: [UInt8]
+  do { bytes = try Syscalls.readWholeFile(path, limit: 4 << 20) } catch {
+    fail(Exit.badInput, "cannot read scenario file \(path): \(String(cString: strerror(error.errno)))")
   }
   guard let text = String(validating: bytes, as: UTF8.self) else { fail(Exit.badInput, "\(path): not UTF-8 text") }
   do {
@@ -177,7 +167,7 @@ struct TreeOptions: ParsableArguments {
     let cfg = run.config(run.withFaults(scenario), backend: backend, runDir: run.runDirectory())
     let v = DiagnosedRun.run(cfg, stacks: !run.noStacks)
     emit(run.format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
-    Glibc.exit(v.exitCode)
+    Syscalls.exit(v.exitCode)
   }
 }
 
@@ -227,7 +217,7 @@ struct Report: ParsableCommand {
     do { log = try ProbeLog.read(runDir: runDir) } catch { fail(Exit.badInput, "\(error)") }
     let v = VerdictBuilder.build(files, log: log)
     emit(format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
-    Glibc.exit(v.exitCode)
+    Syscalls.exit(v.exitCode)
   }
 }
 

@@ -3,6 +3,7 @@ import Diagnosis
 import Glibc
 import MiniJSON
 import Reports
+import SystemCore
 
 struct Watch: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -46,11 +47,11 @@ struct Watch: ParsableCommand {
       if format == .json {
         emit(watchJSON(v, o).pretty + "\n")
       }
-      Glibc.exit(o.commandStatus?.code ?? 0)
+      Syscalls.exit(o.commandStatus?.code ?? 0)
     }
     v.notes.append(v.outcome == "hang" ? "the command outlived the \(timeout) s timeout" : "the command finished but left these processes running")
     emit(format == .json ? watchJSON(v, o).pretty + "\n" : VerdictText.render(v))
-    Glibc.exit(v.interrupted != nil ? 130 : Exit.hangOrLeak)
+    Syscalls.exit(v.interrupted != nil ? 130 : Exit.hangOrLeak)
   }
 
   func watchJSON(_ v: Verdict, _ o: WatchRun.Outcome) -> JSONValue {

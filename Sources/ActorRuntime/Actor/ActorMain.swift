@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 import Probes
 import SystemCore
@@ -51,7 +50,7 @@ public final class ActorMain: @unchecked Sendable {
     probes.record("actor_main", ProbeKind.enter)
     // Connect back: the parent is racing this against our death.
     do {
-      try await parent.send(.started(pid: getpid(), name: nameHint), deadline: deadline(afterMs: 5000))
+      try await parent.send(.started(pid: Syscalls.pid, name: nameHint), deadline: deadline(afterMs: 5000))
       switch try await parent.receive(deadline: deadline(afterMs: 5000)) {
       case .spawnSpec(let s):
         spec = s
@@ -75,7 +74,7 @@ public final class ActorMain: @unchecked Sendable {
     settings = spec.actor.settings
     probes.record("runtime", "UP", detail: "role=\(spec.actor.role) backend=\(spec.backend) nice=\(Syscalls.niceValue())")
     if settings.lockHoldingThread {
-      _ = cs_fault_start_lock_holder()
+      LockHolderThread.start()
       ForkedChild.lockHeldByAnotherThread = true
     }
 
@@ -153,7 +152,7 @@ public final class ActorMain: @unchecked Sendable {
         if settings.spinOnParentEOF {
           // The real bug: a loop that treats EOF as "try again".
           probes.record("msg_loop", "SPIN")
-          while true { _ = parent.fd; sched_yield() }
+          while true { _ = parent.fd; Syscalls.yieldProcessor() }
         }
         if !cancelComplete.isSet && serviceTask != nil {
           await cancel(byParent: false)
@@ -232,7 +231,7 @@ public final class ActorMain: @unchecked Sendable {
     let anyError = ownError != nil || childOutcomes.contains(where: \.isError)
     if anyError {
       let all = (ownError.map { [$0] } ?? []) + failures
-      let e = ErrorInfo.gather(all, actor: me.name, pid: getpid())!
+      let e = ErrorInfo.gather(all, actor: me.name, pid: Syscalls.pid)!
       probes.record("service_scope", "ERROR", detail: e.type)
       // Cancelled before it could report: the parent gets these with the ack.
       if cancelRequested { return .cancelled(all) }
@@ -261,7 +260,7 @@ public final class ActorMain: @unchecked Sendable {
       case .error(let after, let message):
         if after > 0 { try await loop.sleep(ms: after) }
         let e = ErrorInfo(
-          type: "AssertionError", message: message, actor: spec.actor.name, pid: getpid(),
+          type: "AssertionError", message: message, actor: spec.actor.name, pid: Syscalls.pid,
           traceback: "Traceback (most recent call last):\n  in \(spec.actor.name) behavior error\nAssertionError: \(message)")
         probes.record("behavior", "RAISE", detail: message)
         // Failing actors may write their traceback to stderr, as Python does.
@@ -282,10 +281,10 @@ public final class ActorMain: @unchecked Sendable {
         if after > 0 { try await loop.sleep(ms: after) }
         probes.record("behavior", "CRASH", detail: sig.map { "signal \($0)" } ?? "exit \(code ?? 1)")
         if let sig {
-          cs_reset_signals()
-          kill(getpid(), sig)
+          Syscalls.resetSignals()
+          Syscalls.kill(Syscalls.pid, sig)
         }
-        _exit(code ?? 1)
+        Syscalls.exitImmediately(code ?? 1)
       }
       probes.record("behavior", ProbeKind.returned)
       return .value(nil)
@@ -297,9 +296,6 @@ public final class ActorMain: @unchecked Sendable {
 
   private func writeTraceback(_ e: ErrorInfo, times: Int) {
     let line = (e.traceback ?? e.message) + "\n"
-    for _ in 0..<times {
-      var l = line
-      l.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
-    }
+    for _ in 0..<times { Syscalls.write(line, to: 2) }
   }
 }

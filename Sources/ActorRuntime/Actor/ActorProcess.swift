@@ -1,5 +1,3 @@
-import CSystem
-import Glibc
 import Probes
 import SystemCore
 
@@ -11,7 +9,7 @@ public enum ActorProcess {
   /// Entry for a freshly exec'ed actor (`tractor-actor actor ...`): the
   /// parent channel is fd 3.
   public static func main(runDir: String, nameHint: String, bootHook: BootHook = .none) -> Never {
-    cs_ignore_sigpipe()
+    Syscalls.ignoreSIGPIPE()
     let loop = EventLoop()
     EventLoop.current = loop
     startActor(channelFD: actorChannelFD, runDir: runDir, nameHint: nameHint, loop: loop, bootHook: bootHook)
@@ -30,9 +28,9 @@ public enum ActorProcess {
     case .none: break
     case .exitBeforeConnectBack:
       // Gone before the first instruction of actor code, without a probe.
-      _exit(3)
+      Syscalls.exitImmediately(3)
     }
-    cs_ignore_sigpipe()
+    Syscalls.ignoreSIGPIPE()
     let writer: ProbeWriter
     do {
       writer = try ProbeWriter(directory: runDir + "/probes", actor: nameHint)
@@ -40,7 +38,7 @@ public enum ActorProcess {
       writer = ProbeWriter(discardingFor: nameHint)
     }
     probes = writer
-    writer.record("child_target", ProbeKind.enter, peer: getppid())
+    writer.record("child_target", ProbeKind.enter, peer: Syscalls.parentPid)
     let main = ActorMain(loop: loop, probes: writer, parentFD: channelFD)
     loop.spawn {
       let rc = await main.run(nameHint: nameHint)
@@ -52,6 +50,6 @@ public enum ActorProcess {
   /// The one way an actor process ends.
   public static func exitProcess(_ rc: Int32) -> Never {
     probes?.record("process", ProbeKind.exit, detail: "rc=\(rc)")
-    _exit(rc)
+    Syscalls.exitImmediately(rc)
   }
 }

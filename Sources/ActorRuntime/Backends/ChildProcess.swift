@@ -1,5 +1,3 @@
-import CSystem
-import Glibc
 import SystemCore
 
 /// A started actor process as its logical parent sees it: pid, a pidfd to
@@ -8,7 +6,8 @@ import SystemCore
 public final class ChildProcess: @unchecked Sendable {
   public let pid: Int32
   public let name: String
-  public private(set) var pidfd: Int32
+  private let pidDescriptor: FileDescriptor
+  public var pidfd: Int32 { pidDescriptor.rawValue }
   public let channel: Channel
   /// True when this process is the child's OS parent (spawn, fork): then
   /// waitid(P_PIDFD) reaps it. Under the fork server the server reaps, and
@@ -17,34 +16,29 @@ public final class ChildProcess: @unchecked Sendable {
   public private(set) var status: WaitStatus?
   private let loop: EventLoop
 
-  public init(pid: Int32, name: String, pidfd: Int32, channel: Channel, isOSChild: Bool, loop: EventLoop) {
+  public init(pid: Int32, name: String, pidfd: consuming FileDescriptor, channel: Channel, isOSChild: Bool, loop: EventLoop) {
     self.pid = pid
     self.name = name
-    self.pidfd = pidfd
+    self.pidDescriptor = pidfd
     self.channel = channel
     self.isOSChild = isOSChild
     self.loop = loop
   }
 
   deinit {
-    if pidfd >= 0 { loop.forget(pidfd); close(pidfd) }
-    closeChildEnd()
+    if pidfd >= 0 { loop.forget(pidfd) }
   }
 
   /// Has the process exited? Reaps an OS child.
   public func poll() -> WaitStatus? {
     if let status { return status }
-    var raw: Int32 = 0
     if isOSChild {
-      let rc = cs_waitid_pidfd(pidfd, &raw)
-      if rc == 1 {
-        status = WaitStatus(raw: raw)
-      } else if rc < 0, let s = ProcessTree.reapedElsewhere[pid] {
+      do { status = try Syscalls.reap(pidfd: pidfd) } catch {
         // The tree killer reaped it with waitpid(-1) first.
-        status = s
+        status = ProcessTree.reapedElsewhere[pid]
       }
-    } else if cs_pidfd_exit_info(pidfd, &raw) == 0 {
-      status = WaitStatus(raw: raw)
+    } else {
+      status = Syscalls.exitStatus(pidfd: pidfd)
     }
     return status
   }
@@ -69,31 +63,24 @@ public final class ChildProcess: @unchecked Sendable {
   /// The parent's copy of the child's channel end, as the backend hands it
   /// over. The nursery closes it at once, unless its supervision of this
   /// child keeps it (then the child's death is no EOF to the parent).
-  public var childEnd: Int32 = -1
+  public var childEnd = FileDescriptor.none
 
-  public func closeChildEnd() {
-    if childEnd >= 0 { close(childEnd) }
-    childEnd = -1
-  }
+  public func closeChildEnd() { childEnd.close() }
 
   /// A wait that blocks the calling thread (and so the whole loop) until the
   /// child exits: waitpid for our own child, poll on the pidfd otherwise.
   /// Only the `blockingChildWait` setting uses it.
   public func blockUntilExit() {
     if isOSChild {
-      var raw: Int32 = 0
-      var r: pid_t = -1
-      repeat { r = waitpid(pid, &raw, 0) } while r < 0 && errno == EINTR
       // Only a reaped child has a status; on an error the pidfd still tells.
-      guard r == pid else {
+      guard let s = Syscalls.waitBlocking(pid) else {
         _ = poll()
         return
       }
-      status = WaitStatus(raw: raw)
-      ProcessTree.reapedElsewhere[pid] = status
+      status = s
+      ProcessTree.reapedElsewhere[pid] = s
     } else {
-      var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-      while Glibc.poll(&p, 1, -1) < 0 && errno == EINTR {}
+      Syscalls.pollReadable(pidfd, timeoutMs: -1)
       _ = poll()
     }
   }

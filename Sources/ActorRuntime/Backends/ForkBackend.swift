@@ -1,5 +1,3 @@
-import CSystem
-import Glibc
 import Probes
 import SystemCore
 
@@ -11,38 +9,41 @@ public struct ForkBackend: SpawnBackend, @unchecked Sendable {
   let loop: EventLoop
 
   public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
-    let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
+    // Both ends are closed on every way out but the hand-over below (the
+    // nursery then closes the child's end unless its supervision keeps it).
+    let pair = try Syscalls.socketPair()
+    let parentEnd = pair.first
+    let childEnd = pair.second
+    let childFD = childEnd.rawValue
     let runDir = spec.runDir
     let childName = spec.actor.name
     let inherit = spec.actor.supervision.keepInheritedFds
     let bootHook = spec.actor.supervision.bootHook
-    let (pid, forkErrno): (Int32, Int32) = await withUnsafeContinuation { c in
+    let forked: Result<Int32, SystemError> = await withUnsafeContinuation { c in
       loop.runBetweenJobs {
-        let threads = cs_thread_count()
+        let threads = Syscalls.threadCount()
         probes.record("fork", "FORK", detail: "threads=\(threads) child=\(childName)")
-        let pid = cs_fork()
-        if pid == 0 {
-          ForkedChild.become(channelFD: childEnd, runDir: runDir, name: childName, inheritFds: inherit, bootHook: bootHook)
-          return  // the loop now runs the child's actor; nothing of the parent resumes
+        do throws(SystemError) {
+          let pid = try Syscalls.fork()
+          if pid == 0 {
+            ForkedChild.become(channelFD: childFD, runDir: runDir, name: childName, inheritFds: inherit, bootHook: bootHook)
+            return  // the loop now runs the child's actor; nothing of the parent resumes
+          }
+          c.resume(returning: .success(pid))
+        } catch {
+          c.resume(returning: .failure(error))
         }
-        c.resume(returning: (pid, pid < 0 ? errno : 0))
       }
     }
-    // Until a ChildProcess owns them, every way out closes both ends.
-    var handedOver = false
-    defer {
-      if !handedOver {
-        close(parentEnd)
-        close(childEnd)
-      }
+    let pid: Int32
+    switch forked {
+    case .success(let p): pid = p
+    case .failure(let e): throw SystemError("fork", errno: e.errno, context: childName)
     }
-    guard pid > 0 else { throw SystemError("fork", errno: forkErrno, context: childName) }
-    let pidfd = try Syscalls.pidfdOpen(pid).take()
     let child = ChildProcess(
-      pid: pid, name: childName, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true,
-      loop: loop)
+      pid: pid, name: childName, pidfd: try Syscalls.pidfdOpen(pid), channel: Channel(owning: parentEnd, loop: loop),
+      isOSChild: true, loop: loop)
     child.childEnd = childEnd
-    handedOver = true
     return child
   }
 }
@@ -58,21 +59,17 @@ public enum ForkedChild {
     if lockHeldByAnotherThread {
       // What a runtime does first in a fork child (re-initialise its logger,
       // allocator, ...) takes a lock; the thread that held it was not copied.
-      cs_fault_take_lock()
+      LockHolderThread.takeLock()
     }
     // 1. Signals first: the forking thread's mask and handlers are inherited,
     //    and a child that ignores SIGTERM defeats the teardown ladder.
-    cs_reset_signals()
+    Syscalls.resetSignals()
     // 2. Put our channel on the agreed fd, then close everything else from 4
     //    up: inherited sibling channels, pidfds and the parent's epoll fd would
     //    keep peers from ever seeing EOF.
-    if channelFD != actorChannelFD {
-      dup2(channelFD, actorChannelFD)
-    } else {
-      _ = fcntl(actorChannelFD, F_SETFD, 0)
-    }
+    Syscalls.duplicate(channelFD, onto: actorChannelFD)
     if !inheritFds {
-      _ = cs_close_from(UInt32(actorChannelFD + 1))
+      Syscalls.closeFrom(actorChannelFD + 1)
     }
     // 3. Drop the parent's task tree, timers and fd waiters.
     EventLoop.current.abandonAllForForkChild()

@@ -1,5 +1,3 @@
-import CSystem
-import Glibc
 import Probes
 import SystemCore
 
@@ -54,39 +52,22 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
     executable: String, arguments: [String], loop: EventLoop, name: String, stdoutFD: Int32 = -1, stderrFD: Int32 = -1,
     inheritFds: Bool = false
   ) throws -> ChildProcess {
-    let (parentEnd, childEnd) = try Syscalls.socketPair().takeRaw()
-    // Until a ChildProcess owns them, every way out closes both ends.
-    var handedOver = false
-    defer {
-      if !handedOver {
-        close(parentEnd)
-        close(childEnd)
-      }
-    }
+    // Both ends are closed on every way out but the hand-over below.
+    let pair = try Syscalls.socketPair()
+    let parentEnd = pair.first
+    let childEnd = pair.second
     if inheritFds {
       // Kept inherited fds: the parent's end survives exec in the child too.
-      _ = fcntl(parentEnd, F_SETFD, 0)
+      Syscalls.keepAcrossExec(parentEnd.rawValue)
     }
-    var pid: pid_t = 0
-    let argv = [executable] + arguments
-    let rc = withCStrings(argv) { cargv in
-      cs_spawn(&pid, executable, cargv, environ, childEnd, actorChannelFD, stdoutFD, stderrFD, inheritFds ? CS_SPAWN_KEEP_FDS : 0)
-    }
-    if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: executable) }
+    let pid = try Syscalls.spawn(
+      executable, arguments: [executable] + arguments, channel: childEnd.rawValue, channelTarget: actorChannelFD,
+      stdout: stdoutFD, stderr: stderrFD, keepFDs: inheritFds)
     // The child is ours and unreaped, so its pid cannot be reused before this.
-    let pidfd = try Syscalls.pidfdOpen(pid).take()
     let child = ChildProcess(
-      pid: pid, name: name, pidfd: pidfd, channel: Channel(adopting: parentEnd, loop: loop), isOSChild: true, loop: loop)
+      pid: pid, name: name, pidfd: try Syscalls.pidfdOpen(pid), channel: Channel(owning: parentEnd, loop: loop),
+      isOSChild: true, loop: loop)
     child.childEnd = childEnd
-    handedOver = true
     return child
   }
-}
-
-/// Calls `body` with a NULL-terminated C array of the strings.
-public func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-  var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-  ptrs.append(nil)
-  defer { for p in ptrs { free(p) } }
-  return body(ptrs)
 }

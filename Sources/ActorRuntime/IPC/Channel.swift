@@ -1,5 +1,4 @@
-import CSystem
-import Glibc
+import Glibc  // errno names only
 import SystemCore
 
 /// Why a receive gave no message.
@@ -22,50 +21,64 @@ public enum ChannelError: Error, Sendable, CustomStringConvertible, Equatable {
 /// One end of a Unix stream socketpair carrying framed messages. Non-blocking;
 /// every receive is bounded by a deadline or cancellable.
 public final class Channel: @unchecked Sendable {
-  public private(set) var fd: Int32
+  private var descriptor: FileDescriptor
+  /// The socket's fd number (-1 once closed), for readiness waits and probes.
+  public var fd: Int32 { descriptor.rawValue }
   private var inbox: [UInt8] = []
   private let loop: EventLoop
   /// One read buffer for the channel's life (a receive must not allocate).
   private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
 
-  /// Adopts `fd` (closes it on `close()`/deinit).
-  public init(adopting fd: Int32, loop: EventLoop) {
-    self.fd = fd
+  /// Owns `descriptor` (closed on `close()`/deinit) and makes it non-blocking.
+  public init(owning descriptor: consuming FileDescriptor, loop: EventLoop) {
+    self.descriptor = descriptor
     self.loop = loop
-    let flags = fcntl(fd, F_GETFL)
-    _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+    // Cannot fail on a socket we hold; if it did, a receive would block the loop.
+    try? self.descriptor.setNonBlocking()
   }
 
-  public var isOpen: Bool { fd >= 0 }
+  /// Adopts a raw fd (an inherited one, e.g. fd 3 of an actor).
+  public convenience init(adopting fd: Int32, loop: EventLoop) {
+    self.init(owning: FileDescriptor(adopting: fd), loop: loop)
+  }
+
+  public var isOpen: Bool { descriptor.isOpen }
 
   public func close() {
-    guard fd >= 0 else { return }
-    loop.forget(fd)
-    Glibc.close(fd)
-    fd = -1
+    guard descriptor.isOpen else { return }
+    loop.forget(descriptor.rawValue)
+    descriptor.close()
   }
 
   deinit {
-    if fd >= 0 { loop.forget(fd); Glibc.close(fd) }
+    if descriptor.isOpen { loop.forget(descriptor.rawValue) }
     scratch.deallocate()
   }
 
+  /// ECONNRESET/EPIPE: the peer is gone, which a channel reports as closed.
+  private static func peerGone(_ e: SystemError) -> Bool { e.errno == ECONNRESET || e.errno == EPIPE }
+
   /// Sends one message; waits for room (bounded) if the socket buffer is full.
   public func send(_ m: Message, deadline: UInt64? = nil) async throws {
-    guard fd >= 0 else { throw ChannelError.closed }
+    guard descriptor.isOpen else { throw ChannelError.closed }
     let bytes = m.encoded()
     var off = 0
     while off < bytes.count {
-      let n = bytes.withUnsafeBytes { b in Glibc.send(fd, b.baseAddress! + off, b.count - off, Int32(MSG_NOSIGNAL)) }
-      if n >= 0 { off += n; continue }
-      let e = errno
-      if e == EINTR { continue }
-      if e == EAGAIN {
+      let sent: Result<IOResult<Int>, SystemError> = bytes.withUnsafeBytes { b in
+        do throws(SystemError) { return .success(try descriptor.send(UnsafeRawBufferPointer(rebasing: b[off...]))) } catch {
+          return .failure(error)
+        }
+      }
+      let r: IOResult<Int>
+      do { r = try sent.get() } catch {
+        if Channel.peerGone(error) { throw ChannelError.closed }
+        throw ChannelError.io(SystemError("send", errno: error.errno, context: "channel fd \(fd)"))
+      }
+      guard let n = r.value else {
         if try await loop.writable(fd, deadline: deadline) == .timedOut { throw ChannelError.timedOut }
         continue
       }
-      if e == EPIPE || e == ECONNRESET { throw ChannelError.closed }
-      throw ChannelError.io(SystemError("send", errno: e, context: "channel fd \(fd)"))
+      off += n
     }
   }
 
@@ -85,34 +98,32 @@ public final class Channel: @unchecked Sendable {
         close()
         throw ChannelError.malformed(e.description)
       }
-      let n = Glibc.recv(fd, scratch.baseAddress, scratch.count, 0)
-      if n > 0 {
-        inbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
-        continue
+      let r: IOResult<Int>
+      do { r = try descriptor.receive(into: scratch) } catch {
+        if Channel.peerGone(error) { throw ChannelError.closed }
+        throw ChannelError.io(SystemError("recv", errno: error.errno, context: "channel fd \(fd)"))
       }
-      if n == 0 { throw ChannelError.closed }
-      let e = errno
-      if e == EINTR { continue }
-      if e == EAGAIN {
+      guard let n = r.value else {
         if try await loop.readable(fd, deadline: deadline) == .timedOut { throw ChannelError.timedOut }
         continue
       }
-      if e == ECONNRESET { throw ChannelError.closed }
-      throw ChannelError.io(SystemError("recv", errno: e, context: "channel fd \(fd)"))
+      if n == 0 { throw ChannelError.closed }
+      inbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
     }
   }
 
   /// Waits until the peer has closed its end (EOF), discarding data. Returns
   /// false at the deadline.
   public func waitForPeerClose(deadline: UInt64?) async throws -> Bool {
-    while fd >= 0 {
-      let n = Glibc.recv(fd, scratch.baseAddress, scratch.count, 0)
-      if n == 0 { return true }
-      if n > 0 { continue }
-      let e = errno
-      if e == EINTR { continue }
-      if e != EAGAIN { return true }
-      if try await loop.readable(fd, deadline: deadline) == .timedOut { return false }
+    while descriptor.isOpen {
+      // Any error but would-block means the peer is gone too.
+      guard let r = try? descriptor.receive(into: scratch) else { return true }
+      switch r {
+      case .done(0): return true
+      case .done: continue
+      case .wouldBlock:
+        if try await loop.readable(fd, deadline: deadline) == .timedOut { return false }
+      }
     }
     return true
   }

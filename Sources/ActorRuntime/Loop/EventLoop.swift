@@ -1,5 +1,3 @@
-import CSystem
-import Glibc
 import SystemCore
 
 /// The single-threaded heart of every actor process: a Swift executor whose
@@ -15,7 +13,7 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
   nonisolated(unsafe) public static var current: EventLoop! = nil
 
   private var jobs: [UnownedJob] = []
-  private var epfd: Int32
+  private var epoll: Epoll
   private let ownerTID: Int32
 
   // fd readiness waiters, merged per fd because epoll takes one registration per fd.
@@ -35,8 +33,11 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
   public private(set) var generation = 0
 
   public init() {
-    epfd = cs_epoll_create()
-    ownerTID = cs_gettid()
+    do { epoll = try Epoll() } catch {
+      // Without epoll the loop could only spin: fail loudly instead.
+      fatalError("event loop: \(error)")
+    }
+    ownerTID = Syscalls.threadID
   }
 
   // MARK: executor
@@ -61,7 +62,7 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     let serial = asUnownedSerialExecutor()
     let taskExec = asUnownedTaskExecutor()
     stopped = false
-    var uids = [UInt64](repeating: 0, count: 64)
+    var datas = [UInt64](repeating: 0, count: 64)
     var evs = [UInt32](repeating: 0, count: 64)
     while !stopped {
       // 1. Drain every runnable job; jobs enqueued meanwhile run in this pass too.
@@ -99,9 +100,8 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         let delta = next > now ? next - now : 0
         timeoutMs = Int32(min(UInt64(Int32.max), (delta + 999_999) / 1_000_000))
       }
-      let n = cs_epoll_wait(epfd, &uids, &evs, 64, timeoutMs)
-      if n < 0 { continue }  // EINTR
-      for k in 0..<Int(n) { dispatchFD(Int32(truncatingIfNeeded: uids[k]), evs[k]) }
+      let n = (try? epoll.wait(data: &datas, events: &evs, timeoutMs: timeoutMs)) ?? 0
+      for k in 0..<n { dispatchFD(Epoll.fd(datas[k]), evs[k]) }
     }
   }
 
@@ -121,7 +121,7 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     timerCallbacks.removeAll()
     betweenJobs.removeAll()
     generation += 1
-    epfd = cs_epoll_create()
+    do { try epoll.recreateAfterFork() } catch { fatalError("event loop: \(error)") }
   }
 
   // MARK: fds
@@ -153,25 +153,25 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
     let have = registered[fd]
     if want == 0 {
       if have != nil {
-        _ = cs_epoll_ctl(epfd, CS_EPOLL_CTL_DEL, fd, 0, 0)
+        epoll.remove(fd)
         registered[fd] = nil
       }
     } else if have == nil {
-      if cs_epoll_ctl(epfd, CS_EPOLL_CTL_ADD, fd, want, UInt64(UInt32(bitPattern: fd))) == 0 {
+      if (try? epoll.add(fd, want)) != nil {
         registered[fd] = want
       } else {
         // Not pollable (e.g. a closed fd): report it ready so the waiter sees the error itself.
-        runBetweenJobs { [weak self] in self?.dispatchFD(fd, CS_EPOLLERR) }
+        runBetweenJobs { [weak self] in self?.dispatchFD(fd, Epoll.error) }
       }
     } else if have != want {
-      _ = cs_epoll_ctl(epfd, CS_EPOLL_CTL_MOD, fd, want, UInt64(UInt32(bitPattern: fd)))
+      try? epoll.modify(fd, want)
       registered[fd] = want
     }
   }
 
   private func dispatchFD(_ fd: Int32, _ ev: UInt32) {
     guard let list = fdWaiters[fd] else { updateRegistration(fd); return }
-    let always = CS_EPOLLHUP | CS_EPOLLERR
+    let always = Epoll.hangup | Epoll.error
     var fired: [FDWaiter] = []
     var kept: [FDWaiter] = []
     for w in list { if ev & (w.events | always) != 0 { fired.append(w) } else { kept.append(w) } }

@@ -1,5 +1,3 @@
-import CSystem
-import Glibc
 import SystemCore
 
 /// Why a bounded wait ended.
@@ -57,11 +55,11 @@ extension EventLoop {
   }
 
   public func readable(_ fd: Int32, deadline: UInt64? = nil) async throws -> WaitResult {
-    try await wait(fd: fd, events: CS_EPOLLIN | CS_EPOLLRDHUP, deadline: deadline)
+    try await wait(fd: fd, events: Epoll.readable | Epoll.peerClosed, deadline: deadline)
   }
 
   public func writable(_ fd: Int32, deadline: UInt64? = nil) async throws -> WaitResult {
-    try await wait(fd: fd, events: CS_EPOLLOUT, deadline: deadline)
+    try await wait(fd: fd, events: Epoll.writable, deadline: deadline)
   }
 
   /// Cancellable sleep on the loop's own timer (never `Task.sleep`).

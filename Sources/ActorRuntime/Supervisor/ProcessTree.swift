@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 import SystemCore
 
@@ -25,7 +24,7 @@ public enum ProcessTree {
   /// Returns the pids that were killed.
   @discardableResult
   public static func killAll(boundMs: Int = 5000) -> [Int32] {
-    let me = getpid()
+    let me = Syscalls.pid
     var killed: [Int32] = []
     for _ in 0..<4 {
       let first = descendants(of: me)
@@ -33,11 +32,10 @@ public enum ProcessTree {
       for p in first { Syscalls.kill(p, SIGSTOP) }
       let all = Set(first + descendants(of: me))
       for p in all {
-        let fd = cs_pidfd_open(p, 0)
-        if fd >= 0 {
-          Syscalls.pidfdSignal(fd, SIGKILL)
-          close(fd)
-        } else {
+        do {
+          let fd = try Syscalls.pidfdOpen(p)
+          Syscalls.pidfdSignal(fd.rawValue, SIGKILL)
+        } catch {
           Syscalls.kill(p, SIGKILL)
         }
         killed.append(p)
@@ -51,17 +49,15 @@ public enum ProcessTree {
   public static func reapAll(boundMs: Int) {
     let until = Syscalls.monotonicNs() + UInt64(boundMs) * 1_000_000
     while true {
-      var raw: Int32 = 0
-      let p = waitpid(-1, &raw, WNOHANG | __WALL)
-      if p > 0 {
-        reapedElsewhere[p] = WaitStatus(raw: raw)
+      switch Syscalls.reapIfExited(-1) {
+      case .exited(let p, let status):
+        reapedElsewhere[p] = status
         continue
+      case .noChild: return  // ECHILD: nothing left
+      case .running: break
       }
-      if p < 0 && errno == EINTR { continue }
-      if p < 0 { return }  // ECHILD: nothing left
       if Syscalls.monotonicNs() > until { return }
-      var ts = timespec(tv_sec: 0, tv_nsec: 1_000_000)
-      nanosleep(&ts, nil)
+      Syscalls.sleep(ms: 1)
     }
   }
 }

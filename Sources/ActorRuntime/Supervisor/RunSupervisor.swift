@@ -54,13 +54,16 @@ public struct RunRecord: Sendable {
 public final class RunSupervisor: @unchecked Sendable {
   let config: RunConfig
   let loop = EventLoop()
-  var record = RunRecord(supervisorPid: getpid())
+  var record = RunRecord(supervisorPid: Syscalls.pid)
   let onHang: (RunRecord) -> Void
   let onStall: (RunRecord) -> Void
   /// `captureTreeStderr` setting: the read end of the tree's stderr pipe,
   /// held and never read, like a test runner's capture pipe.
-  var captureReadFD: Int32 = -1
-  var captureWriteFD: Int32 = -1
+  var captureRead = FileDescriptor.none
+  var captureWrite = FileDescriptor.none
+  var captureWriteFD: Int32 { captureWrite.rawValue }
+  /// SIGINT/SIGTERM/SIGHUP as a signalfd while the run lasts.
+  var signals = TerminationSignals(none: ())
 
   /// `onHang` runs on the loop thread while the stuck tree is still alive
   /// (the diagnosis snapshots it there), before the tree is killed.
@@ -87,8 +90,9 @@ public final class RunSupervisor: @unchecked Sendable {
 
   public func run() -> RunRecord {
     EventLoop.current = loop
-    cs_ignore_sigpipe()
-    _ = cs_set_child_subreaper(1)
+    Syscalls.ignoreSIGPIPE()
+    // Ctrl-C (and SIGTERM/SIGHUP) must still end in a dead, reaped tree.
+    signals = TerminationSignals.asSubreaper()
     record.startNs = Syscalls.monotonicNs()
     let probes: ProbeWriter
     do {
@@ -100,12 +104,11 @@ public final class RunSupervisor: @unchecked Sendable {
       record.endNs = Syscalls.monotonicNs()
       return record
     }
-    // Ctrl-C (and SIGTERM/SIGHUP) must still end in a dead, reaped tree.
-    let sigfd = cs_termination_signalfd()
     let stopEarly = LoopEvent(loop: loop)
+    let sigfd = signals.rawValue
     if sigfd >= 0 {
-      _ = loop.onReady(sigfd, CS_EPOLLIN) { [self] _ in
-        record.interrupted = cs_read_signalfd(sigfd)
+      _ = loop.onReady(sigfd, Epoll.readable) { [self] _ in
+        record.interrupted = signals.next() ?? -1
         stopEarly.set()
       }
     }
@@ -114,9 +117,9 @@ public final class RunSupervisor: @unchecked Sendable {
       self.loop.stop()
     }
     loop.run()
-    if sigfd >= 0 { close(sigfd) }
-    if captureReadFD >= 0 { close(captureReadFD) }
-    if captureWriteFD >= 0 { close(captureWriteFD) }
+    signals.close()
+    captureRead.close()
+    captureWrite.close()
     record.endNs = Syscalls.monotonicNs()
     return record
   }
@@ -124,15 +127,15 @@ public final class RunSupervisor: @unchecked Sendable {
   private func supervise(probes: ProbeWriter, stopEarly: LoopEvent) async {
     let deadlineNs = record.startNs + UInt64(config.timeoutMs) * 1_000_000
     if config.scenario.settings.captureTreeStderr {
-      if let (r, w) = try? Syscalls.pipe().takeRaw() {
-        captureReadFD = r
-        captureWriteFD = w
+      if let pipe = try? Syscalls.pipe() {
+        captureRead.replace(with: pipe.first)
+        captureWrite.replace(with: pipe.second)
         probes.record("supervisor", "CAPTURE_PIPE", detail: "tree stderr is a pipe nobody reads")
       }
     }
     var forkServerName: String? = nil
     if config.backend == "forkserver" {
-      let name = "tractor-diag-\(getpid())-\(record.startNs % 1_000_000)"
+      let name = "tractor-diag-\(Syscalls.pid)-\(record.startNs % 1_000_000)"
       do {
         record.forkServerPid = try await startForkServer(name: name)
         forkServerName = name
@@ -212,7 +215,7 @@ public final class RunSupervisor: @unchecked Sendable {
     if let r = record.rootPid { record.rootStatus = ProcessTree.reapedElsewhere[r] ?? record.rootStatus }
     ProcessTree.reapAll(boundMs: 1000)
     record.reaped = ProcessTree.reapedElsewhere
-    record.survivors = ProcessTree.descendants(of: getpid())
+    record.survivors = ProcessTree.descendants(of: Syscalls.pid)
     probes.record("supervisor", ProbeKind.returned, detail: "killed \(record.killed.count)")
   }
 
@@ -221,15 +224,14 @@ public final class RunSupervisor: @unchecked Sendable {
     let dir = config.runDir + "/probes"
     var total = 0
     for n in Syscalls.listDirectory(dir) {
-      var st = stat()
-      if stat(dir + "/" + n, &st) == 0 { total += Int(st.st_size) }
+      total += Syscalls.status(dir + "/" + n)?.size ?? 0
     }
     return total
   }
 
   /// Live descendants other than the fork server.
   private func liveTree() -> [Int32] {
-    ProcessTree.liveDescendants(of: getpid()).filter { $0 != record.forkServerPid }
+    ProcessTree.liveDescendants(of: Syscalls.pid).filter { $0 != record.forkServerPid }
   }
 
   private enum First { case first, second, deadline }
@@ -247,20 +249,21 @@ public final class RunSupervisor: @unchecked Sendable {
   }
 
   private func startForkServer(name: String) async throws -> Int32 {
-    let (r, w) = try Syscalls.pipe().takeRaw()
-    defer { close(r) }
-    var pid: pid_t = 0
+    var pipe = try Syscalls.pipe()
+    let r = pipe.first.rawValue
     let serial = config.scenario.settings.serialForkServer
     let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
       + (serial ? ["--serial"] : [])
-    let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, captureWriteFD, 0) }
-    close(w)
-    if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: "fork server") }
+    let pid: Int32
+    do {
+      pid = try Syscalls.spawn(config.actorExecutable, arguments: args, channel: pipe.second.rawValue, stderr: captureWriteFD)
+    } catch { throw SystemError("posix_spawn", errno: error.errno, context: "fork server") }
+    pipe.second.close()
     guard try await loop.readable(r, deadline: deadline(afterMs: 5000)) != .timedOut else {
       throw SystemError("fork server", errno: ETIMEDOUT, context: "not ready in 5 s")
     }
     var b: UInt8 = 0
-    guard read(r, &b, 1) == 1 else { throw SystemError("fork server", errno: EPIPE, context: "exited before ready") }
+    guard (try? withUnsafeMutableBytes(of: &b) { (p) throws(SystemError) in try pipe.first.read(into: p) }) == 1 else { throw SystemError("fork server", errno: EPIPE, context: "exited before ready") }
     return pid
   }
 }

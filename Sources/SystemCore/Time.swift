@@ -1,0 +1,29 @@
+import Glibc
+
+/// The one clock (CLOCK_MONOTONIC: probes, deadlines and measurements of
+/// every process of a run compare on it) and blocking sleeps.
+extension Syscalls {
+  /// clock_gettime(CLOCK_MONOTONIC) in ns.
+  @inline(__always)
+  public static func monotonicNs() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+  }
+
+  /// nanosleep(2) for `ms` milliseconds (the rest of it after a signal is
+  /// not slept: callers loop on their own deadline).
+  public static func sleep(ms: Int) {
+    var ts = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+    nanosleep(&ts, nil)
+  }
+
+  /// nanosleep(2) for `us` microseconds.
+  public static func sleep(us: Int) {
+    var ts = timespec(tv_sec: us / 1_000_000, tv_nsec: (us % 1_000_000) * 1000)
+    nanosleep(&ts, nil)
+  }
+
+  /// sched_yield(2)
+  public static func yieldProcessor() { sched_yield() }
+}
