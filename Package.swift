@@ -29,13 +29,19 @@ let package = Package(
     .target(name: "SystemCore", dependencies: ["CSystem"]),
     .target(name: "MiniJSON"),
     .target(name: "Probes", dependencies: ["SystemCore", "MiniJSON"]),
-    .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes"]),
+    .target(name: "Supervision", dependencies: ["SystemCore"]),
+    .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes", "Supervision"]),
     .target(name: "KernelEvidence", dependencies: ["CKernel", "SystemCore"]),
-    .target(name: "NativeStacks", dependencies: ["CUnwind"]),
+    .target(name: "NativeStacks", dependencies: ["CUnwind", "Supervision"]),
     .target(
       name: "Diagnosis",
-      dependencies: ["SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks"]),
+      dependencies: [
+        "SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks", "Supervision",
+      ]),
     .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON"]),
+    .target(
+      name: "Bench",
+      dependencies: ["ActorRuntime", "Diagnosis", "KernelEvidence", "MiniJSON", "NativeStacks", "Probes", "Supervision", "SystemCore"]),
     // Every actor pays this binary's start-up, and every fork child faults in
     // the pages it runs. Linked fully static: exec does no dynamic linking
     // (libswiftCore, libstdc++, libc), and a process has a few mappings
@@ -49,7 +55,7 @@ let package = Package(
     .executableTarget(
       name: "tractor-diag",
       dependencies: [
-        "Diagnosis", "Reports", "ActorRuntime",
+        "Diagnosis", "Reports", "ActorRuntime", "Bench", "Supervision",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Spawning and reaping real process trees from tests, shared by suites.
@@ -57,7 +63,9 @@ let package = Package(
     .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "MiniJSON", "Probes", "SystemCore"]),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
+      dependencies: [
+        "ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "Supervision", "TestSupport",
+      ]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks", "TestSupport", "SystemCore", "CSystem"]),
   ],

@@ -1,7 +1,7 @@
 import ActorRuntime
-import CSystem
 import Glibc
 import MiniJSON
+import Supervision
 import SystemCore
 
 /// `watch`: runs any command as our child (we are its subreaper), waits up
@@ -15,59 +15,48 @@ public enum WatchRun {
   }
 
   public static func run(command: [String], timeoutMs: Int, stacks: Bool, stdoutToStderr: Bool) -> Outcome {
-    _ = cs_set_child_subreaper(1)
-    let sigfd = cs_termination_signalfd()
-    defer { if sigfd >= 0 { close(sigfd) } }
+    TreeReaper.becomeSubreaper()
+    let signals = TerminationSignals()
     let start = Syscalls.monotonicNs()
     guard let exe = Syscalls.findExecutable(command[0]) else {
       return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "command not found: \(command[0])")
     }
-    var pid: pid_t = 0
-    let rc = withCStrings([exe] + command.dropFirst()) { argv in
-      // New process group: the command's tree is ours to end, not the terminal's.
-      cs_spawn(&pid, exe, argv, environ, -1, 3, stdoutToStderr ? 2 : -1, -1, CS_SPAWN_NEW_PGROUP | CS_SPAWN_KEEP_FDS)
+    // New process group: the command's tree is ours to end, not the
+    // terminal's. It keeps our fds, as under any shell.
+    var child: OwnedChild
+    do {
+      child = try ChildLauncher.launch(
+        LaunchSpec(
+          executable: exe, arguments: [exe] + command.dropFirst(),
+          fds: [.inherit, stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: true, keepInheritedFDs: true))
+    } catch {
+      return Outcome(
+        verdict: emptyVerdict(command, start), commandStatus: nil,
+        startError: "cannot start \(exe): \(String(cString: strerror(error.errno)))")
     }
-    if rc != 0 {
-      return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "cannot start \(exe): \(String(cString: strerror(rc)))")
-    }
-    let pidfd = cs_pidfd_open(pid, 0)
-    defer { if pidfd >= 0 { close(pidfd) } }
-    let deadline = start + UInt64(timeoutMs) * 1_000_000
     var status: WaitStatus? = nil
     var interrupted: Int32? = nil
-    var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0), pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
-    while true {
-      let now = Syscalls.monotonicNs()
-      if now >= deadline { break }
-      let n = poll(&fds, 2, Int32(min(1000, (deadline - now) / 1_000_000 + 1)))
-      if n < 0 { continue }
-      if fds[1].revents != 0 {
-        interrupted = cs_read_signalfd(sigfd)
-        break
-      }
-      if fds[0].revents != 0 {
-        var raw: Int32 = 0
-        if cs_waitid_pidfd(pidfd, &raw) == 1 { status = WaitStatus(raw: raw) }
-        break
-      }
+    switch child.wait(untilNs: start + UInt64(timeoutMs) * 1_000_000, signals: signals) {
+    case .exited(let s): status = s
+    case .interrupted(let sig): interrupted = sig
+    case .timedOut: break
     }
     // Orphans that already exited are reparented to us and are zombies:
     // reap them so that only live leftovers count.
-    ProcessTree.reapAll(boundMs: 0)
-    let me = getpid()
-    let alive = ProcessTree.liveDescendants(of: me)
+    TreeReaper.reapExited()
+    let alive = TreeReaper.liveDescendants()
     var v: Verdict
     if alive.isEmpty {
       v = emptyVerdict(command, start)
       v.outcome = "clean"
     } else {
       let ev = Evidence.collect(pids: alive, stackPids: stacks ? alive : [], sampleMs: 100)
-      v = kernelVerdict(command, start, ev, stillRunning: status == nil, commandPid: pid)
+      v = kernelVerdict(command, start, ev, stillRunning: status == nil, commandPid: child.pid)
     }
     v.timeoutMs = timeoutMs
     v.interrupted = interrupted
-    v.killed = ProcessTree.killAll()
-    v.survivors = ProcessTree.liveDescendants(of: me)
+    v.killed = TreeReaper.tearDown()
+    v.survivors = TreeReaper.liveDescendants()
     v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
     if let s = status { v.notes.insert("the command exited: \(s)", at: 0) }
     return Outcome(verdict: v, commandStatus: status, startError: nil)

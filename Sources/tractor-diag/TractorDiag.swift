@@ -55,7 +55,7 @@ struct TractorDiag: ParsableCommand {
       unexpected outcome; 64 usage error; 65 malformed input file or logs too
       damaged to analyse; 70 internal error; 130 interrupted (the tree was killed).
       """,
-    subcommands: [NestedMultierrors.self, RunScenario.self, Compare.self, Report.self, Snapshot.self, Watch.self, Faults.self, Bench.self])
+    subcommands: [NestedMultierrors.self, RunScenario.self, Compare.self, Report.self, Snapshot.self, Watch.self, Faults.self, BenchCommand.self])
 }
 
 /// Options of every command that runs a tree: how long, where, what output,

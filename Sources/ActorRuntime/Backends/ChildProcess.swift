@@ -1,5 +1,6 @@
 import CSystem
 import Glibc
+import Supervision
 import SystemCore
 
 /// A started actor process as its logical parent sees it: pid, a pidfd to
@@ -39,7 +40,7 @@ public final class ChildProcess: @unchecked Sendable {
       let rc = cs_waitid_pidfd(pidfd, &raw)
       if rc == 1 {
         status = WaitStatus(raw: raw)
-      } else if rc < 0, let s = ProcessTree.reapedElsewhere[pid] {
+      } else if rc < 0, let s = TreeReaper.reaped[pid] {
         // The tree killer reaped it with waitpid(-1) first.
         status = s
       }
@@ -84,7 +85,7 @@ public final class ChildProcess: @unchecked Sendable {
         return
       }
       status = WaitStatus(raw: raw)
-      ProcessTree.reapedElsewhere[pid] = status
+      TreeReaper.reaped[pid] = status
     } else {
       var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
       while Glibc.poll(&p, 1, -1) < 0 && errno == EINTR {}

@@ -2,6 +2,7 @@ import CSystem
 import Glibc
 import MiniJSON
 import Probes
+import Supervision
 import SystemCore
 
 /// What to run.
@@ -88,7 +89,7 @@ public final class RunSupervisor: @unchecked Sendable {
   public func run() -> RunRecord {
     EventLoop.current = loop
     cs_ignore_sigpipe()
-    _ = cs_set_child_subreaper(1)
+    TreeReaper.becomeSubreaper()
     record.startNs = Syscalls.monotonicNs()
     let probes: ProbeWriter
     do {
@@ -101,11 +102,11 @@ public final class RunSupervisor: @unchecked Sendable {
       return record
     }
     // Ctrl-C (and SIGTERM/SIGHUP) must still end in a dead, reaped tree.
-    let sigfd = cs_termination_signalfd()
+    let signals = TerminationSignals()
     let stopEarly = LoopEvent(loop: loop)
-    if sigfd >= 0 {
-      _ = loop.onReady(sigfd, CS_EPOLLIN) { [self] _ in
-        record.interrupted = cs_read_signalfd(sigfd)
+    if let signals {
+      _ = loop.onReady(signals.descriptor, CS_EPOLLIN) { [self] _ in
+        record.interrupted = signals.take() ?? record.interrupted
         stopEarly.set()
       }
     }
@@ -114,7 +115,7 @@ public final class RunSupervisor: @unchecked Sendable {
       self.loop.stop()
     }
     loop.run()
-    if sigfd >= 0 { close(sigfd) }
+    if let signals { loop.forget(signals.descriptor) }
     if captureReadFD >= 0 { close(captureReadFD) }
     if captureWriteFD >= 0 { close(captureWriteFD) }
     record.endNs = Syscalls.monotonicNs()
@@ -139,7 +140,7 @@ public final class RunSupervisor: @unchecked Sendable {
         probes.record("forkserver", "STARTED", peer: record.forkServerPid)
       } catch {
         record.startError = "fork server did not start: \(error)"
-        ProcessTree.killAll()
+        TreeReaper.tearDown()
         return
       }
     }
@@ -183,7 +184,7 @@ public final class RunSupervisor: @unchecked Sendable {
       // The root is done; anything else still alive (bar the fork server)
       // must finish within the deadline too, or it has leaked.
       while Syscalls.monotonicNs() < deadlineNs && !stopEarly.isSet {
-        ProcessTree.reapAll(boundMs: 0)
+        TreeReaper.reapAll(boundMs: 0)
         let live = liveTree()
         if live.isEmpty { break }
         try? await loop.sleep(ms: 5)
@@ -199,7 +200,7 @@ public final class RunSupervisor: @unchecked Sendable {
       probes.record("supervisor", record.timedOut ? "DEADLINE" : "INTERRUPTED", detail: "\(record.aliveAtEnd.count) alive")
       if record.timedOut { onHang(record) }
     }
-    record.killed = ProcessTree.killAll()
+    record.killed = TreeReaper.tearDown()
     // The root's supervision task sees the kill and unwinds promptly; bounded.
     if !done.isSet { _ = try? await done.wait(deadline: deadline(afterMs: 3000)) }
     if done.isSet, let outcome = await rootTask.value {
@@ -209,10 +210,10 @@ public final class RunSupervisor: @unchecked Sendable {
         record.rootError = record.rootPid.flatMap { nursery.rawErrors[$0] } ?? e
       }
     }
-    if let r = record.rootPid { record.rootStatus = ProcessTree.reapedElsewhere[r] ?? record.rootStatus }
-    ProcessTree.reapAll(boundMs: 1000)
-    record.reaped = ProcessTree.reapedElsewhere
-    record.survivors = ProcessTree.descendants(of: getpid())
+    if let r = record.rootPid { record.rootStatus = TreeReaper.reaped[r] ?? record.rootStatus }
+    TreeReaper.reapAll(boundMs: 1000)
+    record.reaped = TreeReaper.reaped
+    record.survivors = TreeReaper.descendants(of: getpid())
     probes.record("supervisor", ProbeKind.returned, detail: "killed \(record.killed.count)")
   }
 
@@ -229,7 +230,7 @@ public final class RunSupervisor: @unchecked Sendable {
 
   /// Live descendants other than the fork server.
   private func liveTree() -> [Int32] {
-    ProcessTree.liveDescendants(of: getpid()).filter { $0 != record.forkServerPid }
+    TreeReaper.liveDescendants(of: getpid()).filter { $0 != record.forkServerPid }
   }
 
   private enum First { case first, second, deadline }
@@ -249,13 +250,22 @@ public final class RunSupervisor: @unchecked Sendable {
   private func startForkServer(name: String) async throws -> Int32 {
     let (r, w) = try Syscalls.pipe().takeRaw()
     defer { close(r) }
-    var pid: pid_t = 0
     let serial = config.scenario.root.hasFault(.forkserverSerial)
     let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
       + (serial ? ["--serial"] : [])
-    let rc = withCStrings(args) { cs_spawn(&pid, config.actorExecutable, $0, environ, w, 3, -1, captureWriteFD, 0) }
+    // The tree teardown kills and reaps it with the rest; only its pid is kept.
+    let pid: Int32
+    do {
+      pid = try ChildLauncher.launch(
+        LaunchSpec(
+          executable: config.actorExecutable, arguments: args,
+          fds: [.inherit, .inherit, captureWriteFD >= 0 ? .parent(captureWriteFD) : .inherit, .parent(w)])
+      ).pid
+    } catch {
+      close(w)
+      throw error
+    }
     close(w)
-    if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: "fork server") }
     guard try await loop.readable(r, deadline: deadline(afterMs: 5000)) != .timedOut else {
       throw SystemError("fork server", errno: ETIMEDOUT, context: "not ready in 5 s")
     }
