@@ -67,6 +67,7 @@ let package = Package(
         "ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "Supervision", "TestSupport",
       ]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
+    .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "SystemCore"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks", "TestSupport", "SystemCore", "CSystem"]),
   ],
   swiftLanguageModes: [.v6]
