@@ -41,7 +41,9 @@ let package = Package(
     .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON"]),
     .target(
       name: "Bench",
-      dependencies: ["ActorRuntime", "Diagnosis", "KernelEvidence", "MiniJSON", "NativeStacks", "Probes", "Supervision", "SystemCore"]),
+      dependencies: [
+        "ActorRuntime", "Diagnosis", "KernelEvidence", "MiniJSON", "NativeStacks", "Probes", "Reports", "Supervision", "SystemCore",
+      ]),
     // Every actor pays this binary's start-up, and every fork child faults in
     // the pages it runs. Linked fully static: exec does no dynamic linking
     // (libswiftCore, libstdc++, libc), and a process has a few mappings

@@ -1,5 +1,6 @@
 import Glibc
 import MiniJSON
+import Reports
 import SystemCore
 
 extension BenchRunner {
@@ -16,17 +17,15 @@ extension BenchRunner {
   }
 
   public var text: String {
-    func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
-    func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
     var out = header + "\n\n"
-    out += pad("measurement", 50) + lpad("median", 11) + "  " + pad("target", 11) + pad("result", 7) + "ratio / baseline\n"
+    out += "measurement".padded(50) + "median".leftPadded(11) + "  " + "target".padded(11) + "result".padded(7) + "ratio / baseline\n"
     out += String(repeating: "-", count: 120) + "\n"
     for r in rows {
       let med = r.median.map { fmtNum($0) + " " + r.unit } ?? "n/a"
       let res = r.pass.map { $0 ? "PASS" : "MISS" } ?? "-"
       let ratio = r.ratios.map { fmtNum($0.value) + "x " + $0.text }.joined(separator: ", ")
-      out += pad(r.name, 50) + lpad(med, 11) + "  " + pad(r.targetText, 11) + pad(res, 7) + ratio + "\n"
-      if let n = r.note { out += pad("", 4) + "(" + n + ")\n" }
+      out += r.name.padded(50) + med.leftPadded(11) + "  " + r.targetText.padded(11) + res.padded(7) + ratio + "\n"
+      if let n = r.note { out += "".padded(4) + "(" + n + ")\n" }
     }
     if !notes.isEmpty {
       out += "\nnotes:\n"

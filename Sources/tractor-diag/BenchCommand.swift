@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bench
+import Diagnosis
 
 /// `tractor-diag bench`: medians of spawn-to-verdict, per-actor spawn cost,
 /// probe cost and snapshot/stack cost, each against its target and against
@@ -37,7 +38,7 @@ struct BenchCommand: ParsableCommand {
   func run() throws {
     let bench = BenchRunner(
       runs: runs ?? (quick ? 3 : 9), quick: quick, actorExecutable: RunOptions.actorExecutablePath(),
-      onInterrupt: { sig in fail(128 + sig, "bench interrupted by signal \(sig); everything it started was killed") })
+      onInterrupt: { sig in fail(Exit.signaled(sig), "bench interrupted by signal \(sig); everything it started was killed") })
     bench.runAll()
     emit(format == .json ? bench.json.pretty + "\n" : bench.text)
   }

@@ -7,16 +7,6 @@ import Probes
 import Reports
 import SystemCore
 
-/// Documented exit codes.
-enum Exit {
-  static let clean: Int32 = 0
-  static let hangOrLeak: Int32 = 1
-  static let unexpected: Int32 = 3
-  static let usage: Int32 = 64
-  static let badInput: Int32 = 65
-  static let internalError: Int32 = 70
-}
-
 /// Prints one line to stderr and exits with `code`.
 func fail(_ code: Int32, _ message: String) -> Never {
   let line = "tractor-diag: \(message)\n"
@@ -229,12 +219,8 @@ struct Faults: ParsableCommand {
   func run() throws {
     var out = ""
     for e in FaultCatalog.entries {
-      out += e.name.padding(22) + e.hangClass.padding(32) + e.summary + "\n"
+      out += e.name.padded(22) + e.hangClass.padded(32) + e.summary + "\n"
     }
     emit(out)
   }
-}
-
-extension String {
-  func padding(_ w: Int) -> String { count >= w ? self + " " : self + String(repeating: " ", count: w - count) }
 }
