@@ -3,15 +3,21 @@ import PackageDescription
 
 // Layers, bottom to top (each target has one job):
 //   CSystem, CKernel, CUnwind   C shims for what Glibc does not expose to Swift
+//                               (CUnwind: load, capture, elf, demangle, files)
 //   SystemCore                  every syscall wrapper, typed errors, owned fds
 //   MiniJSON                    a small JSON value, parser and printer (no Foundation)
-//   Probes                      probe events: writer (crash-safe) and reader
-//   ActorRuntime                loop executor, IPC, nursery, backends, actor main
+//   Probes                      probe events: one line builder, writer (crash-safe), reader
+//   Supervision                 processes the tool starts and ends: launcher (posix_spawn),
+//                               owned child (pid + pidfd), tree reaper with a teardown
+//                               ladder, termination signals, filter process
+//   ActorRuntime                loop executor, IPC, nursery, backends, actor main, and
+//                               RunSupervisor (the tool's side of a run, on Supervision)
 //   KernelEvidence              /proc + sock_diag snapshot of any process tree
 //   NativeStacks                libunwind-over-ptrace stacks (libunwind is dlopen'ed)
-//   Diagnosis                   verdicts: stuck pids, wait chains, hang classes
+//   Diagnosis                   verdicts: stuck pids, wait chains, hang classes; exit codes
 //   Reports                     text / JSON rendering of verdicts
-//   tractor-diag                the CLI (ArgumentParser)
+//   Bench                       the bench harness (make bench)
+//   tractor-diag                the CLI (ArgumentParser), one small struct per command
 //   tractor-actor               the actor process and fork server (no Foundation)
 let package = Package(
   name: "tractor-diag",
