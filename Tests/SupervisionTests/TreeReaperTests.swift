@@ -75,6 +75,32 @@ struct TreeReaperTests {
     #expect(ProcessList.children(of: getpid()).isEmpty)
   }
 
+  /// The ladder as data: a child that ends on SIGTERM stops at that step;
+  /// one that ignores it is escalated to SIGKILL.
+  @Test func ladderStopsAtTheStepThatWorksAndEscalatesOtherwise() throws {
+    #expect(TreeReaper.becomeSubreaper())
+    defer { TreeReaper.tearDown() }
+    let ladder = TeardownLadder([.signal(SIGTERM), .wait(ms: 2000)], reapBoundMs: 2000)
+    #expect(ladder.steps.last == .escalate)
+
+    var polite = try ChildLauncher.launch(LaunchSpec(executable: "/bin/sleep", arguments: ["sleep", "60"]))
+    #expect(polite.tearDown(ladder) == .signaled(SIGTERM))
+
+    // It says "ready" once SIGTERM is ignored, so the signal cannot arrive first.
+    let (r, w) = try Syscalls.pipe().takeRaw()
+    let output = FileDescriptor(adopting: r)
+    var stubborn: OwnedChild
+    do {
+      let writeEnd = FileDescriptor(adopting: w)
+      stubborn = try ChildLauncher.launch(
+        LaunchSpec(
+          executable: "/bin/sh", arguments: ["sh", "-c", "trap '' TERM; echo ready; exec sleep 60"],
+          fds: [.inherit, .parent(writeEnd.rawValue), .inherit]))
+    }
+    #expect(readLines(output, until: "ready", timeoutMs: 10_000).contains("ready"))
+    #expect(stubborn.tearDown(ladder) == .signaled(SIGKILL))
+  }
+
   /// Lines from `fd` until one equals `last`, or the bound passes.
   func readLines(_ fd: borrowing FileDescriptor, until last: String, timeoutMs: Int) -> [String] {
     let deadline = Syscalls.monotonicNs() + UInt64(timeoutMs) * 1_000_000
