@@ -3,17 +3,23 @@ import PackageDescription
 
 // Layers, bottom to top (each target has one job):
 //   CSystem, CKernel, CUnwind   C shims for what Glibc does not expose to Swift
+//                               (CUnwind: load, capture, elf, demangle, files)
 //   SystemCore                  every syscall wrapper, typed errors, owned fds
 //   MiniJSON                    a small JSON value, parser and printer (no Foundation)
-//   Probes                      probe events: writer (crash-safe) and reader
+//   Probes                      probe events: one line builder, writer (crash-safe), reader
+//   Supervision                 processes the tool starts and ends: launcher (posix_spawn),
+//                               owned child (pid + pidfd), tree reaper with a teardown
+//                               ladder, termination signals, filter process
 //   ActorRuntime                loop executor, IPC, nursery, backends, actor main; reads typed
-//                               settings from its spawn spec, never a fault name
+//                               settings from its spawn spec, never a fault name; and
+//                               RunSupervisor (the tool's side of a run, on Supervision)
 //   FaultInjection              the fault catalog: fault name -> runtime settings, once
 //   KernelEvidence              /proc + sock_diag snapshot of any process tree
 //   NativeStacks                libunwind-over-ptrace stacks (libunwind is dlopen'ed)
-//   Diagnosis                   verdicts: stuck pids, wait chains, hang classes
+//   Diagnosis                   verdicts: stuck pids, wait chains, hang classes; exit codes
 //   Reports                     text / JSON rendering of verdicts
-//   tractor-diag                the CLI (ArgumentParser)
+//   Bench                       the bench harness (make bench)
+//   tractor-diag                the CLI (ArgumentParser), one small struct per command
 //   tractor-actor               the actor process and fork server (no Foundation)
 let package = Package(
   name: "tractor-diag",
@@ -31,14 +37,22 @@ let package = Package(
     .target(name: "SystemCore", dependencies: ["CSystem"]),
     .target(name: "MiniJSON"),
     .target(name: "Probes", dependencies: ["SystemCore", "MiniJSON"]),
-    .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes"]),
+    .target(name: "Supervision", dependencies: ["SystemCore"]),
+    .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes", "Supervision"]),
     .target(name: "FaultInjection", dependencies: ["ActorRuntime"]),
     .target(name: "KernelEvidence", dependencies: ["CKernel", "SystemCore"]),
-    .target(name: "NativeStacks", dependencies: ["CUnwind", "SystemCore"]),
+    .target(name: "NativeStacks", dependencies: ["CUnwind", "SystemCore", "Supervision"]),
     .target(
       name: "Diagnosis",
-      dependencies: ["SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks"]),
+      dependencies: [
+        "SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks", "Supervision",
+      ]),
     .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON"]),
+    .target(
+      name: "Bench",
+      dependencies: [
+        "ActorRuntime", "Diagnosis", "KernelEvidence", "MiniJSON", "NativeStacks", "Probes", "Reports", "Supervision", "SystemCore",
+      ]),
     // Every actor pays this binary's start-up, and every fork child faults in
     // the pages it runs. Linked fully static: exec does no dynamic linking
     // (libswiftCore, libstdc++, libc), and a process has a few mappings
@@ -52,7 +66,7 @@ let package = Package(
     .executableTarget(
       name: "tractor-diag",
       dependencies: [
-        "Diagnosis", "Reports", "ActorRuntime", "FaultInjection",
+        "Diagnosis", "Reports", "ActorRuntime", "Bench", "FaultInjection", "Supervision",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Spawning and reaping real process trees from tests, shared by suites.
@@ -60,9 +74,12 @@ let package = Package(
     .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "FaultInjection", "MiniJSON", "Probes", "SystemCore"]),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
+      dependencies: [
+        "ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "Supervision", "TestSupport",
+      ]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
     .testTarget(name: "SystemCoreTests", dependencies: ["SystemCore"]),
+    .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "SystemCore"]),
     // Verdicts from stored run directories (Tests/DiagnosisTests/Runs): no processes.
     .testTarget(
       name: "DiagnosisTests", dependencies: ["Diagnosis", "KernelEvidence", "MiniJSON", "Probes", "SystemCore"],

@@ -70,11 +70,11 @@ public struct Verdict: Sendable {
 
   /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 130 interrupted.
   public var exitCode: Int32 {
-    if interrupted != nil { return 130 }
+    if interrupted != nil { return Exit.interrupted }
     switch outcome {
-    case "clean": return 0
-    case "hang", "leak": return 1
-    default: return 3
+    case "clean": return Exit.clean
+    case "hang", "leak": return Exit.hangOrLeak
+    default: return Exit.unexpected
     }
   }
 

@@ -1,6 +1,7 @@
 import ActorRuntime
 import Glibc
 import MiniJSON
+import Supervision
 import SystemCore
 
 /// `watch`: runs any command as our child (we are its subreaper), waits up
@@ -14,56 +15,48 @@ public enum WatchRun {
   }
 
   public static func run(command: [String], timeoutMs: Int, stacks: Bool, stdoutToStderr: Bool) -> Outcome {
-    let signals = TerminationSignals.asSubreaper()
-    let sigfd = signals.rawValue
+    TreeReaper.becomeSubreaper()
+    let signals = TerminationSignals()
     let start = Syscalls.monotonicNs()
     guard let exe = Syscalls.findExecutable(command[0]) else {
       return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "command not found: \(command[0])")
     }
-    let pid: Int32
+    // New process group: the command's tree is ours to end, not the
+    // terminal's. It keeps our fds, as under any shell.
+    var child: OwnedChild
     do {
-      // New process group: the command's tree is ours to end, not the terminal's.
-      pid = try Syscalls.spawn(
-        exe, arguments: [exe] + command.dropFirst(), stdout: stdoutToStderr ? 2 : -1, newProcessGroup: true, keepFDs: true)
+      child = try ChildLauncher.launch(
+        LaunchSpec(
+          executable: exe, arguments: [exe] + command.dropFirst(),
+          fds: [.inherit, stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: true, keepInheritedFDs: true))
     } catch {
-      return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "cannot start \(exe): \(String(cString: strerror(error.errno)))")
+      return Outcome(
+        verdict: emptyVerdict(command, start), commandStatus: nil,
+        startError: "cannot start \(exe): \(String(cString: strerror(error.errno)))")
     }
-    var pidDescriptor = FileDescriptor.none
-    do { pidDescriptor.replace(with: try Syscalls.pidfdOpen(pid)) } catch {}
-    let pidfd = pidDescriptor.rawValue
-    let deadline = start + UInt64(timeoutMs) * 1_000_000
     var status: WaitStatus? = nil
     var interrupted: Int32? = nil
-    while true {
-      let now = Syscalls.monotonicNs()
-      if now >= deadline { break }
-      let ready = Syscalls.pollReadable([pidfd, sigfd], timeoutMs: Int32(min(1000, (deadline - now) / 1_000_000 + 1)))
-      if ready[1] {
-        interrupted = signals.next() ?? -1
-        break
-      }
-      if ready[0] {
-        status = (try? Syscalls.reap(pidfd: pidfd)) ?? nil
-        break
-      }
+    switch child.wait(untilNs: start + UInt64(timeoutMs) * 1_000_000, signals: signals) {
+    case .exited(let s): status = s
+    case .interrupted(let sig): interrupted = sig
+    case .timedOut: break
     }
     // Orphans that already exited are reparented to us and are zombies:
     // reap them so that only live leftovers count.
-    ProcessTree.reapAll(boundMs: 0)
-    let me = Syscalls.pid
-    let alive = ProcessTree.liveDescendants(of: me)
+    TreeReaper.reapExited()
+    let alive = TreeReaper.liveDescendants()
     var v: Verdict
     if alive.isEmpty {
       v = emptyVerdict(command, start)
       v.outcome = "clean"
     } else {
       let ev = Evidence.collect(pids: alive, stackPids: stacks ? alive : [], sampleMs: 100)
-      v = kernelVerdict(command, start, ev, stillRunning: status == nil, commandPid: pid)
+      v = kernelVerdict(command, start, ev, stillRunning: status == nil, commandPid: child.pid)
     }
     v.timeoutMs = timeoutMs
     v.interrupted = interrupted
-    v.killed = ProcessTree.killAll()
-    v.survivors = ProcessTree.liveDescendants(of: me)
+    v.killed = TreeReaper.tearDown()
+    v.survivors = TreeReaper.liveDescendants()
     v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
     if let s = status { v.notes.insert("the command exited: \(s)", at: 0) }
     return Outcome(verdict: v, commandStatus: status, startError: nil)

@@ -48,35 +48,37 @@ extension JSONValue {
     }
   }
 
-  public static func escape(_ s: String, into out: inout String) {
-    out += "\""
-    var s = s
-    s.withUTF8 { u in
-      // Copy runs of bytes that need no escape in one append: a byte below
-      // 0x80 is never part of a multi-byte UTF-8 sequence, so cutting there
-      // keeps every run valid UTF-8.
-      var start = 0
-      for i in 0..<u.count {
-        let c = u[i]
-        guard c == 34 || c == 92 || c < 0x20 else { continue }
-        if start < i { out += String(decoding: UnsafeBufferPointer(rebasing: u[start..<i]), as: UTF8.self) }
-        switch c {
-        case 34: out += "\\\""
-        case 92: out += "\\\\"
-        case 10: out += "\\n"
-        case 13: out += "\\r"
-        case 9: out += "\\t"
-        default:
-          out += "\\u00"
-          out.unicodeScalars.append(hexDigit(c >> 4))
-          out.unicodeScalars.append(hexDigit(c & 15))
-        }
-        start = i + 1
+  /// JSON string escaping, the one rule of the project: '"', '\\' and
+  /// control bytes are escaped; every other byte (multi-byte UTF-8
+  /// included) passes through. Byte level and inlinable, so the probe
+  /// writer uses it on its hot path without building a String.
+  @inlinable @inline(__always)
+  public static func escapeUTF8(_ u: UnsafeBufferPointer<UInt8>, _ put: (UInt8) -> Void) {
+    for c in u {
+      switch c {
+      case 34: put(92); put(34)
+      case 92: put(92); put(92)
+      case 10: put(92); put(110)
+      case 13: put(92); put(114)
+      case 9: put(92); put(116)
+      case 0..<32:
+        let hi = c >> 4
+        let lo = c & 15
+        put(92); put(117); put(48); put(48)  // \u00XX, lower-case hex
+        put(hi < 10 ? 48 + hi : 87 + hi)
+        put(lo < 10 ? 48 + lo : 87 + lo)
+      default: put(c)
       }
-      if start < u.count { out += String(decoding: UnsafeBufferPointer(rebasing: u[start..<u.count]), as: UTF8.self) }
     }
-    out += "\""
   }
 
-  private static func hexDigit(_ v: UInt8) -> Unicode.Scalar { Unicode.Scalar(v < 10 ? 48 + v : 87 + v) }
+  /// `s` as a quoted JSON string appended to `out`.
+  public static func escape(_ s: String, into out: inout String) {
+    var bytes: [UInt8] = [34]
+    bytes.reserveCapacity(s.utf8.count + 2)
+    var s = s
+    s.withUTF8 { escapeUTF8($0) { bytes.append($0) } }
+    bytes.append(34)
+    out += String(decoding: bytes, as: UTF8.self)
+  }
 }

@@ -1,5 +1,6 @@
 import CUnwind
 import Glibc
+import Supervision
 import SystemCore
 
 /// One ELF file opened with cu_elf_open (mmap + sorted function symbols).
@@ -254,7 +255,7 @@ public enum Demangle {
 
 /// Optional second pass: one llvm-symbolizer process for every frame.
 enum LLVMSymbolizer {
-  static let timeoutMs: Int32 = 15000
+  static let timeoutMs = 15000
 
   static func path() -> String? {
     var candidates = ["/opt/swift/usr/bin/llvm-symbolizer", "/usr/bin/llvm-symbolizer"]
@@ -302,21 +303,20 @@ enum LLVMSymbolizer {
     for k in keys { input += "\"\(k.path)\" 0x\(String(k.addr, radix: 16))\n" }
 
     let args = [tool, "--inlining", "--functions=linkage", "--demangle"]
-    var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-    defer { for p in cargs { free(p) } }
-    var out: UnsafeMutablePointer<CChar>? = nil
-    var outLen = 0
-    let rc = input.withCString { inp in
-      cu_run_filter(tool, &cargs, inp, strlen(inp), &out, &outLen, timeoutMs)
+    let run: FilterProcess.Output
+    do {
+      run = try FilterProcess.run(executable: tool, arguments: args, input: Array(input.utf8), timeoutMs: timeoutMs)
+    } catch {
+      appendNote(&threads, "llvm-symbolizer failed: \(Errno(code: error.errno).description)")
+      return
     }
-    defer { cu_free(out) }
-    guard rc >= 0, let out else {
-      appendNote(&threads, "llvm-symbolizer failed: \(rc == -ETIMEDOUT ? "timed out" : Errno(code: -rc).description)")
+    guard !run.timedOut else {
+      appendNote(&threads, "llvm-symbolizer failed: timed out")
       return
     }
     // Output: per query, pairs "function\nfile:line:col\n" (innermost inlined
     // first), then an empty line.
-    let text = String(cString: out)
+    let text = String(decoding: run.output, as: UTF8.self)
     var answers: [(symbol: String?, location: String?)] = []
     var block: [Substring] = []
     func flush() {

@@ -25,25 +25,12 @@ public struct ProbeEvent: Sendable, Equatable {
     self.detail = detail
   }
 
-  /// The log line, built by hand: this runs on every probe and must stay cheap.
+  /// The log line, exactly as ProbeWriter writes it (long fields cut alike).
   public var line: String {
-    var s = "{\"t\":"
-    s += String(t)
-    s += ",\"pid\":"
-    s += String(pid)
-    s += ",\"actor\":"
-    JSONValue.escape(actor, into: &s)
-    s += ",\"site\":"
-    JSONValue.escape(site, into: &s)
-    s += ",\"ev\":"
-    JSONValue.escape(event, into: &s)
-    if let p = peer { s += ",\"peer\":" + String(p) }
-    if let d = detail {
-      s += ",\"detail\":"
-      JSONValue.escape(d, into: &s)
-    }
-    s += "}\n"
-    return s
+    let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: ProbeLine.capacity)
+    defer { buf.deallocate() }
+    let n = ProbeLine.build(into: buf, t: t, pid: pid, actor: actor, site: site, event: event, peer: peer, detail: detail)
+    return String(decoding: UnsafeBufferPointer(start: buf, count: n), as: UTF8.self)
   }
 
   public init?(json v: JSONValue) {

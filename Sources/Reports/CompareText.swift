@@ -6,9 +6,9 @@ public enum CompareText {
     var out = "compare  \(scenario): \(results.map(\.backend).joined(separator: ", ")) (reference: \(results.first?.backend ?? "-"))\n\n"
     out += "backend      trials  clean  hang  leak  unexpected  spawn ms/actor  teardown ms  classes\n"
     for r in results {
-      out += VerdictText.pad(r.backend, 13) + VerdictText.pad("\(r.verdicts.count)", 8) + VerdictText.pad("\(r.count("clean"))", 7) + VerdictText.pad("\(r.count("hang"))", 6)
-        + VerdictText.pad("\(r.count("leak"))", 6) + VerdictText.pad("\(r.count("unexpected"))", 12)
-        + VerdictText.pad(r.medianSpawnMs.map { VerdictText.fmt($0) } ?? "-", 16) + VerdictText.pad(r.medianTeardownMs.map { VerdictText.fmt($0) } ?? "-", 13)
+      out += r.backend.padded(13) + "\(r.verdicts.count)".padded(8) + "\(r.count("clean"))".padded(7) + "\(r.count("hang"))".padded(6)
+        + "\(r.count("leak"))".padded(6) + "\(r.count("unexpected"))".padded(12)
+        + (r.medianSpawnMs.map { VerdictText.fmt($0) } ?? "-").padded(16) + (r.medianTeardownMs.map { VerdictText.fmt($0) } ?? "-").padded(13)
         + (Set(r.verdicts.compactMap(\.hangClass?.name)).sorted().joined(separator: ",").nonEmpty ?? "-") + "\n"
     }
     guard let ref = results.first else { return out }
@@ -19,8 +19,8 @@ public enum CompareText {
         continue
       }
       out += "first divergence at \(d.actor) (\(ref.backend) pid \(d.referencePid.map(String.init) ?? "-"), \(r.backend) pid \(d.otherPid.map(String.init) ?? "-")), event #\(d.index)\n"
-      out += "  \(VerdictText.pad(ref.backend + ":", 12)) " + (d.reference.isEmpty ? "(no probe)" : d.reference.joined(separator: " → ")) + "\n"
-      out += "  \(VerdictText.pad(r.backend + ":", 12)) " + (d.other.isEmpty ? "(no probe: never reached ENTER)" : d.other.joined(separator: " → ")) + "\n"
+      out += "  \((ref.backend + ":").padded(12)) " + (d.reference.isEmpty ? "(no probe)" : d.reference.joined(separator: " → ")) + "\n"
+      out += "  \((r.backend + ":").padded(12)) " + (d.other.isEmpty ? "(no probe: never reached ENTER)" : d.other.joined(separator: " → ")) + "\n"
       let stuck = Set(r.verdicts.flatMap { v in v.stuck.map { "\(v.name(of: $0)) \($0)" } })
       if !stuck.isEmpty { out += "  stuck under \(r.backend): " + stuck.sorted().joined(separator: ", ") + "\n" }
     }

@@ -81,7 +81,7 @@ public enum VerdictText {
       if a.reachedExit { probe = "EXIT" } else if let p = a.lastProbe { probe = "\(p.site) \(p.event)" } else { probe = "(no probe)" }
       var exit = a.exitStatus ?? "-"
       if let k = a.hardKilled { exit += " (\(k) by parent)" }
-      out += pad(name, nameW) + pad(String(a.pid), 8) + pad(a.role, 10) + pad(probe, 36) + exit + "\n"
+      out += name.padded(nameW) + String(a.pid).padded(8) + a.role.padded(10) + probe.padded(36) + exit + "\n"
     }
     if let e = v.error {
       out += "\nerror tree at root:\n"
@@ -102,7 +102,6 @@ public enum VerdictText {
     return out
   }
 
-  static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
   static func fmt(_ x: Double) -> String {
     if x < 10 { return String((x * 100).rounded() / 100) }
     return String((x * 10).rounded() / 10)

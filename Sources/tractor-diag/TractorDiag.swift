@@ -8,16 +8,6 @@ import Probes
 import Reports
 import SystemCore
 
-/// Documented exit codes.
-enum Exit {
-  static let clean: Int32 = 0
-  static let hangOrLeak: Int32 = 1
-  static let unexpected: Int32 = 3
-  static let usage: Int32 = 64
-  static let badInput: Int32 = 65
-  static let internalError: Int32 = 70
-}
-
 /// Prints one line to stderr and exits with `code`.
 func fail(_ code: Int32, _ message: String) -> Never {
   Syscalls.write("tractor-diag: \(message)\n", to: 2)
@@ -45,7 +35,7 @@ struct TractorDiag: ParsableCommand {
       unexpected outcome; 64 usage error; 65 malformed input file or logs too
       damaged to analyse; 70 internal error; 130 interrupted (the tree was killed).
       """,
-    subcommands: [NestedMultierrors.self, RunScenario.self, Compare.self, Report.self, Snapshot.self, Watch.self, Faults.self, Bench.self])
+    subcommands: [NestedMultierrors.self, RunScenario.self, Compare.self, Report.self, Snapshot.self, Watch.self, Faults.self, BenchCommand.self])
 }
 
 /// Options of every command that runs a tree: how long, where, what output,
@@ -227,12 +217,8 @@ struct Faults: ParsableCommand {
   func run() throws {
     var out = ""
     for e in FaultCatalog.entries {
-      out += e.name.padding(22) + e.hangClass.padding(32) + e.summary + "\n"
+      out += e.name.padded(22) + e.hangClass.padded(32) + e.summary + "\n"
     }
     emit(out)
   }
-}
-
-extension String {
-  func padding(_ w: Int) -> String { count >= w ? self + " " : self + String(repeating: " ", count: w - count) }
 }

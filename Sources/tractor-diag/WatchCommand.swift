@@ -41,7 +41,7 @@ struct Watch: ParsableCommand {
 
   func run() throws {
     let o = WatchRun.run(command: argv, timeoutMs: Int(timeout * 1000), stacks: !noStacks, stdoutToStderr: format == .json)
-    if let e = o.startError { fail(127, e) }
+    if let e = o.startError { fail(Exit.commandNotStarted, e) }
     var v = o.verdict
     if v.outcome == "clean" {
       if format == .json {
@@ -51,7 +51,7 @@ struct Watch: ParsableCommand {
     }
     v.notes.append(v.outcome == "hang" ? "the command outlived the \(timeout) s timeout" : "the command finished but left these processes running")
     emit(format == .json ? watchJSON(v, o).pretty + "\n" : VerdictText.render(v))
-    Syscalls.exit(v.interrupted != nil ? 130 : Exit.hangOrLeak)
+    Syscalls.exit(v.interrupted != nil ? Exit.interrupted : Exit.hangOrLeak)
   }
 
   func watchJSON(_ v: Verdict, _ o: WatchRun.Outcome) -> JSONValue {

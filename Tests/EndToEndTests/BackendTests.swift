@@ -3,6 +3,7 @@ import CSystem
 import Glibc
 import MiniJSON
 import Probes
+import Supervision
 import SystemCore
 import Testing
 import TestSupport
@@ -138,7 +139,7 @@ struct BackendTests {
         var st: Int32 = 0
         while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
       }
-      ProcessTree.reapAll(boundMs: 0)
+      TreeReaper.reapExited()
       #expect(ToolProcess.survivors().isEmpty)
     }
     var b: UInt8 = 0

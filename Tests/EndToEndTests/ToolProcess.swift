@@ -2,6 +2,7 @@ import ActorRuntime
 import CSystem
 import Glibc
 import MiniJSON
+import Supervision
 import SystemCore
 import Testing
 
@@ -131,13 +132,13 @@ enum ToolProcess {
       if live.isEmpty { break }
       found.append(contentsOf: live)
       for p in live { kill(p, SIGKILL) }
-      ProcessTree.reapAll(boundMs: 0)
+      TreeReaper.reapExited()
     }
-    ProcessTree.reapAll(boundMs: 0)
+    TreeReaper.reapExited()
     return Array(Set(found)).sorted()
   }
 
-  static func liveDescendants() -> [Int32] { ProcessTree.liveDescendants(of: getpid()) }
+  static func liveDescendants() -> [Int32] { TreeReaper.liveDescendants(of: getpid()) }
 }
 
 extension JSONValue {

@@ -37,18 +37,17 @@ public struct Bounds: Sendable, Equatable {
   public var exitWaitMs = 3000  // nursery-wide: wait for a cancelled child's exit
   public var graceMs = 1600  // SIGTERM -> SIGKILL
   public var peersMs = 3000  // actor main finally: wait for peers to disconnect
-  public var unregisterMs = 500
   public var lingerMs = 3000  // after reporting, wait for the parent's cancel request
 
   public init() {}
 
   /// The scenario file's names for the bounds, as `json` writes them.
-  public static let keys = ["bootMs", "cancelAckMs", "exitWaitMs", "graceMs", "peersMs", "unregisterMs", "lingerMs"]
+  public static let keys = ["bootMs", "cancelAckMs", "exitWaitMs", "graceMs", "peersMs", "lingerMs"]
 
   public var json: JSONValue {
     [
       "bootMs": .int(Int64(bootMs)), "cancelAckMs": .int(Int64(cancelAckMs)), "exitWaitMs": .int(Int64(exitWaitMs)),
-      "graceMs": .int(Int64(graceMs)), "peersMs": .int(Int64(peersMs)), "unregisterMs": .int(Int64(unregisterMs)),
+      "graceMs": .int(Int64(graceMs)), "peersMs": .int(Int64(peersMs)),
       "lingerMs": .int(Int64(lingerMs)),
     ]
   }
@@ -61,7 +60,6 @@ public struct Bounds: Sendable, Equatable {
     if let x = v["exitWaitMs"]?.int { exitWaitMs = Int(x) }
     if let x = v["graceMs"]?.int { graceMs = Int(x) }
     if let x = v["peersMs"]?.int { peersMs = Int(x) }
-    if let x = v["unregisterMs"]?.int { unregisterMs = Int(x) }
     if let x = v["lingerMs"]?.int { lingerMs = Int(x) }
   }
 }

@@ -73,9 +73,3 @@ public struct ErrorInfo: Sendable, Equatable {
     [(depth, self)] + children.flatMap { $0.walk(depth + 1) }
   }
 }
-
-/// An error the actor's own behaviour raises (a leaf "errorer").
-public struct ActorFailure: Error, Sendable {
-  public var info: ErrorInfo
-  public init(_ info: ErrorInfo) { self.info = info }
-}

@@ -1,3 +1,4 @@
+import Supervision
 import SystemCore
 
 /// A started actor process as its logical parent sees it: pid, a pidfd to
@@ -35,7 +36,7 @@ public final class ChildProcess: @unchecked Sendable {
     if isOSChild {
       do { status = try Syscalls.reap(pidfd: pidfd) } catch {
         // The tree killer reaped it with waitpid(-1) first.
-        status = ProcessTree.reapedElsewhere[pid]
+        status = TreeReaper.reaped[pid]
       }
     } else {
       status = Syscalls.exitStatus(pidfd: pidfd)
@@ -78,7 +79,7 @@ public final class ChildProcess: @unchecked Sendable {
         return
       }
       status = s
-      ProcessTree.reapedElsewhere[pid] = s
+      TreeReaper.reaped[pid] = s
     } else {
       Syscalls.pollReadable(pidfd, timeoutMs: -1)
       _ = poll()

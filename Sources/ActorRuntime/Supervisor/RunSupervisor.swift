@@ -2,6 +2,7 @@ import CSystem
 import Glibc
 import MiniJSON
 import Probes
+import Supervision
 import SystemCore
 
 /// What to run.
@@ -62,8 +63,6 @@ public final class RunSupervisor: @unchecked Sendable {
   var captureRead = FileDescriptor.none
   var captureWrite = FileDescriptor.none
   var captureWriteFD: Int32 { captureWrite.rawValue }
-  /// SIGINT/SIGTERM/SIGHUP as a signalfd while the run lasts.
-  var signals = TerminationSignals(none: ())
 
   /// `onHang` runs on the loop thread while the stuck tree is still alive
   /// (the diagnosis snapshots it there), before the tree is killed.
@@ -91,8 +90,7 @@ public final class RunSupervisor: @unchecked Sendable {
   public func run() -> RunRecord {
     EventLoop.current = loop
     Syscalls.ignoreSIGPIPE()
-    // Ctrl-C (and SIGTERM/SIGHUP) must still end in a dead, reaped tree.
-    signals = TerminationSignals.asSubreaper()
+    TreeReaper.becomeSubreaper()
     record.startNs = Syscalls.monotonicNs()
     let probes: ProbeWriter
     do {
@@ -104,11 +102,12 @@ public final class RunSupervisor: @unchecked Sendable {
       record.endNs = Syscalls.monotonicNs()
       return record
     }
+    // Ctrl-C (and SIGTERM/SIGHUP) must still end in a dead, reaped tree.
+    let signals = TerminationSignals()
     let stopEarly = LoopEvent(loop: loop)
-    let sigfd = signals.rawValue
-    if sigfd >= 0 {
-      _ = loop.onReady(sigfd, Epoll.readable) { [self] _ in
-        record.interrupted = signals.next() ?? -1
+    if let signals {
+      _ = loop.onReady(signals.descriptor, Epoll.readable) { [self] _ in
+        record.interrupted = signals.take() ?? record.interrupted
         stopEarly.set()
       }
     }
@@ -117,7 +116,7 @@ public final class RunSupervisor: @unchecked Sendable {
       self.loop.stop()
     }
     loop.run()
-    signals.close()
+    if let signals { loop.forget(signals.descriptor) }
     captureRead.close()
     captureWrite.close()
     record.endNs = Syscalls.monotonicNs()
@@ -142,7 +141,7 @@ public final class RunSupervisor: @unchecked Sendable {
         probes.record("forkserver", "STARTED", peer: record.forkServerPid)
       } catch {
         record.startError = "fork server did not start: \(error)"
-        ProcessTree.killAll()
+        TreeReaper.tearDown()
         return
       }
     }
@@ -186,7 +185,7 @@ public final class RunSupervisor: @unchecked Sendable {
       // The root is done; anything else still alive (bar the fork server)
       // must finish within the deadline too, or it has leaked.
       while Syscalls.monotonicNs() < deadlineNs && !stopEarly.isSet {
-        ProcessTree.reapAll(boundMs: 0)
+        TreeReaper.reapAll(boundMs: 0)
         let live = liveTree()
         if live.isEmpty { break }
         try? await loop.sleep(ms: 5)
@@ -202,7 +201,7 @@ public final class RunSupervisor: @unchecked Sendable {
       probes.record("supervisor", record.timedOut ? "DEADLINE" : "INTERRUPTED", detail: "\(record.aliveAtEnd.count) alive")
       if record.timedOut { onHang(record) }
     }
-    record.killed = ProcessTree.killAll()
+    record.killed = TreeReaper.tearDown()
     // The root's supervision task sees the kill and unwinds promptly; bounded.
     if !done.isSet { _ = try? await done.wait(deadline: deadline(afterMs: 3000)) }
     if done.isSet, let outcome = await rootTask.value {
@@ -212,10 +211,10 @@ public final class RunSupervisor: @unchecked Sendable {
         record.rootError = record.rootPid.flatMap { nursery.rawErrors[$0] } ?? e
       }
     }
-    if let r = record.rootPid { record.rootStatus = ProcessTree.reapedElsewhere[r] ?? record.rootStatus }
-    ProcessTree.reapAll(boundMs: 1000)
-    record.reaped = ProcessTree.reapedElsewhere
-    record.survivors = ProcessTree.descendants(of: Syscalls.pid)
+    if let r = record.rootPid { record.rootStatus = TreeReaper.reaped[r] ?? record.rootStatus }
+    TreeReaper.reapAll(boundMs: 1000)
+    record.reaped = TreeReaper.reaped
+    record.survivors = TreeReaper.descendants(of: Syscalls.pid)
     probes.record("supervisor", ProbeKind.returned, detail: "killed \(record.killed.count)")
   }
 
@@ -231,7 +230,7 @@ public final class RunSupervisor: @unchecked Sendable {
 
   /// Live descendants other than the fork server.
   private func liveTree() -> [Int32] {
-    ProcessTree.liveDescendants(of: Syscalls.pid).filter { $0 != record.forkServerPid }
+    TreeReaper.liveDescendants(of: Syscalls.pid).filter { $0 != record.forkServerPid }
   }
 
   private enum First { case first, second, deadline }
@@ -254,10 +253,12 @@ public final class RunSupervisor: @unchecked Sendable {
     let serial = config.scenario.settings.serialForkServer
     let args = [config.actorExecutable, "forkserver", "--socket", name, "--run-dir", config.runDir, "--ready-fd", "3"]
       + (serial ? ["--serial"] : [])
-    let pid: Int32
-    do {
-      pid = try Syscalls.spawn(config.actorExecutable, arguments: args, channel: pipe.second.rawValue, stderr: captureWriteFD)
-    } catch { throw SystemError("posix_spawn", errno: error.errno, context: "fork server") }
+    // The tree teardown kills and reaps it with the rest; only its pid is kept.
+    let pid = try ChildLauncher.launch(
+      LaunchSpec(
+        executable: config.actorExecutable, arguments: args,
+        fds: [.inherit, .inherit, captureWriteFD >= 0 ? .parent(captureWriteFD) : .inherit, .parent(pipe.second.rawValue)])
+    ).pid
     pipe.second.close()
     guard try await loop.readable(r, deadline: deadline(afterMs: 5000)) != .timedOut else {
       throw SystemError("fork server", errno: ETIMEDOUT, context: "not ready in 5 s")

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <signal.h>
+#include "CSpawn.h"  /* posix_spawn with a child fd table, SIGPIPE hold */
 
 /// pidfd_open(2). Returns fd or -1/errno.
 int cs_pidfd_open(pid_t pid, unsigned int flags);

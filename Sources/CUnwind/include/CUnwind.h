@@ -1,4 +1,5 @@
-// CUnwind: C shim for NativeStacks.
+// CUnwind: C shim for NativeStacks: Load.c (dlopen of libunwind), Capture.c
+// (ptrace + unwind), Elf.c (symbol tables), Demangle.c, Files.c.
 //
 // Why C: Swift's Glibc module does not expose ptrace(2), the PTRACE_* request
 // constants, __WALL, or a convenient dirent; and libunwind's API is a set of
@@ -135,18 +136,6 @@ size_t cu_elf_symbol_count(const cu_elf *e);
 /// (dlsym RTLD_DEFAULT); C++ (_Z) via __cxa_demangle when loaded. Returns a
 /// malloc'd string or NULL when not mangled / not demanglable.
 char *cu_demangle(const char *name);
-
-// ---------------------------------------------------------------------------
-// Child filter process (for llvm-symbolizer)
-
-/// posix_spawn(path, argv) with stdin/stdout pipes (stderr -> /dev/null),
-/// fresh signal mask/dispositions; writes `input` while reading stdout with
-/// poll(2), all bounded by timeout_ms. On timeout the child is SIGKILLed.
-/// The child is always reaped (waitpid, bounded; SIGKILL if it lingers).
-/// Returns the exit status (>= 0), or -errno (-ETIMEDOUT on timeout).
-/// *out is malloc'd (NUL-terminated) when non-NULL.
-int cu_run_filter(const char *path, char *const argv[], const char *input,
-                  size_t inlen, char **out, size_t *outlen, int timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,72 @@
+#define _GNU_SOURCE
+#include "CSpawn.h"
+#include "CSystem.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { CS_MAX_MAPPED = 16 };
+
+int cs_spawn_mapped(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                    const int *fds, int nfds, int flags_in) {
+  if (nfds < 0 || nfds > CS_MAX_MAPPED) return EINVAL;
+  int copies[CS_MAX_MAPPED];
+  int top = nfds > 3 ? nfds : 3;
+  int rc = 0;
+  for (int i = 0; i < nfds; i++) copies[i] = -1;
+  for (int i = 0; i < nfds && rc == 0; i++) {
+    if (fds[i] < 0) continue;
+    copies[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, top + CS_MAX_MAPPED);
+    if (copies[i] < 0) rc = errno;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  int fa_ok = 0, attr_ok = 0;
+  if (rc == 0) { rc = posix_spawn_file_actions_init(&fa); fa_ok = rc == 0; }
+  if (rc == 0) { rc = posix_spawnattr_init(&attr); attr_ok = rc == 0; }
+  for (int i = 0; i < nfds && rc == 0; i++) {
+    // dup2 clears O_CLOEXEC on the target.
+    if (copies[i] >= 0) rc = posix_spawn_file_actions_adddup2(&fa, copies[i], i);
+    else if (i >= 3) rc = posix_spawn_file_actions_addclose(&fa, i);
+  }
+  if (rc == 0 && !(flags_in & CS_SPAWN_KEEP_FDS)) rc = posix_spawn_file_actions_addclosefrom_np(&fa, top);
+  if (rc == 0) {
+    sigset_t none; sigemptyset(&none);
+    sigset_t all; sigfillset(&all); sigdelset(&all, SIGKILL); sigdelset(&all, SIGSTOP);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (flags_in & CS_SPAWN_NEW_PGROUP) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, 0); }
+    posix_spawnattr_setflags(&attr, flags);
+    rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
+  }
+  if (fa_ok) posix_spawn_file_actions_destroy(&fa);
+  if (attr_ok) posix_spawnattr_destroy(&attr);
+  for (int i = 0; i < nfds; i++) if (copies[i] >= 0) close(copies[i]);
+  return rc;
+}
+
+int cs_sigpipe_hold(void) {
+  sigset_t pipeset, old, pending;
+  sigemptyset(&pipeset);
+  sigaddset(&pipeset, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipeset, &old);
+  sigpending(&pending);
+  return (sigismember(&old, SIGPIPE) ? 1 : 0) | (sigismember(&pending, SIGPIPE) ? 2 : 0);
+}
+
+void cs_sigpipe_release(int token) {
+  sigset_t pipeset;
+  sigemptyset(&pipeset);
+  sigaddset(&pipeset, SIGPIPE);
+  if (!(token & 2)) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipeset, NULL, &zero) == SIGPIPE) {
+    }
+  }
+  if (!(token & 1)) pthread_sigmask(SIG_UNBLOCK, &pipeset, NULL);
+}

@@ -1,0 +1,33 @@
+// Demangling: Swift names via swift_demangle (libswiftCore), C++ via
+// __cxa_demangle, both found with dlsym so that nothing is linked for it.
+#include "Internal.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef char *(*fn_swift_demangle)(const char *, size_t, char *, size_t *, uint32_t);
+typedef char *(*fn_cxa_demangle)(const char *, char *, size_t *, int *);
+
+char *cu_demangle(const char *name) {
+  if (!name) return NULL;
+  if (name[0] == '$' || strncmp(name, "_T0", 3) == 0 || strncmp(name, "_$s", 3) == 0) {
+    static fn_swift_demangle sd;
+    if (!sd) *(void **)&sd = dlsym(RTLD_DEFAULT, "swift_demangle");
+    if (!sd) return NULL;
+    return sd(name, strlen(name), NULL, NULL, 0);
+  }
+  if (strncmp(name, "_Z", 2) == 0) {
+    static fn_cxa_demangle cd;
+    if (!cd) *(void **)&cd = dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    if (!cd) return NULL;
+    int status = 0;
+    char *r = cd(name, NULL, NULL, &status);
+    if (status != 0) {
+      free(r);
+      return NULL;
+    }
+    return r;
+  }
+  return NULL;
+}

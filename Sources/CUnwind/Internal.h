@@ -1,0 +1,62 @@
+// Private to CUnwind: the libunwind function table (filled by Load.c, used
+// by Capture.c), the libunwind types we need, and the EINTR-retrying file
+// calls shared by Files.c and Elf.c. Not under include/: Swift never sees it.
+#ifndef CUNWIND_INTERNAL_H
+#define CUNWIND_INTERNAL_H
+#define _GNU_SOURCE
+#include "CUnwind.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+// ---------------------------------------------------------------------------
+// libunwind types we need, declared here so the build needs no libunwind
+// headers. Checked against libunwind 1.6.2 (x86_64): unw_word_t is uint64_t,
+// unw_cursor_t is unw_word_t opaque[UNW_TDEP_CURSOR_LEN = 127],
+// unw_addr_space_t is a pointer, UNW_REG_IP = UNW_X86_64_RIP = 16,
+// UNW_REG_SP = UNW_X86_64_RSP = 7, UNW_CACHE_GLOBAL = 1.
+// The cursor is over-allocated so a newer libunwind with a larger cursor
+// cannot overrun our stack.
+typedef uint64_t cu_unw_word_t;
+typedef struct { cu_unw_word_t opaque[512]; } cu_unw_cursor_t;
+enum { CU_UNW_REG_IP = 16, CU_UNW_REG_SP = 7, CU_UNW_CACHE_GLOBAL = 1 };
+// unw_error_t values (positive; libunwind returns them negated).
+enum { CU_UNW_EBADREG = 3, CU_UNW_EINVAL = 8, CU_UNW_ENOINFO = 10 };
+
+typedef void *(*fn_create_as)(void *accessors, int byteorder);
+typedef void (*fn_destroy_as)(void *as);
+typedef int (*fn_set_caching)(void *as, int policy);
+typedef int (*fn_init_remote)(void *cursor, void *as, void *arg);
+typedef int (*fn_step)(void *cursor);
+typedef int (*fn_get_reg)(void *cursor, int reg, cu_unw_word_t *val);
+typedef void *(*fn_upt_create)(pid_t);
+typedef void (*fn_upt_destroy)(void *);
+typedef int (*fn_upt_find_proc_info)(void *as, cu_unw_word_t ip, void *pi, int need, void *arg);
+typedef void (*fn_upt_put_unwind_info)(void *as, void *pi, void *arg);
+
+struct cu_libunwind {
+  int ok;
+  char err[256];
+  fn_create_as create_as;
+  fn_destroy_as destroy_as;
+  fn_set_caching set_caching;
+  fn_init_remote init_remote;
+  fn_step step;
+  fn_get_reg get_reg;
+  fn_upt_create upt_create;
+  fn_upt_destroy upt_destroy;
+  fn_upt_find_proc_info upt_find_proc_info;
+  fn_upt_put_unwind_info upt_put_unwind_info;
+};
+/// The symbols resolved by cu_load (valid when U.ok).
+extern struct cu_libunwind U __attribute__((visibility("hidden")));
+
+/// open(2) with O_CLOEXEC added and EINTR retry.
+__attribute__((visibility("hidden"))) int cu_sys_open(const char *path, int flags);
+/// read(2) with EINTR retry.
+__attribute__((visibility("hidden"))) ssize_t cu_sys_read(int fd, void *buf, size_t n);
+/// close(2): no retry on EINTR (Linux always releases the fd).
+__attribute__((visibility("hidden"))) void cu_sys_close(int fd);
+
+#endif
