@@ -9,6 +9,7 @@ import PackageDescription
 //   ActorRuntime                loop executor, IPC, nursery, backends, actor main
 //   KernelEvidence              /proc + sock_diag snapshot of any process tree
 //   NativeStacks                libunwind-over-ptrace stacks (libunwind is dlopen'ed)
+//   PythonStacks                CPython threads/frames and trio task trees via process_vm_readv
 //   Diagnosis                   verdicts: stuck pids, wait chains, hang classes
 //   Reports                     text / JSON rendering of verdicts
 //   tractor-diag                the CLI (ArgumentParser)
@@ -32,10 +33,11 @@ let package = Package(
     .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes"]),
     .target(name: "KernelEvidence", dependencies: ["CKernel", "SystemCore"]),
     .target(name: "NativeStacks", dependencies: ["CUnwind"]),
+    .target(name: "PythonStacks", dependencies: ["SystemCore", "MiniJSON"]),
     .target(
       name: "Diagnosis",
       dependencies: ["SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks"]),
-    .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON"]),
+    .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON", "PythonStacks"]),
     // Every actor pays this binary's start-up, and every fork child faults in
     // the pages it runs. Linked fully static: exec does no dynamic linking
     // (libswiftCore, libstdc++, libc), and a process has a few mappings
@@ -49,7 +51,7 @@ let package = Package(
     .executableTarget(
       name: "tractor-diag",
       dependencies: [
-        "Diagnosis", "Reports", "ActorRuntime",
+        "Diagnosis", "Reports", "ActorRuntime", "PythonStacks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Spawning and reaping real process trees from tests, shared by suites.
@@ -59,6 +61,7 @@ let package = Package(
       name: "EndToEndTests",
       dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
+    .testTarget(name: "PythonStacksTests", dependencies: ["PythonStacks", "TestSupport", "SystemCore", "CSystem"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks", "TestSupport", "SystemCore", "CSystem"]),
   ],
   swiftLanguageModes: [.v6]

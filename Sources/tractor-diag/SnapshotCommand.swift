@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import KernelEvidence
 import NativeStacks
+import PythonStacks
 import Reports
 import SystemCore
 
@@ -30,6 +31,9 @@ struct Snapshot: ParsableCommand {
 
   @Flag(help: "Skip native stacks (no ptrace at all).")
   var noStacks = false
+
+  @Flag(help: "Skip Python frames and trio tasks (read with process_vm_readv, no stop).")
+  var noPython = false
 
   @Flag(help: "Name frames with llvm-symbolizer too (DWARF names, file:line; slower).")
   var symbolize = false
@@ -64,6 +68,11 @@ struct Snapshot: ParsableCommand {
     if format == .dot {
       emit(report.dot)
       return
+    }
+    if noPython {
+      report.notes.append("python stacks skipped (--no-python)")
+    } else {
+      report.python = PythonStackSession().capture(pids: report.snapshot.processes.filter { $0.state != "Z" && $0.pid != getpid() }.map(\.pid))
     }
     if noStacks {
       report.notes.append("native stacks skipped (--no-stacks)")

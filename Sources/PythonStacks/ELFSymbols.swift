@@ -1,0 +1,116 @@
+import SystemCore
+
+/// What we need from a CPython ELF file (the executable or libpython): where
+/// `_PyRuntime` is and a few exported objects, as link-time addresses.
+/// Read with pread from the file: header, program headers, section headers,
+/// .dynsym/.dynstr (~100 KB for libpython), nothing else.
+struct ELFSymbols: Sendable {
+  /// p_vaddr of the first PT_LOAD, rounded down to its alignment (the link-time
+  /// address of the offset-0 mapping).
+  var loadBias: UInt64
+  /// sh_addr of the `.PyRuntime` section, when there is one.
+  var pyRuntimeSection: UInt64?
+  /// Values of the wanted dynamic symbols found.
+  var symbols: [String: UInt64]
+
+  static let wanted: Set<String> = [
+    "_PyRuntime", "Py_Version", "PyCode_Type", "PyUnicode_Type", "_Py_NoneStruct", "_Py_TrueStruct",
+    "PyGen_Type", "PyCoro_Type",
+  ]
+
+  /// Nil when the file is not a readable little-endian ELF64.
+  static func read(path: String) -> ELFSymbols? {
+    guard let f = ReadOnlyFile(path: path), let h = f.read(offset: 0, count: 64), h.count == 64,
+      h[0] == 0x7f, h[1] == 0x45, h[2] == 0x4c, h[3] == 0x46, h[4] == 2, h[5] == 1
+    else { return nil }
+    let phoff = Int(le64(h, 32)), shoff = Int(le64(h, 40))
+    let phentsize = Int(le16(h, 54)), phnum = Int(le16(h, 56))
+    let shentsize = Int(le16(h, 58)), shnum = Int(le16(h, 60)), shstrndx = Int(le16(h, 62))
+    guard phentsize >= 56, phnum < 128, shentsize >= 64, shnum < 512 else { return nil }
+
+    var bias: UInt64? = nil
+    if let ph = f.read(offset: phoff, count: phentsize * phnum) {
+      for i in 0..<phnum where le32(ph, i * phentsize) == 1 {  // PT_LOAD
+        let vaddr = le64(ph, i * phentsize + 16), align = le64(ph, i * phentsize + 48)
+        bias = align > 1 ? vaddr & ~(align - 1) : vaddr
+        break
+      }
+    }
+    guard let loadBias = bias, let sh = f.read(offset: shoff, count: shentsize * shnum), sh.count == shentsize * shnum,
+      shstrndx < shnum
+    else { return nil }
+    func section(_ i: Int) -> (name: Int, type: UInt32, addr: UInt64, offset: Int, size: Int, link: Int) {
+      let b = i * shentsize
+      return (Int(le32(sh, b)), le32(sh, b + 4), le64(sh, b + 16), Int(le64(sh, b + 24)), Int(le64(sh, b + 32)),
+              Int(le32(sh, b + 40)))
+    }
+    let strtab = section(shstrndx)
+    let names = f.read(offset: strtab.offset, count: min(strtab.size, 1 << 16)) ?? []
+    var out = ELFSymbols(loadBias: loadBias, pyRuntimeSection: nil, symbols: [:])
+    for i in 0..<shnum {
+      let s = section(i)
+      if cString(names, s.name) == ".PyRuntime" { out.pyRuntimeSection = s.addr }
+      // SHT_DYNSYM: exported symbols (present in stripped builds too).
+      if s.type == 11, s.link < shnum, s.size < 8 << 20 {
+        let str = section(s.link)
+        guard let syms = f.read(offset: s.offset, count: s.size), let strs = f.read(offset: str.offset, count: min(str.size, 8 << 20))
+        else { continue }
+        var j = 24
+        while j + 24 <= syms.count {
+          let nameOff = Int(le32(syms, j))
+          if nameOff < strs.count, strs[nameOff] == 0x5f || strs[nameOff] == 0x50 {  // '_' or 'P'
+            let n = cString(strs, nameOff)
+            if wanted.contains(n) { out.symbols[n] = le64(syms, j + 8) }
+          }
+          j += 24
+        }
+      }
+    }
+    return out
+  }
+
+  static func le16(_ b: [UInt8], _ o: Int) -> UInt16 { UInt16(b[o]) | UInt16(b[o + 1]) << 8 }
+  static func le32(_ b: [UInt8], _ o: Int) -> UInt32 {
+    UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24
+  }
+  static func le64(_ b: [UInt8], _ o: Int) -> UInt64 { UInt64(le32(b, o)) | UInt64(le32(b, o + 4)) << 32 }
+  static func cString(_ b: [UInt8], _ o: Int) -> String {
+    guard o >= 0, o < b.count else { return "" }
+    var e = o
+    while e < b.count && b[e] != 0 { e += 1 }
+    return String(decoding: b[o..<e], as: UTF8.self)
+  }
+}
+
+/// A mapping line of /proc/PID/maps with a file behind it.
+struct FileMapping: Sendable {
+  var start: UInt64
+  var offset: UInt64
+  var path: String
+
+  /// File-backed mappings of `pid` in address order; nil when maps cannot be read.
+  static func read(pid: Int32) -> [FileMapping]? {
+    guard let bytes = Syscalls.readFile("/proc/\(pid)/maps") else { return nil }
+    var out: [FileMapping] = []
+    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+      let f = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+      guard f.count == 6, case let path = String(f[5]).trimmingSpaces, path.hasPrefix("/"), let dash = f[0].firstIndex(of: "-"),
+        let start = UInt64(f[0][..<dash], radix: 16), let off = UInt64(f[2], radix: 16)
+      else { continue }
+      out.append(FileMapping(start: start, offset: off, path: path))
+    }
+    return out
+  }
+}
+
+extension String {
+  var trimmingSpaces: String {
+    var s = Substring(self)
+    while s.first == " " { s = s.dropFirst() }
+    while s.last == " " { s = s.dropLast() }
+    return String(s)
+  }
+
+  /// The last path component.
+  var baseName: String { split(separator: "/").last.map(String.init) ?? self }
+}

@@ -1,0 +1,181 @@
+import Glibc
+import SystemCore
+
+/// Python stacks and trio task trees of running CPython processes, read from
+/// outside with process_vm_readv: no ptrace, no stop, nothing injected.
+///
+///     let snap = PythonStacks.capture(pid: pid)   // never throws; status/note say what happened
+///
+/// A `PythonStackSession` shares parsed ELF files between processes of one snapshot.
+public enum PythonStacks {
+  public static func capture(pid: Int32) -> PythonSnapshot { PythonStackSession().capture(pid: pid) }
+}
+
+/// Caches what is the same for every process running one interpreter binary.
+public final class PythonStackSession {
+  private var elfs: [String: ELFSymbols?] = [:]
+  /// Whole-dump attempts per process: a running target may move objects while we
+  /// read; each retry starts from fresh memory.
+  public var maxAttempts = 3
+
+  public init() {}
+
+  private func elf(_ path: String) -> ELFSymbols? {
+    if let e = elfs[path] { return e }
+    let e = ELFSymbols.read(path: path)
+    elfs[path] = e
+    return e
+  }
+
+  /// Where the interpreter lives in `pid`: the libpython or executable mapping with a
+  /// `_PyRuntime`, its load address and its symbols.
+  private func locate(pid: Int32, maps: [FileMapping]) -> (path: String, base: UInt64, elf: ELFSymbols)? {
+    var candidates: [String] = []
+    for m in maps where m.path.baseName.hasPrefix("libpython3") && !candidates.contains(m.path) { candidates.append(m.path) }
+    if let exe = maps.first?.path, !candidates.contains(exe) { candidates.append(exe) }
+    for path in candidates {
+      guard let base = maps.filter({ $0.path == path && $0.offset == 0 }).map(\.start).min() else { continue }
+      // The process's own view of the file (a container's root, a replaced file).
+      guard let e = elf("/proc/\(pid)/root" + path) ?? elf(path) else { continue }
+      if e.pyRuntimeSection != nil || e.symbols["_PyRuntime"] != nil { return (path, base, e) }
+    }
+    return nil
+  }
+
+  public func capture(pid: Int32) -> PythonSnapshot {
+    let t0 = Syscalls.monotonicNs()
+    var snap = read(pid: pid)
+    snap.elapsedNs = Syscalls.monotonicNs() &- t0
+    return snap
+  }
+
+  private func read(pid: Int32) -> PythonSnapshot {
+    guard let maps = FileMapping.read(pid: pid) else {
+      return PythonSnapshot(pid: pid, status: Syscalls.exists(pid) ? .denied : .gone, note: "cannot read /proc/\(pid)/maps")
+    }
+    guard let (path, base, e) = locate(pid: pid, maps: maps) else {
+      return PythonSnapshot(pid: pid, status: .notPython)
+    }
+    let slide = base &- e.loadBias
+    func at(_ name: String) -> UInt64? { e.symbols[name].map { $0 &+ slide } }
+    guard let runtime = (e.pyRuntimeSection ?? e.symbols["_PyRuntime"]).map({ $0 &+ slide }) else {
+      return PythonSnapshot(pid: pid, status: .notPython)
+    }
+    let mem = RemoteMemory(pid: pid)
+    // Version: the debug offsets' (3.13+), else Py_Version, else the file name.
+    var hex: UInt64? = nil
+    var debugWords: [UInt64] = []
+    do {
+      let head = try mem.bytes(runtime, PythonLayout.debugOffsetsBytes)
+      if Array(head[0..<8]) == Array("xdebugpy".utf8) {
+        debugWords = (0..<(head.count / 8)).map { ELFSymbols.le64(head, $0 * 8) }
+        hex = debugWords[1]
+      } else if let v = at("Py_Version") {
+        hex = UInt64(try mem.u32(v))
+      }
+    } catch {
+      switch error {
+      case .gone: return PythonSnapshot(pid: pid, status: .gone, note: "exited while being read")
+      case .denied:
+        return PythonSnapshot(pid: pid, status: .denied, note: "process_vm_readv not permitted (needs ptrace permission: a descendant, or CAP_SYS_PTRACE)")
+      default: return PythonSnapshot(pid: pid, status: .unreadable, note: "cannot read _PyRuntime in \(path)")
+      }
+    }
+    var major = 0, minor = 0, version: String? = nil
+    if let h = hex {
+      major = Int((h >> 24) & 0xff)
+      minor = Int((h >> 16) & 0xff)
+      version = "\(major).\(minor).\((h >> 8) & 0xff)"
+    } else if let r = path.baseName.firstRange(of: "python3.") {
+      let digits = path.baseName[r.upperBound...].prefix { $0.isNumber }
+      major = 3
+      minor = Int(digits) ?? 0
+      version = "3.\(minor)"
+    }
+    let layout: PythonLayout?
+    switch (major, minor) {
+    case (3, 11): layout = .v311
+    case (3, 12): layout = .v312
+    case (3, 13), (3, 14): layout = PythonLayout.fromDebugOffsets(debugWords, minor: minor)
+    default: layout = nil
+    }
+    guard let layout, let code = at("PyCode_Type"), let uni = at("PyUnicode_Type") else {
+      return PythonSnapshot(
+        pid: pid, status: .unsupportedVersion, version: version,
+        note: "CPython \(version ?? "of unknown version") in \(path.baseName): layouts known for 3.11-3.14 only")
+    }
+    let reader = PythonReader(
+      mem: mem, layout: layout, runtime: runtime, codeType: code, unicodeType: uni,
+      noneObject: at("_Py_NoneStruct") ?? 0, trueObject: at("_Py_TrueStruct") ?? 0)
+    var last = ""
+    for attempt in 1...max(1, maxAttempts) {
+      mem.reset()
+      do {
+        var snap = try dump(reader)
+        snap.pid = pid
+        snap.version = version
+        snap.attempts = attempt
+        snap.reads = mem.syscalls
+        if minor >= 14 { snap.note = [snap.note, "3.14 read from its debug offsets, untested here"].compactMap { $0 }.joined(separator: "; ") }
+        return snap
+      } catch {
+        switch error {
+        case .gone: return PythonSnapshot(pid: pid, status: .gone, version: version, note: "exited while being read")
+        case .denied: return PythonSnapshot(pid: pid, status: .denied, version: version, note: "process_vm_readv not permitted")
+        case .unmapped(let a): last = "unmapped address 0x\(String(a, radix: 16))"
+        case .inconsistent(let why): last = why
+        }
+      }
+    }
+    return PythonSnapshot(
+      pid: pid, status: .unreadable, version: version,
+      note: "memory changed under \(maxAttempts) attempts (last: \(last))", reads: mem.syscalls, attempts: maxAttempts)
+  }
+
+  /// One whole attempt: threads with frames and names, then the trio tree.
+  private func dump(_ r: PythonReader) throws(ReadFailure) -> PythonSnapshot {
+    var threads: [PythonThread] = []
+    var raw: [PythonReader.RawThread] = []
+    var interps: [UInt64] = []
+    for interp in try r.interpreters() {
+      interps.append(interp)
+      for t in try r.threads(of: interp) {
+        raw.append(t)
+        threads.append(PythonThread(tid: t.tid, name: nil, frames: t.frames.map(PythonStackSession.frame)))
+      }
+    }
+    var notes: [String] = []
+    // Thread names are a nicety: a failure to read them does not fail the dump.
+    if let interp = interps.first {
+      do {
+        let names = try ThreadNames(reader: r).names(interp: interp)
+        for i in threads.indices { threads[i].name = names[raw[i].threadID] }
+      } catch {
+        notes.append("thread names not read")
+      }
+    }
+    var snap = PythonSnapshot(pid: 0, status: .ok, threads: threads)
+    if let run = raw.lazy.flatMap(\.frames).first(where: { TrioTasks.isRunFrame($0.code) }) {
+      snap.loop = .trio
+      snap.tasks = try TrioTasks(reader: r).tasks(runFrame: run)
+    } else if raw.contains(where: { $0.frames.contains { $0.code.file.hasSuffix("asyncio/base_events.py") && $0.code.name == "run_forever" } }) {
+      snap.loop = .asyncio
+      notes.append("asyncio tasks are not listed (only the loop was found)")
+    }
+    snap.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
+    return snap
+  }
+
+  static func frame(_ f: PythonReader.RawFrame) -> PythonFrame {
+    PythonFrame(function: f.code.name, qualname: f.code.qualname, file: f.code.file, line: f.line)
+  }
+}
+
+extension PythonStackSession {
+  /// Every pid in turn (one ELF parse per interpreter binary for all of them).
+  public func capture(pids: [Int32]) -> [Int32: PythonSnapshot] {
+    var out: [Int32: PythonSnapshot] = [:]
+    for p in pids where out[p] == nil { out[p] = capture(pid: p) }
+    return out
+  }
+}
