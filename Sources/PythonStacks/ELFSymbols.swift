@@ -18,6 +18,8 @@ struct ELFSymbols: Sendable {
     "PyGen_Type", "PyCoro_Type",
   ]
 
+  static let wantedBytes: [(String, [UInt8])] = wanted.map { ($0, Array($0.utf8)) }
+
   /// Nil when the file is not a readable little-endian ELF64.
   static func read(path: String) -> ELFSymbols? {
     guard let f = ReadOnlyFile(path: path), let h = f.read(offset: 0, count: 64), h.count == 64,
@@ -55,25 +57,32 @@ struct ELFSymbols: Sendable {
         let str = section(s.link)
         guard let syms = f.read(offset: s.offset, count: s.size), let strs = f.read(offset: str.offset, count: min(str.size, 8 << 20))
         else { continue }
-        var j = 24
-        while j + 24 <= syms.count {
-          let nameOff = Int(le32(syms, j))
-          if nameOff < strs.count, strs[nameOff] == 0x5f || strs[nameOff] == 0x50 {  // '_' or 'P'
-            let n = cString(strs, nameOff)
-            if wanted.contains(n) { out.symbols[n] = le64(syms, j + 8) }
+        // Byte compares, no String per symbol: libpython exports ~2000 symbols.
+        let names = wantedBytes
+        syms.withUnsafeBufferPointer { sy in
+          strs.withUnsafeBufferPointer { st in
+            var j = 24
+            while j + 24 <= sy.count {
+              let nameOff = Int(le32(sy, j))
+              if nameOff < st.count, st[nameOff] == 0x5f || st[nameOff] == 0x50 {  // '_' or 'P'
+                for (n, b) in names where nameOff + b.count < st.count && st[nameOff + b.count] == 0 {
+                  if (0..<b.count).allSatisfy({ st[nameOff + $0] == b[$0] }) { out.symbols[n] = le64(sy, j + 8) }
+                }
+              }
+              j += 24
+            }
           }
-          j += 24
         }
       }
     }
     return out
   }
 
-  static func le16(_ b: [UInt8], _ o: Int) -> UInt16 { UInt16(b[o]) | UInt16(b[o + 1]) << 8 }
-  static func le32(_ b: [UInt8], _ o: Int) -> UInt32 {
+  static func le16<B: RandomAccessCollection<UInt8>>(_ b: B, _ o: Int) -> UInt16 where B.Index == Int { UInt16(b[o]) | UInt16(b[o + 1]) << 8 }
+  static func le32<B: RandomAccessCollection<UInt8>>(_ b: B, _ o: Int) -> UInt32 where B.Index == Int {
     UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24
   }
-  static func le64(_ b: [UInt8], _ o: Int) -> UInt64 { UInt64(le32(b, o)) | UInt64(le32(b, o + 4)) << 32 }
+  static func le64<B: RandomAccessCollection<UInt8>>(_ b: B, _ o: Int) -> UInt64 where B.Index == Int { UInt64(le32(b, o)) | UInt64(le32(b, o + 4)) << 32 }
   static func cString(_ b: [UInt8], _ o: Int) -> String {
     guard o >= 0, o < b.count else { return "" }
     var e = o
@@ -88,29 +97,56 @@ struct FileMapping: Sendable {
   var offset: UInt64
   var path: String
 
-  /// File-backed mappings of `pid` in address order; nil when maps cannot be read.
+  /// The offset-0 mappings of the executable (the first line) and of libpython, in
+  /// address order; nil when maps cannot be read. Parsed as bytes: a Python
+  /// process has ~100-300 lines and a String per line cost more than the read.
   static func read(pid: Int32) -> [FileMapping]? {
     guard let bytes = Syscalls.readFile("/proc/\(pid)/maps") else { return nil }
     var out: [FileMapping] = []
-    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-      let f = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-      guard f.count == 6, case let path = String(f[5]).trimmingSpaces, path.hasPrefix("/"), let dash = f[0].firstIndex(of: "-"),
-        let start = UInt64(f[0][..<dash], radix: 16), let off = UInt64(f[2], radix: 16)
-      else { continue }
-      out.append(FileMapping(start: start, offset: off, path: path))
+    let lib = Array("libpython3".utf8)
+    bytes.withUnsafeBufferPointer { b in
+      var lineStart = 0
+      while lineStart < b.count {
+        var end = lineStart
+        while end < b.count && b[end] != 10 { end += 1 }
+        defer { lineStart = end + 1 }
+        // "start-end perms offset dev inode   path": path starts at the first '/'.
+        guard let slash = (lineStart..<end).first(where: { b[$0] == 47 }) else { continue }
+        var nameStart = end
+        while nameStart > slash && b[nameStart - 1] != 47 { nameStart -= 1 }
+        let isLib = end - nameStart >= lib.count && (0..<lib.count).allSatisfy { b[nameStart + $0] == lib[$0] }
+        guard out.isEmpty || isLib else { continue }
+        var i = lineStart
+        func hex() -> UInt64 {
+          var v: UInt64 = 0
+          while i < end, let d = hexDigit(b[i]) { v = v << 4 | d; i += 1 }
+          return v
+        }
+        let start = hex()
+        while i < end && b[i] != 32 { i += 1 }  // "-end"
+        i += 1
+        while i < end && b[i] != 32 { i += 1 }  // perms
+        i += 1
+        let offset = hex()
+        guard offset == 0 else { continue }
+        var pathEnd = end
+        while pathEnd > slash && b[pathEnd - 1] == 32 { pathEnd -= 1 }
+        out.append(FileMapping(start: start, offset: 0, path: String(decoding: UnsafeBufferPointer(rebasing: b[slash..<pathEnd]), as: UTF8.self)))
+      }
     }
     return out
+  }
+
+  static func hexDigit(_ c: UInt8) -> UInt64? {
+    switch c {
+    case 48...57: return UInt64(c - 48)
+    case 97...102: return UInt64(c - 87)
+    default: return nil
+    }
   }
 }
 
 extension String {
-  var trimmingSpaces: String {
-    var s = Substring(self)
-    while s.first == " " { s = s.dropFirst() }
-    while s.last == " " { s = s.dropLast() }
-    return String(s)
-  }
-
   /// The last path component.
   var baseName: String { split(separator: "/").last.map(String.init) ?? self }
 }

@@ -18,7 +18,7 @@ struct PythonLayout: Sendable {
   // _PyInterpreterFrame
   var frameCode: UInt64, framePrevious: UInt64, frameInstr: UInt64, frameStackTop: UInt64
   var frameOwner: UInt64, frameLocalsPlus: UInt64
-  /// Owner value of the C-stack shim frame to skip (3.12+), nil for 3.11.
+  /// Frames whose owner is at least this are not Python code (3.12+), nil for 3.11.
   var ownerCStack: Int8?
   // PyCodeObject
   var coFilename: UInt64, coName: UInt64, coQualname: UInt64, coLinetable: UInt64, coFirstLineno: UInt64
@@ -78,7 +78,7 @@ struct PythonLayout: Sendable {
       tsThreadID: w[ts + 4], tsNativeThreadID: w[ts + 5],
       frameCode: w[frame + 1], framePrevious: w[frame], frameInstr: w[frame + 2], frameStackTop: 64,
       frameOwner: w[frame + 4], frameLocalsPlus: w[frame + 3],
-      ownerCStack: is14 ? 4 : 3,
+      ownerCStack: 3,
       coFilename: w[code], coName: w[code + 1], coQualname: w[code + 2], coLinetable: w[code + 3],
       coFirstLineno: w[code + 4], coLocalsPlusNames: w[code + 6], coLocalsPlusKinds: w[code + 7],
       coCodeAdaptive: w[code + 8],

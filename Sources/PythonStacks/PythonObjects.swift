@@ -33,9 +33,17 @@ extension PythonReader {
   }
 
   /// The value under a str key; nil when absent.
+  /// Compares raw bytes of compact ASCII keys (no String per key: sys.modules has hundreds).
   func dictLookup(_ items: [(UInt64, UInt64)], _ key: String) throws(ReadFailure) -> UInt64? {
+    let want = Array(key.utf8)
     for (k, v) in items where try typeOf(k) == unicodeType {
-      if try string(k) == key { return v }
+      guard try mem.i64(k + 16) == want.count else { continue }
+      let state = try mem.u32(k + 32)
+      if state & (1 << 5) != 0 && state & (1 << 6) != 0 {  // compact ASCII: data right after the header
+        if try mem.bytes(k + layout.asciiSize, want.count) == want { return v }
+      } else if try string(k) == key {
+        return v
+      }
     }
     return nil
   }

@@ -160,10 +160,8 @@ final class PythonReader {
   /// A frame at `frame`: nil for frames to skip (C-stack shims, frames without code).
   func frame(_ frame: UInt64) throws(ReadFailure) -> RawFrame? {
     let l = layout
-    if let cs = l.ownerCStack {
-      let owner = try mem.i8(frame + l.frameOwner)
-      if owner == cs || (l.minor >= 14 && owner > cs - 1) { return nil }
-    }
+    // 3.12/3.13: owner 3 is the C-stack shim; 3.14: 3 is INTERPRETER, 4 CSTACK. Neither is Python code.
+    if let cs = l.ownerCStack, try mem.i8(frame + l.frameOwner) >= cs { return nil }
     var codeAddr = try mem.u64(frame + l.frameCode)
     if l.minor >= 14 { codeAddr &= ~3 }  // _PyStackRef tag bits
     if codeAddr == 0 { return nil }

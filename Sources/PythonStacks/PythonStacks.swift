@@ -34,7 +34,7 @@ public final class PythonStackSession {
     for m in maps where m.path.baseName.hasPrefix("libpython3") && !candidates.contains(m.path) { candidates.append(m.path) }
     if let exe = maps.first?.path, !candidates.contains(exe) { candidates.append(exe) }
     for path in candidates {
-      guard let base = maps.filter({ $0.path == path && $0.offset == 0 }).map(\.start).min() else { continue }
+      guard let base = maps.filter({ $0.path == path }).map(\.start).min() else { continue }
       // The process's own view of the file (a container's root, a replaced file).
       guard let e = elf("/proc/\(pid)/root" + path) ?? elf(path) else { continue }
       if e.pyRuntimeSection != nil || e.symbols["_PyRuntime"] != nil { return (path, base, e) }
@@ -111,7 +111,7 @@ public final class PythonStackSession {
     for attempt in 1...max(1, maxAttempts) {
       mem.reset()
       do {
-        var snap = try dump(reader)
+        var snap = try dump(reader, lastAttempt: attempt == max(1, maxAttempts))
         snap.pid = pid
         snap.version = version
         snap.attempts = attempt
@@ -132,14 +132,16 @@ public final class PythonStackSession {
       note: "memory changed under \(maxAttempts) attempts (last: \(last))", reads: mem.syscalls, attempts: maxAttempts)
   }
 
-  /// One whole attempt: threads with frames and names, then the trio tree.
-  private func dump(_ r: PythonReader) throws(ReadFailure) -> PythonSnapshot {
+  /// One whole attempt: threads with frames and names, then the trio tree. On the
+  /// last attempt a failure in the tasks keeps the threads (with a note).
+  private func dump(_ r: PythonReader, lastAttempt: Bool) throws(ReadFailure) -> PythonSnapshot {
     var threads: [PythonThread] = []
     var raw: [PythonReader.RawThread] = []
     var interps: [UInt64] = []
     for interp in try r.interpreters() {
       interps.append(interp)
-      for t in try r.threads(of: interp) {
+      // The list is newest first; oldest first puts MainThread on top (as py-spy does).
+      for t in try r.threads(of: interp).reversed() {
         raw.append(t)
         threads.append(PythonThread(tid: t.tid, name: nil, frames: t.frames.map(PythonStackSession.frame)))
       }
@@ -157,7 +159,18 @@ public final class PythonStackSession {
     var snap = PythonSnapshot(pid: 0, status: .ok, threads: threads)
     if let run = raw.lazy.flatMap(\.frames).first(where: { TrioTasks.isRunFrame($0.code) }) {
       snap.loop = .trio
-      snap.tasks = try TrioTasks(reader: r).tasks(runFrame: run)
+      if r.layout.minor >= 14 {
+        notes.append("trio tasks not read on 3.14 (its coroutine layout is untested here)")
+      } else {
+        do {
+          snap.tasks = try TrioTasks(reader: r).tasks(runFrame: run)
+        } catch {
+          switch error {
+          case .unmapped where lastAttempt, .inconsistent where lastAttempt: notes.append("trio tasks not read (memory changed while reading)")
+          default: throw error
+          }
+        }
+      }
     } else if raw.contains(where: { $0.frames.contains { $0.code.file.hasSuffix("asyncio/base_events.py") && $0.code.name == "run_forever" } }) {
       snap.loop = .asyncio
       notes.append("asyncio tasks are not listed (only the loop was found)")
