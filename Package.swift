@@ -61,7 +61,8 @@ let package = Package(
       name: "EndToEndTests",
       dependencies: ["ActorRuntime", "Diagnosis", "MiniJSON", "SystemCore", "Probes", "CSystem", "Reports", "TestSupport"]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
-    .testTarget(name: "PythonStacksTests", dependencies: ["PythonStacks", "TestSupport", "SystemCore", "CSystem"]),
+    .testTarget(
+      name: "PythonStacksTests", dependencies: ["PythonStacks", "Reports", "KernelEvidence", "MiniJSON", "TestSupport", "SystemCore"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks", "TestSupport", "SystemCore", "CSystem"]),
   ],
   swiftLanguageModes: [.v6]

@@ -95,6 +95,8 @@ struct ELFSymbols: Sendable {
 struct FileMapping: Sendable {
   var start: UInt64
   var offset: UInt64
+  /// "dev:inode" of the file: the same binary in every process of a tree.
+  var file: String
   var path: String
 
   /// The offset-0 mappings of the executable (the first line) and of libpython, in
@@ -129,9 +131,16 @@ struct FileMapping: Sendable {
         i += 1
         let offset = hex()
         guard offset == 0 else { continue }
+        i += 1
+        let devStart = i
+        while i < end && b[i] != 32 { i += 1 }
+        let dev = String(decoding: UnsafeBufferPointer(rebasing: b[devStart..<i]), as: UTF8.self)
+        i += 1
+        var inode: UInt64 = 0
+        while i < end, b[i] >= 48, b[i] <= 57 { inode = inode * 10 + UInt64(b[i] - 48); i += 1 }
         var pathEnd = end
         while pathEnd > slash && b[pathEnd - 1] == 32 { pathEnd -= 1 }
-        out.append(FileMapping(start: start, offset: 0, path: String(decoding: UnsafeBufferPointer(rebasing: b[slash..<pathEnd]), as: UTF8.self)))
+        out.append(FileMapping(start: start, offset: 0, file: "\(dev):\(inode)", path: String(decoding: UnsafeBufferPointer(rebasing: b[slash..<pathEnd]), as: UTF8.self)))
       }
     }
     return out

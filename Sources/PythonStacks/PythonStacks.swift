@@ -20,10 +20,10 @@ public final class PythonStackSession {
 
   public init() {}
 
-  private func elf(_ path: String) -> ELFSymbols? {
-    if let e = elfs[path] { return e }
-    let e = ELFSymbols.read(path: path)
-    elfs[path] = e
+  private func elf(_ key: String, _ paths: String...) -> ELFSymbols? {
+    if let e = elfs[key] { return e }
+    let e = paths.lazy.compactMap { ELFSymbols.read(path: $0) }.first
+    elfs[key] = e
     return e
   }
 
@@ -34,9 +34,11 @@ public final class PythonStackSession {
     for m in maps where m.path.baseName.hasPrefix("libpython3") && !candidates.contains(m.path) { candidates.append(m.path) }
     if let exe = maps.first?.path, !candidates.contains(exe) { candidates.append(exe) }
     for path in candidates {
-      guard let base = maps.filter({ $0.path == path }).map(\.start).min() else { continue }
-      // The process's own view of the file (a container's root, a replaced file).
-      guard let e = elf("/proc/\(pid)/root" + path) ?? elf(path) else { continue }
+      guard let first = maps.filter({ $0.path == path }).min(by: { $0.start < $1.start }) else { continue }
+      let base = first.start
+      // Parsed once per binary (dev:inode) per session; opened through the process's
+      // own root (a container, a replaced file), else by its path.
+      guard let e = elf(first.file, "/proc/\(pid)/root" + path, path) else { continue }
       if e.pyRuntimeSection != nil || e.symbols["_PyRuntime"] != nil { return (path, base, e) }
     }
     return nil

@@ -25,7 +25,8 @@ import PythonStacks
 ///                  (socket: inode, peerInode, listening, name; pipe: inode, end; pidfd: target;
 ///                   epoll: watched [fd objects, resolved the same way]; file: path),
 ///                  "peers": [{"pid", "fd"}], "queued": int|null, "blocking": bool}],
-///         "stackNote": str|null
+///         "stackNote": str|null,
+///         "python": null | PythonSnapshot.json (PythonStackReport.swift)
 ///       }],
 ///       "edges": [{"from", "to", "kind": "waits-exit-of"|..., "evidence"}],
 ///       "chains": [[pid]], "cycles": [[pid]], "terminals": [pid],
