@@ -32,6 +32,20 @@ extension PythonReader {
     return out
   }
 
+  /// Keys of a set (mask @32, table @40, entries {key, hash}); empty slots (NULL)
+  /// and deleted ones (the dummy key, hash -1) skipped.
+  func setItems(_ set: UInt64, limit: Int) throws(ReadFailure) -> [UInt64] {
+    let mask = try mem.i64(set + 32)
+    guard mask >= 0, mask < Int64(limit * 8) else { throw .inconsistent("set mask \(mask)") }
+    let raw = try mem.bytes(try mem.u64(set + 40), Int(mask + 1) * 16)
+    var out: [UInt64] = []
+    for i in 0...Int(mask) {
+      let k = ELFSymbols.le64(raw, i * 16)
+      if k != 0 && ELFSymbols.le64(raw, i * 16 + 8) != UInt64.max { out.append(k) }
+    }
+    return out
+  }
+
   /// The value under a str key; nil when absent.
   /// Compares raw bytes of compact ASCII keys (no String per key: sys.modules has hundreds).
   func dictLookup(_ items: [(UInt64, UInt64)], _ key: String) throws(ReadFailure) -> UInt64? {

@@ -175,7 +175,11 @@ public final class PythonStackSession {
       }
     } else if raw.contains(where: { $0.frames.contains { $0.code.file.hasSuffix("asyncio/base_events.py") && $0.code.name == "run_forever" } }) {
       snap.loop = .asyncio
-      notes.append("asyncio tasks are not listed (only the loop was found)")
+      if let interp = interps.first, let tasks = try AsyncioTasks(reader: r).tasks(interp: interp) {
+        snap.tasks = tasks
+      } else {
+        notes.append("asyncio tasks not read on \(r.layout.minor == 14 ? "3.14 (untested layout)" : "this version")")
+      }
     }
     snap.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
     return snap

@@ -4,7 +4,7 @@
 /// every field is read through the type's slot table, by name.
 struct TrioTasks {
   let reader: PythonReader
-  static let maxTasks = 4096, maxAwaitDepth = 64, maxScopeDepth = 256
+  static let maxTasks = 4096, maxScopeDepth = 256
 
   static func isRunFrame(_ c: PythonReader.CodeInfo) -> Bool {
     c.name == "run" && c.file.hasSuffix("trio/_core/_run.py")
@@ -35,15 +35,8 @@ struct TrioTasks {
   func tasks(runFrame: PythonReader.RawFrame) throws(ReadFailure) -> [PythonTask] {
     let r = reader
     guard let runner = try r.local(runFrame, "runner"), let set = try slot(runner, "tasks") else { return [] }
-    // A set: mask @32, table @40, entries {key, hash}; NULL and the dummy key are not tasks.
-    let mask = try r.mem.i64(set + 32)
-    guard mask >= 0, mask < Int64(TrioTasks.maxTasks * 8) else { throw .inconsistent("set mask \(mask)") }
-    let raw = try r.mem.bytes(try r.mem.u64(set + 40), Int(mask + 1) * 16)
     var taskObjs: [UInt64] = []
-    for i in 0...Int(mask) {
-      let k = ELFSymbols.le64(raw, i * 16)
-      if k != 0, try r.typeName(k) == "Task" { taskObjs.append(k) }
-    }
+    for k in try r.setItems(set, limit: TrioTasks.maxTasks) where try r.typeName(k) == "Task" { taskObjs.append(k) }
     struct Raw {
       var obj: UInt64, parentNursery: UInt64?
       var task: PythonTask
@@ -56,7 +49,7 @@ struct TrioTasks {
         for n in try r.sequence(kids, list: true, limit: 1024) { owner[n] = t }
       }
       let (shielded, cancelCalled) = try cancelState(t)
-      let frames = try slot(t, "coro").map { (c) throws(ReadFailure) -> [PythonFrame] in try awaitChain(c) } ?? []
+      let frames = try slot(t, "coro").map { (c) throws(ReadFailure) -> [PythonFrame] in try r.awaitChain(c) } ?? []
       all.append(Raw(obj: t, parentNursery: try slot(t, "_parent_nursery"),
                      task: PythonTask(name: name, frames: frames, shielded: shielded, cancelCalled: cancelCalled, children: [])))
     }
@@ -89,39 +82,5 @@ struct TrioTasks {
       depth += 1
     }
     return (shielded, called)
-  }
-
-  /// The coroutine frames a task awaits through, innermost first: from the task's
-  /// coroutine follow each suspended frame's awaited object (top of its value stack,
-  /// as `_PyGen_yf` does) while it is a coroutine or generator.
-  func awaitChain(_ coro: UInt64) throws(ReadFailure) -> [PythonFrame] {
-    let r = reader, l = r.layout
-    var out: [PythonFrame] = []
-    var obj = coro
-    for _ in 0..<TrioTasks.maxAwaitDepth {
-      let tn = try r.typeName(obj)
-      guard tn == "coroutine" || tn == "generator" else { break }
-      let state = try r.mem.i8(obj + l.genFrameState)
-      guard state < 1 else { break }  // completed or cleared: no frame
-      let frame = obj + l.genIFrame
-      guard let f = try r.frame(frame) else { break }
-      out.append(PythonStackSession.frame(f))
-      var awaiting: Bool
-      if let yf = l.stateSuspendedYieldFrom {
-        awaiting = state == yf
-      } else {
-        awaiting = false
-        if state == l.stateSuspended {
-          let next = try r.mem.u16(try r.mem.u64(frame + l.frameInstr) + 2)
-          awaiting = l.resumeOpcodes.contains(UInt8(next & 0xff)) && next >> 8 >= 2
-        }
-      }
-      guard awaiting, l.minor <= 13 else { break }
-      let top = try r.mem.i32(frame + l.frameStackTop)
-      guard top >= 1, top < 1 << 16 else { break }
-      obj = try r.mem.u64(frame + l.frameLocalsPlus + UInt64(top - 1) * 8)
-      if obj == 0 { break }
-    }
-    return out.reversed()
   }
 }

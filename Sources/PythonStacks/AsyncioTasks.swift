@@ -1,0 +1,65 @@
+/// asyncio's pending tasks (C `_asyncio.Task`), from `asyncio.tasks`' registries:
+/// `_all_tasks` (3.11) or `_scheduled_tasks` (3.12/3.13), WeakSets of the tasks,
+/// plus `_eager_tasks` (3.12+, a set). asyncio has no nursery tree: the list is
+/// flat and nothing is "shielded" (asyncio.shield wraps a future, not a scope).
+/// TaskObj offsets from _asynciomodule.c per version (x86_64).
+struct AsyncioTasks {
+  let reader: PythonReader
+  static let maxTasks = 4096
+
+  struct Offsets {
+    var state: UInt64, coro: UInt64, name: UInt64, numCancels: UInt64
+    /// 3.11/3.12: int task_must_cancel; 3.13: bit 2 of the bitfield word shared with the future's.
+    var mustCancel: UInt64, mustCancelBit: UInt32?
+  }
+
+  var offsets: Offsets? {
+    switch reader.layout.minor {
+    case 11, 12: return Offsets(state: 88, coro: 136, name: 144, numCancels: 168, mustCancel: 160, mustCancelBit: nil)
+    case 13: return Offsets(state: 96, coro: 120, name: 128, numCancels: 104, mustCancel: 100, mustCancelBit: 2)
+    default: return nil
+    }
+  }
+
+  func tasks(interp: UInt64) throws(ReadFailure) -> [PythonTask]? {
+    let r = reader
+    guard let o = offsets else { return nil }
+    let modules = try r.dictItems(try r.mem.u64(interp + r.layout.interpModules))
+    guard let mod = try r.dictLookup(modules, "asyncio.tasks") else { return [] }
+    let globals = try r.dictItems(try r.mem.u64(mod + 16))
+    var objs: [UInt64] = []
+    for name in ["_all_tasks", "_scheduled_tasks"] {
+      guard let weakSet = try r.dictLookup(globals, name),
+        let data = try r.dictLookup(try r.instanceDict(weakSet), "data")
+      else { continue }
+      for ref in try r.setItems(data, limit: AsyncioTasks.maxTasks) {
+        let target = try r.mem.u64(ref + 16)  // PyWeakReference.wr_object (None once dead)
+        if target != 0 && target != r.noneObject { objs.append(target) }
+      }
+    }
+    if let eager = try r.dictLookup(globals, "_eager_tasks") {
+      objs += try r.setItems(eager, limit: AsyncioTasks.maxTasks)
+    }
+    var out: [PythonTask] = []
+    for t in Set(objs) where try r.typeName(t).hasSuffix("Task") {
+      guard try r.mem.i32(t + o.state) == 0 else { continue }  // STATE_PENDING only
+      let nameObj = try r.mem.u64(t + o.name)
+      let name: String
+      if nameObj != 0, try r.typeOf(nameObj) == r.unicodeType {
+        name = try r.string(nameObj)
+      } else if nameObj != 0, try r.typeName(nameObj) == "int" {
+        name = "Task-\(try r.int(nameObj))"  // 3.12 names tasks lazily from a counter
+      } else {
+        name = "?"
+      }
+      let must = try r.mem.u32(t + o.mustCancel)
+      let mustCancel = o.mustCancelBit.map { must & (1 << $0) != 0 } ?? (must != 0)
+      let cancels = try r.mem.i32(t + o.numCancels)
+      let coro = try r.mem.u64(t + o.coro)
+      out.append(PythonTask(
+        name: name, frames: coro == 0 ? [] : try r.awaitChain(coro), shielded: false,
+        cancelCalled: mustCancel || cancels > 0, children: []))
+    }
+    return out.sorted { $0.name < $1.name }
+  }
+}
