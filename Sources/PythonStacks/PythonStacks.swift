@@ -6,14 +6,14 @@ import SystemCore
 ///
 ///     let snap = PythonStacks.capture(pid: pid)   // never throws; status/note say what happened
 ///
-/// A `PythonStackSession` shares parsed ELF files between processes of one snapshot.
+/// Parsed ELF files are shared by every capture of the run (ELFSymbols.cached).
 public enum PythonStacks {
   public static func capture(pid: Int32) -> PythonSnapshot { PythonStackSession().capture(pid: pid) }
+  public static func capture(pids: [Int32]) -> [Int32: PythonSnapshot] { PythonStackSession().capture(pids: pids) }
 }
 
-/// Caches what is the same for every process running one interpreter binary.
+/// Captures processes one after another with one retry policy.
 public final class PythonStackSession {
-  private var elfs: [String: ELFSymbols?] = [:]
   /// Whole-dump attempts per process: a running target may move objects while we
   /// read; each retry starts from fresh memory.
   public var maxAttempts = 3
@@ -21,10 +21,7 @@ public final class PythonStackSession {
   public init() {}
 
   private func elf(_ key: String, _ paths: String...) -> ELFSymbols? {
-    if let e = elfs[key] { return e }
-    let e = paths.lazy.compactMap { ELFSymbols.read(path: $0) }.first
-    elfs[key] = e
-    return e
+    ELFSymbols.cached(key) { paths.lazy.compactMap { ELFSymbols.read(path: $0) }.first }
   }
 
   /// Where the interpreter lives in `pid`: the libpython or executable mapping with a
@@ -36,7 +33,7 @@ public final class PythonStackSession {
     for path in candidates {
       guard let first = maps.filter({ $0.path == path }).min(by: { $0.start < $1.start }) else { continue }
       let base = first.start
-      // Parsed once per binary (dev:inode) per session; opened through the process's
+      // Parsed once per binary (dev:inode) per run; opened through the process's
       // own root (a container, a replaced file), else by its path.
       guard let e = elf(first.file, "/proc/\(pid)/root" + path, path) else { continue }
       if e.pyRuntimeSection != nil || e.symbols["_PyRuntime"] != nil { return (path, base, e) }
@@ -56,6 +53,10 @@ public final class PythonStackSession {
       return PythonSnapshot(pid: pid, status: Syscalls.exists(pid) ? .denied : .gone, note: "cannot read /proc/\(pid)/maps")
     }
     guard let (path, base, e) = locate(pid: pid, maps: maps) else {
+      // A python executable without a runtime section or symbol: Python 2 or 3 before 3.7.
+      if let exe = maps.first?.path.baseName, exe.hasPrefix("python") || maps.contains(where: { $0.path.baseName.hasPrefix("libpython") }) {
+        return PythonSnapshot(pid: pid, status: .unsupportedVersion, note: "\(exe) has no _PyRuntime (a Python older than 3.7?): layouts known for 3.11-3.14 only")
+      }
       return PythonSnapshot(pid: pid, status: .notPython)
     }
     let slide = base &- e.loadBias

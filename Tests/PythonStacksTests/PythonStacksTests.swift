@@ -65,6 +65,18 @@ struct PythonThreadTests {
     #expect(snap.note?.contains("3.11") == true)
   }
 
+  /// Python 2 has no _PyRuntime at all: still "a Python we do not know", not "not Python".
+  @Test(.enabled(if: Interpreters.pyenv("2.7.18") != nil, "no pyenv 2.7.18 (~/.pyenv/versions/2.7.18)"))
+  func python2IsUnsupported() throws {
+    let script = "import os, sys, time; print('ready %d' % os.getpid()); sys.stdout.flush(); time.sleep(60)"
+    let tree = try #require(SpawnedTree(argv: [Interpreters.pyenv("2.7.18")!, "-c", script]))
+    defer { tree.cleanup() }
+    let pid = try #require(tree.readReady()?.first)
+    let snap = PythonStacks.capture(pid: pid)
+    #expect(snap.status == .unsupportedVersion)
+    #expect(snap.note?.contains("_PyRuntime") == true)
+  }
+
   @Test func notPythonAndGone() {
     // The test runner itself: a Swift binary, no _PyRuntime.
     let me = PythonStacks.capture(pid: getpid())
