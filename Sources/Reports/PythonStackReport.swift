@@ -22,8 +22,18 @@ extension SnapshotReport {
 
 /// Text of one `PythonSnapshot`, for `snapshot` and (later) verdicts.
 public enum PythonStackText {
+  /// "Event.wait (trio/_sync.py:76)": paths inside site-packages or the standard
+  /// library shortened to their import path (JSON keeps the full path).
   public static func frameText(_ f: PythonFrame) -> String {
-    "\(f.qualname) (\(f.file):\(f.line))"
+    "\(f.qualname) (\(shortPath(f.file)):\(f.line))"
+  }
+
+  static func shortPath(_ path: String) -> String {
+    if let r = path.ranges(of: "/site-packages/").last { return String(path[r.upperBound...]) }
+    if let r = path.firstRange(of: "/lib/python3."), let slash = path[r.upperBound...].firstIndex(of: "/") {
+      return String(path[path.index(after: slash)...])
+    }
+    return path
   }
 
   public static func render(_ py: PythonSnapshot, comm: String) -> String {
