@@ -102,6 +102,12 @@ public final class PythonStackSession {
     case (3, 13), (3, 14): layout = PythonLayout.fromDebugOffsets(debugWords, minor: minor)
     default: layout = nil
     }
+    // Free-threaded builds (3.13t/3.14t) have a larger object header: every offset differs.
+    if debugWords.count > 2 && debugWords[2] != 0 {
+      return PythonSnapshot(
+        pid: pid, status: .unsupportedVersion, version: version.map { $0 + "t" },
+        note: "free-threaded CPython \(version ?? "")t: only GIL builds are read")
+    }
     guard let layout, let code = at("PyCode_Type"), let uni = at("PyUnicode_Type") else {
       return PythonSnapshot(
         pid: pid, status: .unsupportedVersion, version: version,
