@@ -50,7 +50,9 @@ public final class PythonStackSession {
 
   private func read(pid: Int32) -> PythonSnapshot {
     guard let maps = FileMapping.read(pid: pid) else {
-      return PythonSnapshot(pid: pid, status: Syscalls.exists(pid) ? .denied : .gone, note: "cannot read /proc/\(pid)/maps")
+      return PythonSnapshot(
+        pid: pid, status: Syscalls.exists(pid) ? .denied : .gone,
+        note: "cannot read /proc/\(pid)/maps (another user, or ptrace not permitted: needs a descendant or CAP_SYS_PTRACE)")
     }
     guard let (path, base, e) = locate(pid: pid, maps: maps) else {
       // A python executable without a runtime section or symbol: Python 2 or 3 before 3.7.
