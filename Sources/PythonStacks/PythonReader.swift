@@ -164,7 +164,8 @@ final class PythonReader {
     if let cs = l.ownerCStack, try mem.i8(frame + l.frameOwner) >= cs { return nil }
     var codeAddr = try mem.u64(frame + l.frameCode)
     if l.minor >= 14 { codeAddr &= ~3 }  // _PyStackRef tag bits
-    if codeAddr == 0 { return nil }
+    // 3.13+ frames may hold None as their executable (entry frames): not Python code.
+    if codeAddr == 0 || codeAddr == noneObject { return nil }
     let c = try code(codeAddr)
     let instr = try mem.u64(frame + l.frameInstr)
     let start = codeAddr + l.coCodeAdaptive
