@@ -18,6 +18,8 @@ struct PythonLayout: Sendable {
   // _PyInterpreterFrame
   var frameCode: UInt64, framePrevious: UInt64, frameInstr: UInt64, frameStackTop: UInt64
   var frameOwner: UInt64, frameLocalsPlus: UInt64
+  /// f_globals: not in the debug offsets; 24 from 3.12 on (f_executable, previous, f_funcobj, f_globals).
+  var frameGlobals: UInt64
   /// Frames whose owner is at least this are not Python code (3.12+), nil for 3.11.
   var ownerCStack: Int8?
   // PyCodeObject
@@ -42,7 +44,7 @@ struct PythonLayout: Sendable {
   static let v311 = PythonLayout(
     minor: 11, interpretersHead: 40, interpNext: 0, interpThreadsHead: 16, interpModules: 888,
     tsNext: 8, tsCFrame: 56, cframeCurrentFrame: 8, tsCurrentFrame: 0, tsThreadID: 152, tsNativeThreadID: 160,
-    frameCode: 32, framePrevious: 48, frameInstr: 56, frameStackTop: 64, frameOwner: 69, frameLocalsPlus: 72,
+    frameCode: 32, framePrevious: 48, frameInstr: 56, frameStackTop: 64, frameOwner: 69, frameLocalsPlus: 72, frameGlobals: 8,
     ownerCStack: nil,
     coFilename: 112, coName: 120, coQualname: 128, coLinetable: 136, coFirstLineno: 72,
     coLocalsPlusNames: 96, coLocalsPlusKinds: 104, coCodeAdaptive: 184,
@@ -53,7 +55,7 @@ struct PythonLayout: Sendable {
   static let v312 = PythonLayout(
     minor: 12, interpretersHead: 40, interpNext: 0, interpThreadsHead: 72, interpModules: 944,
     tsNext: 8, tsCFrame: 56, cframeCurrentFrame: 0, tsCurrentFrame: 0, tsThreadID: 136, tsNativeThreadID: 144,
-    frameCode: 0, framePrevious: 8, frameInstr: 56, frameStackTop: 64, frameOwner: 70, frameLocalsPlus: 72,
+    frameCode: 0, framePrevious: 8, frameInstr: 56, frameStackTop: 64, frameOwner: 70, frameLocalsPlus: 72, frameGlobals: 24,
     ownerCStack: 3,
     coFilename: 112, coName: 120, coQualname: 128, coLinetable: 136, coFirstLineno: 68,
     coLocalsPlusNames: 96, coLocalsPlusKinds: 104, coCodeAdaptive: 192,
@@ -77,7 +79,7 @@ struct PythonLayout: Sendable {
       tsNext: w[ts + 1], tsCFrame: nil, cframeCurrentFrame: 0, tsCurrentFrame: w[ts + 3],
       tsThreadID: w[ts + 4], tsNativeThreadID: w[ts + 5],
       frameCode: w[frame + 1], framePrevious: w[frame], frameInstr: w[frame + 2], frameStackTop: 64,
-      frameOwner: w[frame + 4], frameLocalsPlus: w[frame + 3],
+      frameOwner: w[frame + 4], frameLocalsPlus: w[frame + 3], frameGlobals: 24,
       ownerCStack: 3,
       coFilename: w[code], coName: w[code + 1], coQualname: w[code + 2], coLinetable: w[code + 3],
       coFirstLineno: w[code + 4], coLocalsPlusNames: w[code + 6], coLocalsPlusKinds: w[code + 7],

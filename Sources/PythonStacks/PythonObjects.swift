@@ -135,12 +135,21 @@ struct ThreadNames {
   let reader: PythonReader
 
   /// Names by pthread id (PyThreadState.thread_id); empty when threading is not imported.
-  func names(interp: UInt64) throws(ReadFailure) -> [UInt64: String] {
+  /// A frame running threading.py code holds threading's globals (f_globals): that
+  /// skips the walk of sys.modules, whose keys sit on ~40 different pages.
+  func names(interp: UInt64, frames: [PythonReader.RawFrame]) throws(ReadFailure) -> [UInt64: String] {
     let r = reader
-    let modules = try r.dictItems(try r.mem.u64(interp + r.layout.interpModules))
-    guard let threading = try r.dictLookup(modules, "threading") else { return [:] }
-    let globals = try r.dictItems(try r.mem.u64(threading + 16))  // md_dict
-    guard let active = try r.dictLookup(globals, "_active") else { return [:] }
+    var active: UInt64? = nil
+    if let f = frames.first(where: { $0.code.file.hasSuffix("/threading.py") }) {
+      // A wrong guess only costs the fallback below.
+      active = try? r.dictLookup(try r.dictItems(try r.mem.u64(f.address + r.layout.frameGlobals)), "_active")
+    }
+    if active == nil {
+      let modules = try r.dictItems(try r.mem.u64(interp + r.layout.interpModules))
+      guard let threading = try r.dictLookup(modules, "threading") else { return [:] }
+      active = try r.dictLookup(try r.dictItems(try r.mem.u64(threading + 16)), "_active")  // md_dict
+    }
+    guard let active else { return [:] }
     var out: [UInt64: String] = [:]
     for (k, thread) in try r.dictItems(active).prefix(PythonReader.maxThreads) {
       if let n = try r.dictLookup(try r.instanceDict(thread), "_name") { out[try r.int(k)] = try r.string(n) }

@@ -17,6 +17,8 @@ public final class PythonStackSession {
   /// Whole-dump attempts per process: a running target may move objects while we
   /// read; each retry starts from fresh memory.
   public var maxAttempts = 3
+  /// Thread names cost a walk of sys.modules and threading._active (about half the reads).
+  public var threadNames = true
 
   public init() {}
 
@@ -159,9 +161,9 @@ public final class PythonStackSession {
     }
     var notes: [String] = []
     // Thread names are a nicety: a failure to read them does not fail the dump.
-    if let interp = interps.first {
+    if threadNames, let interp = interps.first {
       do {
-        let names = try ThreadNames(reader: r).names(interp: interp)
+        let names = try ThreadNames(reader: r).names(interp: interp, frames: raw.flatMap(\.frames))
         for i in threads.indices { threads[i].name = names[raw[i].threadID] }
       } catch {
         notes.append("thread names not read")

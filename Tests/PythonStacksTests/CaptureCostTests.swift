@@ -33,6 +33,10 @@ struct CaptureCostTests {
       reads = s.reads
     }
     warm.sort()
+    session.threadNames = false
+    let unnamed = session.capture(pid: pid)
+    #expect(unnamed.threads.allSatisfy { $0.name == nil } && unnamed.threads.count == 3)
+    print("capture cost without thread names: \(unnamed.elapsedNs / 1000) us, \(unnamed.reads) reads")
     print("capture cost (Debian 3.11, 3 threads): ELF \(elfNs / 1000) us, maps \(mapsNs / 1000) us, cold capture \(cold.elapsedNs / 1000) us, warm median \(warm[10] / 1000) us, \(reads) reads")
   }
 }
