@@ -170,27 +170,29 @@ public final class PythonStackSession {
       }
     }
     var snap = PythonSnapshot(pid: 0, status: .ok, threads: threads)
-    if let run = raw.lazy.flatMap(\.frames).first(where: { TrioTasks.isRunFrame($0.code) }) {
-      snap.loop = .trio
-      if r.layout.minor >= 14 {
-        notes.append("trio tasks not read on 3.14 (its coroutine layout is untested here)")
-      } else {
-        do {
-          snap.tasks = try TrioTasks(reader: r).tasks(runFrame: run)
-        } catch {
-          switch error {
-          case .unmapped where lastAttempt, .inconsistent where lastAttempt: notes.append("trio tasks not read (memory changed while reading)")
-          default: throw error
-          }
+    // Tasks are retried with the whole dump, but on the last attempt a failure
+    // there keeps the threads, with a note.
+    func tasks(_ what: String, _ read: () throws(ReadFailure) -> [PythonTask]?) throws(ReadFailure) {
+      do {
+        if let t = try read() { snap.tasks = t } else { notes.append("\(what) tasks not read on 3.\(r.layout.minor) (untested layout)") }
+      } catch {
+        switch error {
+        case .unmapped where lastAttempt, .inconsistent where lastAttempt:
+          notes.append("\(what) tasks not read (memory changed while reading)")
+        default: throw error
         }
       }
-    } else if raw.contains(where: { $0.frames.contains { $0.code.file.hasSuffix("asyncio/base_events.py") && $0.code.name == "run_forever" } }) {
-      snap.loop = .asyncio
-      if let interp = interps.first, let tasks = try AsyncioTasks(reader: r).tasks(interp: interp) {
-        snap.tasks = tasks
-      } else {
-        notes.append("asyncio tasks not read on \(r.layout.minor == 14 ? "3.14 (untested layout)" : "this version")")
+    }
+    if let run = raw.lazy.flatMap(\.frames).first(where: { TrioTasks.isRunFrame($0.code) }) {
+      snap.loop = .trio
+      try tasks("trio") { () throws(ReadFailure) -> [PythonTask]? in
+        r.layout.minor >= 14 ? nil : try TrioTasks(reader: r).tasks(runFrame: run)
       }
+    } else if let interp = interps.first,
+      raw.contains(where: { $0.frames.contains { $0.code.file.hasSuffix("asyncio/base_events.py") && $0.code.name == "run_forever" } })
+    {
+      snap.loop = .asyncio
+      try tasks("asyncio") { () throws(ReadFailure) -> [PythonTask]? in try AsyncioTasks(reader: r).tasks(interp: interp) }
     }
     snap.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
     return snap
