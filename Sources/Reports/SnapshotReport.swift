@@ -26,7 +26,7 @@ import PythonStacks
 ///                   epoll: watched [fd objects, resolved the same way]; file: path),
 ///                  "peers": [{"pid", "fd"}], "queued": int|null, "blocking": bool}],
 ///         "stackNote": str|null,
-///         "python": null | PythonSnapshot.json (PythonStackReport.swift)
+///         "python": null (not Python, or --no-python) | PythonSnapshot.json (Sources/PythonStacks)
 ///       }],
 ///       "edges": [{"from", "to", "kind": "waits-exit-of"|..., "evidence"}],
 ///       "chains": [[pid]], "cycles": [[pid]], "terminals": [pid],
