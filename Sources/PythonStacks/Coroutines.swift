@@ -28,10 +28,16 @@ extension PythonReader {
           awaiting = l.resumeOpcodes.contains(UInt8(next & 0xff)) && next >> 8 >= 2
         }
       }
-      guard awaiting, l.minor <= 13 else { break }
-      let top = try mem.i32(iframe + l.frameStackTop)
-      guard top >= 1, top < 1 << 16 else { break }
-      obj = try mem.u64(iframe + l.frameLocalsPlus + UInt64(top - 1) * 8)
+      guard awaiting else { break }
+      if let sp = l.frameStackPointer {  // 3.14 (untested here): tagged refs below stackpointer
+        let top = try mem.u64(iframe + sp)
+        guard top > iframe + l.frameLocalsPlus else { break }
+        obj = try mem.u64(top - 8) & ~3
+      } else {
+        let top = try mem.i32(iframe + l.frameStackTop)
+        guard top >= 1, top < 1 << 16 else { break }
+        obj = try mem.u64(iframe + l.frameLocalsPlus + UInt64(top - 1) * 8)
+      }
       if obj == 0 { break }
     }
     return out.reversed()

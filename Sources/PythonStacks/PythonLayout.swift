@@ -29,6 +29,9 @@ struct PythonLayout: Sendable {
   var asciiSize: UInt64, compactSize: UInt64
   // generators / coroutines
   var genFrameState: UInt64, genIFrame: UInt64
+  /// 3.14: `stackpointer` (the value stack's top, _PyStackRef tagged); before 3.14 the
+  /// top is localsplus[stacktop - 1].
+  var frameStackPointer: UInt64? = nil
   /// Frame states: suspended ones (awaiting something) and "executing".
   var stateSuspended: Int8, stateSuspendedYieldFrom: Int8?, stateExecuting: Int8
   /// RESUME opcodes (3.11/3.12 decide "awaiting" from the instruction after prev_instr).
@@ -72,7 +75,7 @@ struct PythonLayout: Sendable {
     // Word indices of each section's first field after its `size` (see pycore_debug_offsets.h).
     let is14 = minor == 14
     let interp = 7, ts = is14 ? 23 : 20, frame = is14 ? 32 : 29, code = is14 ? 40 : 35
-    let l = PythonLayout(
+    var l = PythonLayout(
       minor: minor, interpretersHead: w[5],
       interpNext: w[interp + 1], interpThreadsHead: w[interp + 2],
       interpModules: w[interp + (is14 ? 5 : 4)],
@@ -84,12 +87,14 @@ struct PythonLayout: Sendable {
       coFilename: w[code], coName: w[code + 1], coQualname: w[code + 2], coLinetable: w[code + 3],
       coFirstLineno: w[code + 4], coLocalsPlusNames: w[code + 6], coLocalsPlusKinds: w[code + 7],
       coCodeAdaptive: w[code + 8],
-      asciiSize: 40, compactSize: 56, genFrameState: 67, genIFrame: 72,
+      asciiSize: 40, compactSize: 56, genFrameState: is14 ? w[86] : 67, genIFrame: is14 ? w[85] : 72,
       stateSuspended: -2, stateSuspendedYieldFrom: -1, stateExecuting: 0, resumeOpcodes: [],
       typeCachedKeys: 880, inlineValues: true, taggedDictOrValues: false)
+    if is14 { l.frameStackPointer = w[frame + 5] }  // gen_object section @664 gives gi_iframe, gi_frame_state
     // Every offset must land inside its structure: a wrong table must not send us reading at random.
     let fields = [l.interpretersHead, l.interpThreadsHead, l.tsNext, l.tsCurrentFrame, l.frameCode, l.coFilename]
-    guard fields.allSatisfy({ $0 < 1 << 20 }), l.framePrevious < 128, l.frameCode < 128, l.coCodeAdaptive < 512
+    guard fields.allSatisfy({ $0 < 1 << 20 }), l.framePrevious < 128, l.frameCode < 128, l.coCodeAdaptive < 512,
+      l.genIFrame < 256, l.genFrameState < 256, (l.frameStackPointer ?? 0) < 256
     else { return nil }
     return l
   }

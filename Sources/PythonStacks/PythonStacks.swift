@@ -186,7 +186,7 @@ public final class PythonStackSession {
     if let run = raw.lazy.flatMap(\.frames).first(where: { TrioTasks.isRunFrame($0.code) }) {
       snap.loop = .trio
       try tasks("trio") { () throws(ReadFailure) -> [PythonTask]? in
-        r.layout.minor >= 14 ? nil : try TrioTasks(reader: r).tasks(runFrame: run)
+        try TrioTasks(reader: r).tasks(runFrame: run)
       }
     } else if let interp = interps.first,
       raw.contains(where: { $0.frames.contains { $0.code.file.hasSuffix("asyncio/base_events.py") && $0.code.name == "run_forever" } })
