@@ -21,7 +21,7 @@ struct AsyncioTasks {
     }
   }
 
-  func tasks(interp: UInt64) throws(ReadFailure) -> [PythonTask]? {
+  func tasks(interp: UInt64, threads: [PythonReader.RawThread]) throws(ReadFailure) -> [PythonTask]? {
     let r = reader
     guard let o = offsets else { return nil }
     let modules = try r.dictItems(try r.mem.u64(interp + r.layout.interpModules))
@@ -40,7 +40,7 @@ struct AsyncioTasks {
     if let eager = try r.dictLookup(globals, "_eager_tasks") {
       objs += try r.setItems(eager, limit: AsyncioTasks.maxTasks)
     }
-    var out: [PythonTask] = []
+    var out: [(task: PythonTask, frames: [PythonReader.RawFrame])] = []
     for t in Set(objs) where try r.typeName(t).hasSuffix("Task") {
       guard try r.mem.i32(t + o.state) == 0 else { continue }  // STATE_PENDING only
       let nameObj = try r.mem.u64(t + o.name)
@@ -56,10 +56,15 @@ struct AsyncioTasks {
       let mustCancel = o.mustCancelBit.map { must & (1 << $0) != 0 } ?? (must != 0)
       let cancels = try r.mem.i32(t + o.numCancels)
       let coro = try r.mem.u64(t + o.coro)
-      out.append(PythonTask(
-        name: name, frames: coro == 0 ? [] : try r.awaitChain(coro), shielded: false,
-        cancelCalled: mustCancel || cancels > 0, children: []))
+      let frames = coro == 0 ? [] : try r.awaitChain(coro)
+      out.append((PythonTask(
+        name: name, frames: frames.map(PythonStackSession.frame), shielded: false,
+        cancelCalled: mustCancel || cancels > 0, children: []), frames))
     }
-    return out.sorted { $0.name < $1.name }
+    out.sort { $0.task.name < $1.task.name }
+    let waits = try EventHolders(reader: r).resolve(
+      tasks: out.map { EventHolders.Waiter(name: $0.task.name, frames: $0.frames) }, threads: threads)
+    for (i, w) in waits { out[i].task.waitingOn = w }
+    return out.map(\.task)
   }
 }

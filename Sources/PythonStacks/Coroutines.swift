@@ -6,9 +6,9 @@ extension PythonReader {
   /// The coroutine frames a task awaits through, innermost first: from the task's
   /// coroutine follow each suspended frame's awaited object (top of its value stack,
   /// as `_PyGen_yf` does) while it is a coroutine or generator.
-  func awaitChain(_ coro: UInt64) throws(ReadFailure) -> [PythonFrame] {
+  func awaitChain(_ coro: UInt64) throws(ReadFailure) -> [RawFrame] {
     let l = layout
-    var out: [PythonFrame] = []
+    var out: [RawFrame] = []
     var obj = coro
     for _ in 0..<PythonReader.maxAwaitDepth {
       let tn = try typeName(obj)
@@ -17,7 +17,7 @@ extension PythonReader {
       guard state < 1 else { break }  // completed or cleared: no frame
       let iframe = obj + l.genIFrame
       guard let f = try frame(iframe) else { break }
-      out.append(PythonStackSession.frame(f))
+      out.append(f)
       var awaiting: Bool
       if let yf = l.stateSuspendedYieldFrom {
         awaiting = state == yf

@@ -114,18 +114,23 @@ extension PythonReader {
 
   /// Local variable `name` of a frame (a cell's content for cell/free variables); nil when unset.
   func local(_ f: RawFrame, _ name: String) throws(ReadFailure) -> UInt64? {
+    try locals(f).first { $0.0 == name }?.1
+  }
+
+  /// The set local variables of a frame, by name (cells dereferenced).
+  func locals(_ f: RawFrame) throws(ReadFailure) -> [(String, UInt64)] {
     let names = try sequence(try mem.u64(f.code.code + layout.coLocalsPlusNames), list: false, limit: 4096)
-    var found: Int? = nil
-    for (j, n) in names.enumerated() where try string(n) == name {
-      found = j
-      break
-    }
-    guard let i = found else { return nil }
     let kinds = try bytesObject(try mem.u64(f.code.code + layout.coLocalsPlusKinds), limit: 4096)
-    var v = try mem.u64(f.address + layout.frameLocalsPlus + UInt64(i) * 8)
-    if layout.minor >= 14 { v &= ~3 }
-    if v != 0, i < kinds.count, kinds[i] & 0xc0 != 0 { v = try mem.u64(v + 16) }  // CO_FAST_CELL/FREE: cell ob_ref
-    return v == 0 ? nil : v
+    guard !names.isEmpty else { return [] }
+    let raw = try mem.bytes(f.address + layout.frameLocalsPlus, names.count * 8)
+    var out: [(String, UInt64)] = []
+    for (i, n) in names.enumerated() {
+      var v = ELFSymbols.le64(raw, i * 8)
+      if layout.minor >= 14 { v &= ~3 }
+      if v != 0, i < kinds.count, kinds[i] & 0xc0 != 0 { v = try mem.u64(v + 16) }  // CO_FAST_CELL/FREE: cell ob_ref
+      if v != 0 { out.append((try string(n), v)) }
+    }
+    return out
   }
 }
 

@@ -46,6 +46,8 @@ public struct PythonTask: Sendable {
   /// cancel() was called on some cancel scope enclosing the task (a deadline that passed counts).
   public var cancelCalled: Bool
   public var children: [PythonTask]
+  /// Set when the task waits in an Event's wait().
+  public var waitingOn: PythonWait? = nil
 
   /// This task and all below it, depth first.
   public var flattened: [PythonTask] { [self] + children.flatMap(\.flattened) }
@@ -54,8 +56,32 @@ public struct PythonTask: Sendable {
     .object([
       ("name", .string(name)), ("frames", .array(frames.map(\.json))), ("shielded", .bool(shielded)),
       ("cancelCalled", .bool(cancelCalled)), ("children", .array(children.map(\.json))),
+      ("waitingOn", waitingOn?.json ?? .null),
     ])
   }
+}
+
+/// A frame holding, in a local variable, the object a task waits on.
+public struct PythonHolder: Sendable {
+  /// The task whose await chain holds it, or the thread whose stack does.
+  public var task: String?
+  public var tid: Int32?
+  public var frame: PythonFrame
+  public var variable: String
+
+  public var json: JSONValue {
+    .object([("task", .from(task)), ("tid", .from(tid)), ("frame", frame.json), ("variable", .string(variable))])
+  }
+}
+
+/// What a task waits on when its await chain sits in an Event's wait(): the
+/// frames elsewhere in the process that hold that Event (the ones that could set it).
+public struct PythonWait: Sendable {
+  /// "trio.Event", "asyncio.Event".
+  public var kind: String
+  public var heldBy: [PythonHolder]
+
+  public var json: JSONValue { .object([("kind", .string(kind)), ("heldBy", .array(heldBy.map(\.json)))]) }
 }
 
 /// What came of reading one process.

@@ -186,13 +186,13 @@ public final class PythonStackSession {
     if let run = raw.lazy.flatMap(\.frames).first(where: { TrioTasks.isRunFrame($0.code) }) {
       snap.loop = .trio
       try tasks("trio") { () throws(ReadFailure) -> [PythonTask]? in
-        try TrioTasks(reader: r).tasks(runFrame: run)
+        try TrioTasks(reader: r).tasks(runFrame: run, threads: raw)
       }
     } else if let interp = interps.first,
       raw.contains(where: { $0.frames.contains { $0.code.file.hasSuffix("asyncio/base_events.py") && $0.code.name == "run_forever" } })
     {
       snap.loop = .asyncio
-      try tasks("asyncio") { () throws(ReadFailure) -> [PythonTask]? in try AsyncioTasks(reader: r).tasks(interp: interp) }
+      try tasks("asyncio") { () throws(ReadFailure) -> [PythonTask]? in try AsyncioTasks(reader: r).tasks(interp: interp, threads: raw) }
     }
     snap.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
     return snap

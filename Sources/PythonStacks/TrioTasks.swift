@@ -32,7 +32,7 @@ struct TrioTasks {
 
   func isTrue(_ obj: UInt64?) -> Bool { obj != nil && obj == reader.trueObject }
 
-  func tasks(runFrame: PythonReader.RawFrame) throws(ReadFailure) -> [PythonTask] {
+  func tasks(runFrame: PythonReader.RawFrame, threads: [PythonReader.RawThread]) throws(ReadFailure) -> [PythonTask] {
     let r = reader
     guard let runner = try r.local(runFrame, "runner"), let set = try slot(runner, "tasks") else { return [] }
     var taskObjs: [UInt64] = []
@@ -40,6 +40,7 @@ struct TrioTasks {
     struct Raw {
       var obj: UInt64, parentNursery: UInt64?
       var task: PythonTask
+      var frames: [PythonReader.RawFrame]
     }
     var all: [Raw] = []
     var owner: [UInt64: UInt64] = [:]  // nursery -> the task that opened it
@@ -49,10 +50,17 @@ struct TrioTasks {
         for n in try r.sequence(kids, list: true, limit: 1024) { owner[n] = t }
       }
       let (shielded, cancelCalled) = try cancelState(t)
-      let frames = try slot(t, "coro").map { (c) throws(ReadFailure) -> [PythonFrame] in try r.awaitChain(c) } ?? []
-      all.append(Raw(obj: t, parentNursery: try slot(t, "_parent_nursery"),
-                     task: PythonTask(name: name, frames: frames, shielded: shielded, cancelCalled: cancelCalled, children: [])))
+      let frames = try slot(t, "coro").map { (c) throws(ReadFailure) -> [PythonReader.RawFrame] in try r.awaitChain(c) } ?? []
+      all.append(Raw(
+        obj: t, parentNursery: try slot(t, "_parent_nursery"),
+        task: PythonTask(
+          name: name, frames: frames.map(PythonStackSession.frame), shielded: shielded, cancelCalled: cancelCalled,
+          children: []),
+        frames: frames))
     }
+    let waits = try EventHolders(reader: r).resolve(
+      tasks: all.map { EventHolders.Waiter(name: $0.task.name, frames: $0.frames) }, threads: threads)
+    for (i, w) in waits { all[i].task.waitingOn = w }
     var childrenOf: [UInt64: [Int]] = [:]
     var roots: [Int] = []
     for (i, t) in all.enumerated() {

@@ -62,6 +62,12 @@ public enum PythonStackText {
     if t.shielded { flags.append("shielded") }
     if t.cancelCalled { flags.append("cancel called") }
     out += pad + "task \(t.name)" + (flags.isEmpty ? "" : " [" + flags.joined(separator: ", ") + "]") + "\n"
+    if let w = t.waitingOn {
+      let holders = w.heldBy.map { h in
+        (h.task.map { "task \($0)" } ?? h.tid.map { "thread \($0)" } ?? "?") + " in " + frameText(h.frame) + " as \(h.variable)"
+      }
+      out += pad + "  waits on a \(w.kind) " + (holders.isEmpty ? "no other frame holds" : "held by " + holders.joined(separator: "; ")) + "\n"
+    }
     for f in t.frames { out += pad + "    " + frameText(f) + "\n" }
     for c in t.children { task(c, depth: depth + 1, into: &out) }
   }

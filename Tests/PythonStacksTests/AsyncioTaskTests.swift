@@ -21,6 +21,9 @@ struct AsyncioTaskTests {
     #expect(waiter.frames.first?.file.hasSuffix("asyncio/locks.py") == true)
     #expect(waiter.frames.last == PythonFrame(function: "waits_on_event", qualname: "waits_on_event", file: file, line: 10))
     #expect(!waiter.cancelCalled && !waiter.shielded)
+    #expect(waiter.waitingOn?.kind == "asyncio.Event")
+    #expect(waiter.waitingOn?.heldBy.map(\.variable) == ["ev"])
+    #expect(waiter.waitingOn?.heldBy.first?.task == "Task-1")
 
     let sleeper = try #require(task("sleeper"))
     #expect(sleeper.frames.map(\.function) == ["sleep", "sleeper"])
@@ -29,6 +32,9 @@ struct AsyncioTaskTests {
     #expect(ignorer.cancelCalled)
     #expect(ignorer.frames.map(\.qualname) == ["Event.wait", "ignores_cancel"])
     #expect(ignorer.frames.last?.line == 23)
+    // It waits on an Event created in place: nobody else holds it.
+    #expect(ignorer.waitingOn?.kind == "asyncio.Event")
+    #expect(ignorer.waitingOn?.heldBy.isEmpty == true)
 
     #expect(task("Task-1")?.frames.map(\.function) == ["main"])
   }

@@ -28,6 +28,7 @@ struct SnapshotPythonTests {
     let text = report.text
     #expect(text.contains("\npython stacks:\npid \(pid) "))
     #expect(text.contains("task shielded-sleeper [shielded, cancel called]"))
+    #expect(text.contains("waits on a trio.Event held by task __main__.main in main ("))
     #expect(text.contains("thread \(pid) \"MainThread\":"))
   }
 

@@ -34,6 +34,12 @@ struct TrioTaskTests {
     #expect(waiter.frames[wait].file.hasSuffix("trio/_sync.py"))
     #expect(waiter.frames.last == PythonFrame(function: "event_waiter", qualname: "event_waiter", file: file, line: 13))
     #expect(wait < names.count - 1)  // innermost first: Event.wait above event_waiter
+    // The Event it waits on is main's `never`: the frame that could set it.
+    let holder = try #require(waiter.waitingOn?.heldBy.first)
+    #expect(waiter.waitingOn?.kind == "trio.Event")
+    #expect(waiter.waitingOn?.heldBy.count == 1)
+    #expect(holder.task == "__main__.main" && holder.variable == "never" && holder.frame.function == "main")
+    #expect(task("shielded-sleeper")?.waitingOn == nil)
 
     let group = try #require(task("shielded-group"))
     #expect(group.cancelCalled && !group.shielded)
