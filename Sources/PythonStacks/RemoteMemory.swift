@@ -100,23 +100,6 @@ final class RemoteMemory {
 
   func i8(_ address: UInt64) throws(ReadFailure) -> Int8 { Int8(bitPattern: try u8(address)) }
 
-  /// `each` bytes at each address in one syscall per 1024 (not through the page
-  /// cache: for small objects scattered over many pages). Shorter than `addresses`
-  /// when one is unreadable; the caller reads the rest the slow way.
-  func gather(_ addresses: [UInt64], each: Int) throws(ReadFailure) -> [[UInt8]] {
-    guard !addresses.isEmpty else { return [] }
-    syscalls += (addresses.count + 1023) / 1024
-    do {
-      return try memory.gather(addresses, each: each)
-    } catch {
-      switch error.errno {
-      case 3: throw .gone
-      case 1: throw .denied
-      default: return []
-      }
-    }
-  }
-
   /// A NUL-terminated C string of at most `limit` bytes.
   func cString(_ address: UInt64, limit: Int = 256) throws(ReadFailure) -> String {
     var out: [UInt8] = []

@@ -83,8 +83,4 @@ void cs_fault_take_lock(void);
 /// process_vm_readv(2) of one remote range into one local buffer (no stop of
 /// the target). Returns bytes read (short at an unmapped page) or -1/errno.
 ssize_t cs_process_vm_readv(pid_t pid, void *local, size_t count, uint64_t remote);
-/// process_vm_readv(2) of `each` bytes at each of `n` remote addresses (at most
-/// IOV_MAX, 1024), packed into `local`. Returns bytes read: it stops at the
-/// first unmapped range. -1/errno when the first one fails.
-ssize_t cs_process_vm_gather(pid_t pid, void *local, const uint64_t *remote, size_t each, size_t n);
 #endif
