@@ -24,12 +24,11 @@ struct AsyncioTasks {
   func tasks(interp: UInt64, threads: [PythonReader.RawThread]) throws(ReadFailure) -> [PythonTask]? {
     let r = reader
     guard let o = offsets else { return nil }
-    let modules = try r.dictItems(try r.mem.u64(interp + r.layout.interpModules))
-    guard let mod = try r.dictLookup(modules, "asyncio.tasks") else { return [] }
-    let globals = try r.dictItems(try r.mem.u64(mod + 16))
+    guard let mod = try r.dictGet(try r.mem.u64(interp + r.layout.interpModules), "asyncio.tasks") else { return [] }
+    let globals = try r.mem.u64(mod + 16)  // md_dict
     var objs: [UInt64] = []
     for name in ["_all_tasks", "_scheduled_tasks"] {
-      guard let weakSet = try r.dictLookup(globals, name),
+      guard let weakSet = try r.dictGet(globals, name),
         let data = try r.dictLookup(try r.instanceDict(weakSet), "data")
       else { continue }
       for ref in try r.setItems(data, limit: AsyncioTasks.maxTasks) {
@@ -37,7 +36,7 @@ struct AsyncioTasks {
         if target != 0 && target != r.noneObject { objs.append(target) }
       }
     }
-    if let eager = try r.dictLookup(globals, "_eager_tasks") {
+    if let eager = try r.dictGet(globals, "_eager_tasks") {
       objs += try r.setItems(eager, limit: AsyncioTasks.maxTasks)
     }
     var out: [(task: PythonTask, frames: [PythonReader.RawFrame])] = []

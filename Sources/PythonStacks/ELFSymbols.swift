@@ -16,7 +16,7 @@ struct ELFSymbols: Sendable {
 
   static let wanted: Set<String> = [
     "_PyRuntime", "Py_Version", "PyCode_Type", "PyUnicode_Type", "_Py_NoneStruct", "_Py_TrueStruct",
-    "PyGen_Type", "PyCoro_Type",
+    "PyGen_Type", "PyCoro_Type", "_Py_HashSecret",
   ]
 
   static let wantedBytes: [(String, [UInt8])] = wanted.map { ($0, Array($0.utf8)) }

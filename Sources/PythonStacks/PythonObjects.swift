@@ -147,12 +147,11 @@ struct ThreadNames {
     var active: UInt64? = nil
     if let f = frames.first(where: { $0.code.file.hasSuffix("/threading.py") }) {
       // A wrong guess only costs the fallback below.
-      active = try? r.dictLookup(try r.dictItems(try r.mem.u64(f.address + r.layout.frameGlobals)), "_active")
+      active = try? r.dictGet(try r.mem.u64(f.address + r.layout.frameGlobals), "_active")
     }
     if active == nil {
-      let modules = try r.dictItems(try r.mem.u64(interp + r.layout.interpModules))
-      guard let threading = try r.dictLookup(modules, "threading") else { return [:] }
-      active = try r.dictLookup(try r.dictItems(try r.mem.u64(threading + 16)), "_active")  // md_dict
+      guard let threading = try r.dictGet(try r.mem.u64(interp + r.layout.interpModules), "threading") else { return [:] }
+      active = try r.dictGet(try r.mem.u64(threading + 16), "_active")  // md_dict
     }
     guard let active else { return [:] }
     var out: [UInt64: String] = [:]

@@ -8,12 +8,15 @@ final class PythonReader {
   let runtime: UInt64
   /// Run-time addresses of PyCode_Type, PyUnicode_Type, _Py_NoneStruct, _Py_TrueStruct.
   let codeType: UInt64, unicodeType: UInt64, noneObject: UInt64, trueObject: UInt64
+  /// Address of `_Py_HashSecret` (k0, k1 of the str hash), when exported.
+  let hashSecretAddress: UInt64?
+  private var secret: (UInt64, UInt64)?? = nil
   private var codes: [UInt64: CodeInfo] = [:]
 
   static let maxThreads = 256, maxFrames = 256, maxString = 4096, maxInterpreters = 16
 
   init(mem: RemoteMemory, layout: PythonLayout, runtime: UInt64, codeType: UInt64, unicodeType: UInt64,
-       noneObject: UInt64, trueObject: UInt64) {
+       noneObject: UInt64, trueObject: UInt64, hashSecretAddress: UInt64? = nil) {
     self.mem = mem
     self.layout = layout
     self.runtime = runtime
@@ -21,6 +24,16 @@ final class PythonReader {
     self.unicodeType = unicodeType
     self.noneObject = noneObject
     self.trueObject = trueObject
+    self.hashSecretAddress = hashSecretAddress
+  }
+
+  /// The str hash key, read once per reader; nil when it cannot be read.
+  var hashSecret: (UInt64, UInt64)? {
+    if let s = secret { return s }
+    var s: (UInt64, UInt64)? = nil
+    if let a = hashSecretAddress, let k0 = try? mem.u64(a), let k1 = try? mem.u64(a + 8) { s = (k0, k1) }
+    secret = .some(s)
+    return s
   }
 
   struct CodeInfo {

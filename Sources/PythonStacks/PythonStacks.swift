@@ -119,7 +119,8 @@ public final class PythonStackSession {
     }
     let reader = PythonReader(
       mem: mem, layout: layout, runtime: runtime, codeType: code, unicodeType: uni,
-      noneObject: at("_Py_NoneStruct") ?? 0, trueObject: at("_Py_TrueStruct") ?? 0)
+      noneObject: at("_Py_NoneStruct") ?? 0, trueObject: at("_Py_TrueStruct") ?? 0,
+      hashSecretAddress: at("_Py_HashSecret"))
     var last = ""
     for attempt in 1...max(1, maxAttempts) {
       mem.reset()

@@ -86,6 +86,16 @@ struct PythonThreadTests {
     #expect(PythonStacks.capture(pid: 5_000_000).status == .gone)
   }
 
+  /// CPython's str hash with a zero key equals `PYTHONHASHSEED=0 python3.11 -c 'print(hash(s))'`
+  /// (values taken from Debian's 3.11.2 and pyenv's 3.13.0, which agree).
+  @Test func strHashMatchesCPython() {
+    let cases: [(String, Int64)] = [
+      ("threading", -217255072549013292), ("_active", -8459328279367953207), ("asyncio.tasks", -2143342753280734974),
+      ("", 0), ("a", 4644417185603328019), ("abcdefgh", 4574395652268504554), ("abcdefghi", -532774252720507163),
+    ]
+    for (s, h) in cases { #expect(StrHash.siphash13(k0: 0, k1: 0, Array(s.utf8)) == h, "\(s)") }
+  }
+
   /// The location table decoder on a hand-made table: kinds 0-9 (short, same line),
   /// 10-12 (one-line), 13 (no columns), 14 (long), 15 (no location).
   @Test func locationTable() {
