@@ -51,7 +51,7 @@ extension PythonReader {
     let entries = keys + 32 + (UInt64(1) << UInt64(log2Index))
     var perturb = UInt64(bitPattern: hash)
     var i = perturb & mask
-    for _ in 0..<(Int(mask) + 1) {
+    for _ in 0..<min(Int(mask) + 1, 1 << 16) {  // a table always has an empty slot; cap a corrupt one
       let raw = try mem.bytes(keys + 32 + i * UInt64(width), width)
       var ix: Int64 = 0
       for j in 0..<width { ix |= Int64(raw[j]) << (8 * Int64(j)) }
