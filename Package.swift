@@ -16,6 +16,7 @@ import PackageDescription
 //   FaultInjection              the fault catalog: fault name -> runtime settings, once
 //   KernelEvidence              /proc + sock_diag snapshot of any process tree
 //   NativeStacks                libunwind-over-ptrace stacks (libunwind is dlopen'ed)
+//   PythonStacks                CPython threads/frames and trio/asyncio task trees via process_vm_readv
 //   Diagnosis                   verdicts: stuck pids, wait chains, hang classes; exit codes
 //   Reports                     text / JSON rendering of verdicts
 //   Bench                       the bench harness (make bench)
@@ -42,12 +43,13 @@ let package = Package(
     .target(name: "FaultInjection", dependencies: ["ActorRuntime"]),
     .target(name: "KernelEvidence", dependencies: ["CKernel", "SystemCore"]),
     .target(name: "NativeStacks", dependencies: ["CUnwind", "SystemCore", "Supervision"]),
+    .target(name: "PythonStacks", dependencies: ["SystemCore", "MiniJSON"]),
     .target(
       name: "Diagnosis",
       dependencies: [
-        "SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks", "Supervision",
+        "SystemCore", "MiniJSON", "Probes", "ActorRuntime", "KernelEvidence", "NativeStacks", "PythonStacks", "Supervision",
       ]),
-    .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON"]),
+    .target(name: "Reports", dependencies: ["Diagnosis", "MiniJSON", "PythonStacks"]),
     .target(
       name: "Bench",
       dependencies: [
@@ -66,7 +68,7 @@ let package = Package(
     .executableTarget(
       name: "tractor-diag",
       dependencies: [
-        "Diagnosis", "Reports", "ActorRuntime", "Bench", "FaultInjection", "Supervision",
+        "Diagnosis", "Reports", "ActorRuntime", "Bench", "FaultInjection", "PythonStacks", "Supervision",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Spawning and reaping real process trees from tests, shared by suites.
@@ -84,6 +86,8 @@ let package = Package(
     .testTarget(
       name: "DiagnosisTests", dependencies: ["Diagnosis", "KernelEvidence", "MiniJSON", "Probes", "SystemCore"],
       exclude: ["Runs"]),
+    .testTarget(
+      name: "PythonStacksTests", dependencies: ["PythonStacks", "Reports", "KernelEvidence", "MiniJSON", "TestSupport", "SystemCore"]),
     .testTarget(name: "NativeStacksTests", dependencies: ["NativeStacks", "TestSupport", "SystemCore", "CSystem"]),
   ],
   swiftLanguageModes: [.v6]

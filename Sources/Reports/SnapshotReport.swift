@@ -1,6 +1,7 @@
 import KernelEvidence
 import MiniJSON
 import NativeStacks
+import PythonStacks
 
 /// What `tractor-diag snapshot` found: a kernel snapshot (/proc + sock_diag) of a
 /// process set, the native stacks of its threads (optional), and notes about what
@@ -25,7 +26,8 @@ import NativeStacks
 ///                  (socket: inode, peerInode, listening, name; pipe: inode, end; pidfd: target;
 ///                   epoll: watched [fd objects, resolved the same way]; file: path),
 ///                  "peers": [{"pid", "fd"}], "queued": int|null, "blocking": bool}],
-///         "stackNote": str|null
+///         "stackNote": str|null,
+///         "python": null (not Python, or --no-python) | PythonSnapshot.json (Sources/PythonStacks)
 ///       }],
 ///       "edges": [{"from", "to", "kind": "waits-exit-of"|..., "evidence"}],
 ///       "chains": [[pid]], "cycles": [[pid]], "terminals": [pid],
@@ -47,6 +49,8 @@ public struct SnapshotReport: Sendable {
   /// The pids asked for, in order.
   public var requested: [Int32]
   public var tree: Bool
+  /// Python views by pid (PythonStackReport.swift renders them); empty when not taken.
+  public var python: [Int32: PythonSnapshot] = [:]
 
   public init(snapshot: KernelSnapshot, stacks: [Int32: ProcessStacks] = [:], stacksTaken: Bool = false,
               stacksNs: UInt64 = 0, notes: [String] = [], requested: [Int32], tree: Bool) {
@@ -262,6 +266,7 @@ public struct SnapshotReport: Sendable {
       ("threads", .array(threads)),
       ("fds", .array(p.fds.map { SnapshotReport.fdJSON($0, in: p, blocking: blocking, nested: true) })),
       ("stackNote", .from(st?.note)),
+      ("python", pythonJSON(p.pid)),
     ])
   }
 
@@ -410,6 +415,7 @@ public struct SnapshotReport: Sendable {
       if rest > 0 { out += "  (\(rest) other fd\(rest == 1 ? "" : "s") not involved in a wait; see --format json)\n" }
     }
 
+    out += pythonText
     // Native stacks.
     if stacksTaken {
       out += "\nnative stacks:\n"

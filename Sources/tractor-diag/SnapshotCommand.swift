@@ -3,6 +3,7 @@ import Diagnosis
 import Glibc
 import KernelEvidence
 import NativeStacks
+import PythonStacks
 import Reports
 import SystemCore
 
@@ -15,7 +16,7 @@ struct Snapshot: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show what processes are blocked on and who waits for whom (any process tree).",
     discussion: """
-      For each PID (with --tree, all its descendants too): state, threads, each thread's syscall decoded with its arguments, wchan, the fds it waits on resolved to the processes holding their other end (unix sockets via sock_diag, pipes, pidfds, epoll sets, a poll() caller's fd array), the wait-for edges between processes, chains, cycles and terminals. Native stacks of every thread (ptrace, always detached) unless --no-stacks; without ptrace permission a note and /proc-only evidence. Dot output has no stacks.
+      For each PID (with --tree, all its descendants too): state, threads, each thread's syscall decoded with its arguments, wchan, the fds it waits on resolved to the processes holding their other end (unix sockets via sock_diag, pipes, pidfds, epoll sets, a poll() caller's fd array), the wait-for edges between processes, chains, cycles and terminals. Native stacks of every thread (ptrace, always detached) unless --no-stacks; without ptrace permission a note and /proc-only evidence. Python frames of every CPython 3.11-3.13 thread (names, qualified names, file:line), trio's task tree (await chains, nursery tree, shielded scopes, cancel called) and asyncio's pending tasks, read with process_vm_readv without stopping anyone, unless --no-python. Dot output has no stacks.
 
       Exit codes: 0 snapshot printed; 64 usage error (a PID that is not a positive integer); 65 none of the PIDs exists (if only some are missing, the others are shown with a note).
       """)
@@ -31,6 +32,9 @@ struct Snapshot: ParsableCommand {
 
   @Flag(help: "Skip native stacks (no ptrace at all).")
   var noStacks = false
+
+  @Flag(help: "Skip Python frames and trio tasks (read with process_vm_readv, no stop).")
+  var noPython = false
 
   @Flag(help: "Name frames with llvm-symbolizer too (DWARF names, file:line; slower).")
   var symbolize = false
@@ -65,6 +69,11 @@ struct Snapshot: ParsableCommand {
     if format == .dot {
       emit(report.dot)
       return
+    }
+    if noPython {
+      report.notes.append("python stacks skipped (--no-python)")
+    } else {
+      report.python = PythonStackSession().capture(pids: report.snapshot.processes.filter { $0.state != "Z" && $0.pid != getpid() }.map(\.pid))
     }
     if noStacks {
       report.notes.append("native stacks skipped (--no-stacks)")

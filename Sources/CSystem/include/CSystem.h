@@ -81,4 +81,7 @@ int cs_fault_start_lock_holder(void);
 /// Takes that lock. In a fork child of such a process the lock was copied in
 /// its held state and its owner thread does not exist: this never returns.
 void cs_fault_take_lock(void);
+/// process_vm_readv(2) of one remote range into one local buffer (no stop of
+/// the target). Returns bytes read (short at an unmapped page) or -1/errno.
+ssize_t cs_process_vm_readv(pid_t pid, void *local, size_t count, uint64_t remote);
 #endif
