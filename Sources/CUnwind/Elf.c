@@ -146,8 +146,6 @@ void cu_elf_close(cu_elf *e) {
   free(e);
 }
 
-size_t cu_elf_symbol_count(const cu_elf *e) { return e ? e->nsyms : 0; }
-
 int cu_elf_fileoff_to_vaddr(const cu_elf *e, uint64_t fo, uint64_t *vaddr) {
   for (int i = 0; i < e->nload; i++) {
     if (fo >= e->load[i].off && fo < e->load[i].off + e->load[i].filesz) {

@@ -2,7 +2,6 @@
 // thread lists, with EINTR retry.
 #include "Internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -76,21 +75,4 @@ char *cu_read_file(const char *path, size_t *len, int *err) {
   return buf;
 }
 
-int cu_list_tasks(pid_t pid, int32_t *tids, int cap) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-  DIR *d = opendir(path);
-  if (!d) return -errno;
-  int n = 0;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    char *end;
-    long t = strtol(de->d_name, &end, 10);
-    if (*end != 0 || t <= 0) continue;
-    if (n < cap) tids[n] = (int32_t)t;
-    n++;
-  }
-  closedir(d);
-  return n;
-}
 

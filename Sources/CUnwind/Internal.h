@@ -59,4 +59,15 @@ __attribute__((visibility("hidden"))) ssize_t cu_sys_read(int fd, void *buf, siz
 /// close(2): no retry on EINTR (Linux always releases the fd).
 __attribute__((visibility("hidden"))) void cu_sys_close(int fd);
 
+// Helpers the C files share (not exposed to Swift: Swift reads files and
+// the clock through SystemCore).
+
+/// Reads a whole file (open/read/close; works for /proc files of size 0).
+/// Returns malloc'd buffer (NUL-terminated, free with free()) or NULL with
+/// *err = errno.
+__attribute__((visibility("hidden"))) char *cu_read_file(const char *path, size_t *len, int *err);
+
+/// CLOCK_MONOTONIC in ns (clock_gettime).
+__attribute__((visibility("hidden"))) uint64_t cu_now_ns(void);
+
 #endif

@@ -94,18 +94,6 @@ int cu_retry_detach(pid_t tid, int wait_ms);
 // ---------------------------------------------------------------------------
 // Small helpers (syscalls with EINTR retry)
 
-/// Reads a whole file (open/read/close; works for /proc files of size 0).
-/// Returns malloc'd buffer (NUL-terminated, free with free()) or NULL with
-/// *err = errno.
-char *cu_read_file(const char *path, size_t *len, int *err);
-
-/// Lists /proc/<pid>/task (opendir/readdir). Returns the count (may exceed
-/// cap: only cap are written) or -errno.
-int cu_list_tasks(pid_t pid, int32_t *tids, int cap);
-
-/// CLOCK_MONOTONIC in ns (clock_gettime).
-uint64_t cu_now_ns(void);
-
 /// free(3), for buffers returned by this shim.
 void cu_free(void *p);
 
@@ -126,8 +114,6 @@ int cu_elf_fileoff_to_vaddr(const cu_elf *e, uint64_t fileoff, uint64_t *vaddr);
 /// Function symbol containing vaddr. Returns a pointer into the mapping
 /// (valid until cu_elf_close) or NULL; *symaddr = start of the symbol.
 const char *cu_elf_lookup(const cu_elf *e, uint64_t vaddr, uint64_t *symaddr);
-/// Number of indexed function symbols (for diagnostics).
-size_t cu_elf_symbol_count(const cu_elf *e);
 
 // ---------------------------------------------------------------------------
 // Demangling
