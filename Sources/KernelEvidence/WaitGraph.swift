@@ -31,6 +31,41 @@ public struct WaitGraph: Sendable {
     chains = WaitGraph.paths(from: starts, out: out)
   }
 
+  /// The shape a reader is shown: chains from `root` first when it waits on
+  /// something, then from every other node that waits and that nobody waits
+  /// on; a chain whose nodes all lie on a longer chain, in order, is not
+  /// repeated, and a chain that lies inside one cycle is that cycle (printed
+  /// once, as the cycle). A chain that runs into a cycle keeps the way in.
+  public init(nodes: [Int32], edges: [WaitEdge], root: Int32?) {
+    self.init(nodes: nodes, edges: edges)
+    let out = WaitGraph.adjacency(edges)
+    let waitedOn = Set(edges.map(\.to))
+    var starts: [Int32] = []
+    if let r = root, !(out[r] ?? []).isEmpty { starts.append(r) }
+    starts += out.keys.sorted().filter { !waitedOn.contains($0) && !starts.contains($0) }
+    chains = WaitGraph.summarized(WaitGraph.paths(from: starts, out: out), cycles: cycles)
+  }
+
+  /// Chains without repeats: each chain that is not an ordered
+  /// sub-sequence of a longer one, nor wholly inside one cycle.
+  public static func summarized(_ chains: [[Int32]], cycles: [[Int32]]) -> [[Int32]] {
+    func within(_ c: [Int32], _ longer: [Int32]) -> Bool {
+      var i = longer.startIndex
+      for x in c {
+        guard let j = longer[i...].firstIndex(of: x) else { return false }
+        i = j + 1
+      }
+      return true
+    }
+    var out: [[Int32]] = []
+    for c in chains where c.count > 1 {
+      if cycles.contains(where: { Set(c).isSubset(of: Set($0)) }) { continue }
+      if chains.contains(where: { $0.count > c.count && within(c, $0) }) { continue }
+      if !out.contains(c) { out.append(c) }
+    }
+    return out
+  }
+
   /// A graph as recorded (evidence.json): its shape is kept, not recomputed.
   public init(edges: [WaitEdge], chains: [[Int32]], cycles: [[Int32]], terminals: [Int32]) {
     self.edges = edges
