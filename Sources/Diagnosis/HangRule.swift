@@ -28,6 +28,7 @@ public enum HangRules {
   /// before probe sequences, which come before the catch-all.
   public static let ordered: [any HangRule] = [
     PeerWaitInTeardownRule(),
+    MutualChannelRule(),
     ForkServerStallRule(),
     LeakedFDRule(),
     FullPipeRule(),
