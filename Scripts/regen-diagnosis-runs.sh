@@ -93,7 +93,9 @@ done
 
 # Foreign trees under the project's venv (make venv): asyncio, multiprocessing
 # and tractor. Each is snapshotted once its tree shows the shape it hangs in
-# (a Python condition on the snapshot's edges, `k` = the set of edge kinds).
+# (a Python condition on the snapshot `j`, its edges `e`, `k` = the set of
+# edge kinds; `pipes` = pipes some epoll watches, e.g. a multiprocessing
+# sentinel, watched only while the parent waits for the child's exit).
 VPY=.venv/bin/python
 if [ -x "$VPY" ]; then
   while read -r name until script args; do
@@ -106,7 +108,7 @@ if [ -x "$VPY" ]; then
     for _ in $(seq 300); do grep -q ready "$tmp/$name.out" 2>/dev/null && break; sleep 0.1; done
     for _ in $(seq 100); do
       "$T" snapshot "$leader" --tree --no-stacks --format json > "$dst/snapshot.json"
-      "$PY" -c 'import json,sys; e=json.load(open(sys.argv[1]))["edges"]; k={x["kind"] for x in e}; sys.exit(0 if ('"$until"') else 1)' "$dst/snapshot.json" && break
+      "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); e=j["edges"]; k={x["kind"] for x in e}; pipes=[w for p in j["processes"] for f in p["fds"] if f.get("kind")=="epoll" for w in f.get("watched",[]) if w.get("kind")=="pipe"]; sys.exit(0 if ('"$until"') else 1)' "$dst/snapshot.json" && break
       sleep 0.1
     done
     # shellcheck disable=SC2086
@@ -120,6 +122,7 @@ mutual_socketpair len(e)>=2 mutual_socketpair
 mp_spawn_chain "waits-exit-of"in(k)and(len(e)>=5) mp_spawn_chain
 mp_forkserver_stall len(e)>=3 mp_forkserver_stall
 tractor_teardown_hang-trio "waits-exit-of"in(k)and(len(e)>=3) tractor_teardown_hang --start-method trio
+tractor_teardown_hang-spawn len(pipes)>=1 tractor_teardown_hang --start-method spawn
 LIST
 else
   echo "no .venv (make venv): the venv watch cases were not regenerated" >&2

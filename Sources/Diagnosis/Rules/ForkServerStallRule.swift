@@ -36,17 +36,19 @@ struct ForkServerStallRule: HangRule {
     guard let ev = ctx.evidence, let s = StalledServer.find(client: ctx.pid, ev) else { return nil }
     let v = ctx.verdict
     let doing = ctx.process?.syscall.map { "it is in \($0)" } ?? "its state \(ctx.process?.state ?? "?")"
-    var waiting: [String] = s.waiters.map { "\(v.name(of: $0.pid)) \($0.pid) (\($0.how))" }
+    // "name pid", or "pid N" for a process the verdict has no name for (our fork server).
+    func label(_ p: Int32) -> String { v.name(of: p) == "pid \(p)" ? "pid \(p)" : "\(v.name(of: p)) \(p)" }
+    var waiting: [String] = s.waiters.map { "\(label($0.pid)) (\($0.how))" }
     if s.backlog > 0 { waiting.append("\(s.backlog) connection(s) pending in its listener backlog") }
     var evidence = [
       "kernel \(s.server): \(ev.processes[s.server]?.syscall ?? "-"), wchan \(ev.processes[s.server]?.wchan ?? "-"); "
         + "listener fd \(s.listener.fd) \(s.listener.link)\(s.listener.socketName.map { " (\($0))" } ?? ""), \(s.backlog) pending",
       "waiting on \(s.server): " + (waiting.isEmpty ? "none seen" : waiting.joined(separator: "; ")),
     ]
-    for z in s.zombies { evidence.append("consequence: zombie \(z), not reaped by \(v.name(of: s.server)) \(s.server) while it is stuck") }
+    for z in s.zombies { evidence.append("consequence: zombie \(z), not reaped by \(label(s.server)) while it is stuck") }
     return Classification(
       .forkserverStall,
-      "\(v.name(of: s.server)) \(s.server) serves one client at a time: it is blocked in \(ev.processes[s.server]?.syscall ?? "a read") on the connection of \(ctx.name) \(ctx.pid), which holds it and sends nothing (\(doing)); \(s.waiterCount) wait(s) queue behind it",
+      "\(label(s.server)) serves one client at a time: it is blocked in \(ev.processes[s.server]?.syscall ?? "a read") on the connection of \(ctx.name) \(ctx.pid), which holds it and sends nothing (\(doing)); \(s.waiterCount) wait(s) queue behind it",
       evidence: evidence)
   }
 }
@@ -83,7 +85,8 @@ struct StalledServer {
         if e.kind == .acceptFrom {
           waiters.append(Waiter(pid: e.from, how: "in connect() to its listener"))
         } else if e.kind == .dataFrom, let w = ev.processes[e.from],
-          let pipe = w.waited.first(where: { $0.isPipe && $0.holders == [sp] })
+          // Any thread's wait (a helper thread's poll): the edge names the pipe.
+          let pipe = w.fds.first(where: { $0.isPipe && $0.holders == [sp] && e.evidence.contains($0.link) })
         {
           waiters.append(Waiter(pid: e.from, how: "reads fd \(pipe.fd) \(pipe.link), a pipe only \(sp) writes"))
         }
