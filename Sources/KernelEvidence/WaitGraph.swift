@@ -49,21 +49,23 @@ public struct WaitGraph: Sendable {
   /// Chains without repeats: each chain that is not an ordered
   /// sub-sequence of a longer one, nor wholly inside one cycle.
   public static func summarized(_ chains: [[Int32]], cycles: [[Int32]]) -> [[Int32]] {
-    func within(_ c: [Int32], _ longer: [Int32]) -> Bool {
-      var i = longer.startIndex
-      for x in c {
-        guard let j = longer[i...].firstIndex(of: x) else { return false }
-        i = j + 1
-      }
-      return true
-    }
     var out: [[Int32]] = []
     for c in chains where c.count > 1 {
       if cycles.contains(where: { Set(c).isSubset(of: Set($0)) }) { continue }
-      if chains.contains(where: { $0.count > c.count && within(c, $0) }) { continue }
+      if chains.contains(where: { $0.count > c.count && lies(c, on: $0) }) { continue }
       if !out.contains(c) { out.append(c) }
     }
     return out
+  }
+
+  /// True when every node of `c` is on `longer`, in the same order.
+  public static func lies(_ c: [Int32], on longer: [Int32]) -> Bool {
+    var i = longer.startIndex
+    for x in c {
+      guard let j = longer[i...].firstIndex(of: x) else { return false }
+      i = j + 1
+    }
+    return true
   }
 
   /// A graph as recorded (evidence.json): its shape is kept, not recomputed.

@@ -73,7 +73,7 @@ struct StoredVerdictTests {
       explains: "spawner_0_depth_0.0_errorer_0 is spinning on the CPU"),
     Expected(
       "fault-fork-with-threads", outcome: "hang", hangClass: .forkFromMultithreadedParent,
-      chains: [[13777, 13778, 13781], [13777, 13778, 13782], [13777, 13781], [13777, 13782]],
+      chains: [[13777, 13778, 13781], [13777, 13778, 13782]],
       cycles: [], stuck: [13778, 13781, 13782],
       terminals: [.init(13781, .forkFromMultithreadedParent), .init(13782, .forkFromMultithreadedParent)],
       explains: "spawner_0_depth_0_errorer_0 was forked from a process with 2 threads"),
@@ -91,7 +91,11 @@ struct StoredVerdictTests {
       explains: "spawner_0_depth_0_errorer_0 got its cancel request (cancel ENTER) but"),
     Expected(
       "fault-inherit-fds", outcome: "hang", hangClass: .leakedFDHoldsPeerOpen,
-      chains: [[12865, 12866, 12867, 12868, 12871], [12865, 12866, 12867, 12869, 12870], [12865, 12866, 12867, 12870, 12869], [12865, 12866, 12867, 12871, 12868], [12865, 12867, 12866, 12868, 12871], [12865, 12867, 12866, 12869, 12870], [12865, 12867, 12866, 12870, 12869], [12865, 12867, 12866, 12871, 12868], [12865, 12866, 12868, 12871], [12865, 12866, 12869, 12870], [12865, 12866, 12870, 12869], [12865, 12866, 12871, 12868], [12865, 12867, 12868, 12871], [12865, 12867, 12869, 12870], [12865, 12867, 12870, 12869], [12865, 12867, 12871, 12868], [12865, 12866, 12867], [12865, 12867, 12866], [12865, 12868, 12871], [12865, 12869, 12870], [12865, 12870, 12869], [12865, 12871, 12868]],
+      chains: [
+        [12865, 12866, 12867, 12868, 12871], [12865, 12866, 12867, 12869, 12870], [12865, 12866, 12867, 12870, 12869],
+        [12865, 12866, 12867, 12871, 12868], [12865, 12867, 12866, 12868, 12871], [12865, 12867, 12866, 12869, 12870],
+        [12865, 12867, 12866, 12870, 12869], [12865, 12867, 12866, 12871, 12868],
+      ],
       cycles: [[12866, 12867], [12868, 12871], [12869, 12870]], stuck: [12865, 12866, 12867, 12868, 12869, 12870, 12871],
       terminals: [.init(12871, .leakedFDHoldsPeerOpen), .init(12870, .leakedFDHoldsPeerOpen), .init(12869, .leakedFDHoldsPeerOpen), .init(12868, .leakedFDHoldsPeerOpen), .init(12867, .leakedFDHoldsPeerOpen), .init(12866, .leakedFDHoldsPeerOpen)],
       explains: "spawner_1_depth_0_errorer_1 waits for its peer channel to close, but"),
