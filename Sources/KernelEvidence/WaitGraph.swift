@@ -47,13 +47,25 @@ public struct WaitGraph: Sendable {
   }
 
   /// Chains without repeats: each chain that is not an ordered
-  /// sub-sequence of a longer one, nor wholly inside one cycle.
+  /// sub-sequence of a longer one, nor wholly inside one cycle, nor the
+  /// same way into a cycle as one already kept.
   public static func summarized(_ chains: [[Int32]], cycles: [[Int32]]) -> [[Int32]] {
     var out: [[Int32]] = []
+    // A chain that runs into a cycle is "the way in + that cycle": entering
+    // the same cycle the same way at another of its nodes is the same chain.
+    var intoCycle: [[Int32]: [Int32]] = [:]
     for c in chains where c.count > 1 {
       if cycles.contains(where: { Set(c).isSubset(of: Set($0)) }) { continue }
       if chains.contains(where: { $0.count > c.count && lies(c, on: $0) }) { continue }
-      if !out.contains(c) { out.append(c) }
+      if out.contains(c) { continue }
+      if let cyc = cycles.first(where: { $0.contains(c.last!) }),
+        let i = c.firstIndex(where: { cyc.contains($0) }), Set(c[i...]).isSubset(of: Set(cyc))
+      {
+        let way = Array(c[..<i]) + [cyc.min()!]
+        if intoCycle[way] != nil { continue }
+        intoCycle[way] = c
+      }
+      out.append(c)
     }
     return out
   }

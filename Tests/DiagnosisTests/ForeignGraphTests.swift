@@ -126,5 +126,9 @@ struct ForeignGraphTests {
     #expect(ring.chains == [[9, 7, 8]])
     #expect(ring.cycles == [[7, 8]])
     #expect(WaitGraph(nodes: [7, 8], edges: [e(7, 8), e(8, 7)], root: 7).chains.isEmpty)
+    // Into the cycle 8 <-> 9 from 7, at 8 or at 9: one chain.
+    let into = WaitGraph(nodes: [7, 8, 9], edges: [e(7, 8), e(7, 9), e(8, 9), e(9, 8)], root: 7)
+    #expect(into.chains == [[7, 8, 9]])
+    #expect(into.cycles == [[8, 9]])
   }
 }
