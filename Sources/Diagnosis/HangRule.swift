@@ -28,8 +28,8 @@ public enum HangRules {
   /// before probe sequences, which come before the catch-all.
   public static let ordered: [any HangRule] = [
     PeerWaitInTeardownRule(),
-    MutualChannelRule(),
     ForkServerStallRule(),
+    MutualChannelRule(),
     LeakedFDRule(),
     FullPipeRule(),
     WaitCycleRule(),

@@ -112,6 +112,14 @@ struct ForeignGraphTests {
     #expect(t.evidence.first?.hasPrefix("end 25204: fd 3 socket:[") == true)
     #expect(t.evidence.dropFirst().first?.hasPrefix("end 25208: fd 4 socket:[") == true)
     #expect(t.evidence.prefix(2).allSatisfy { $0.contains("0 bytes queued") })
+    // Our actors: the child's read of its parent's channel is its cancel
+    // listener (parent from probes), not one side of a mutual wait.
+    let ev = Evidence(snapshot: StoredSnapshot.kernelSnapshot(try StoredRun.json(StoredRun.runs + "/watch-mutual_socketpair/snapshot.json")))
+    func ctx(_ l: CancelListener) -> TerminalContext {
+      TerminalContext(pid: 25204, verdict: v, byPid: [:], evidence: ev, listener: l, t0: 0)
+    }
+    #expect(MutualChannelRule().classify(ctx(.none))?.hangClass == .mutualChannelWait)
+    #expect(MutualChannelRule().classify(ctx(CancelListener(parentOf: [25208: 25204], probeWaits: []))) == nil)
     // Two pipes in opposite directions are not one channel.
     #expect(try StoredRun.verdict(watch: "watch-pipe_cycle").hangClass == .waitCycle)
   }

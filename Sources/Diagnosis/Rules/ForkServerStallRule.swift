@@ -7,7 +7,8 @@
 ///  - (any tree, from kernel evidence) this process is the client K of a
 ///    server S: S holds a listening socket and is blocked reading the
 ///    accepted connection whose other end only K holds, 0 bytes queued,
-///    while others wait on S (StalledServer).
+///    while others wait on S (StalledServer). Without waiters it is not a
+///    stall: a pair that each read first is MutualChannelRule's.
 struct ForkServerStallRule: HangRule {
   func classify(_ ctx: TerminalContext) -> Classification? {
     spawnRequest(ctx) ?? connect(ctx) ?? stalledServer(ctx)
@@ -78,8 +79,6 @@ struct StalledServer {
         (conn.queued ?? 0) == 0,
         let listener = s.fds.first(where: { $0.listening })
       else { continue }
-      // K waiting to read S's end as well is a mutual wait, not a stall.
-      if let kp = ev.processes[k], kp.waited.contains(where: { $0.link == "socket:[\(conn.peerInode!)]" }) { continue }
       var waiters: [Waiter] = []
       for e in ev.graph.edges where e.to == sp && e.from != k && !waiters.contains(where: { $0.pid == e.from }) {
         if e.kind == .acceptFrom {

@@ -4,10 +4,17 @@ import KernelEvidence
 /// or a TCP connection), nothing queued either way, neither waiting for the
 /// other's exit: each expects the other to speak first. Two pipes in
 /// opposite directions are not one channel (that stays a wait-cycle); a
-/// parent that waits for the child's exit is the cancel-listener case.
+/// parent that waits for the child's exit, or a child the cancel-listener
+/// rule explains, is the cancel-listener case; a server with others queued
+/// behind it is ForkServerStallRule's (tried first).
 struct MutualChannelRule: HangRule {
   func classify(_ ctx: TerminalContext) -> Classification? {
-    guard let ev = ctx.evidence, let m = MutualChannel.find(ctx.pid, ev) else { return nil }
+    guard let ev = ctx.evidence, let m = MutualChannel.find(ctx.pid, ev),
+      // A child listening to its parent (our actors' parent-channel loop)
+      // is the cancel-listener case, either way round.
+      !ctx.listener.explains(WaitEdge(from: ctx.pid, to: m.peer, kind: .dataFrom, evidence: "")),
+      !ctx.listener.explains(WaitEdge(from: m.peer, to: ctx.pid, kind: .dataFrom, evidence: ""))
+    else { return nil }
     let v = ctx.verdict
     let what = m.mine.socketName?.hasPrefix("tcp") == true ? "one TCP connection" : "one socket pair"
     return Classification(
