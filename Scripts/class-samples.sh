@@ -40,7 +40,7 @@ fork-with-threads fork
 eof-spin spawn
 forkserver-serial forkserver
 LIST
-  for script in full_pipe leaked_fd busy_loop pipe_cycle pidfd_cycle serial_server waitpid_chain; do
+  for script in full_pipe leaked_fd busy_loop pipe_cycle pidfd_cycle tcp_cycle mutual_socketpair serial_server waitpid_chain; do
     echo
     echo "## watch: \`Fixtures/python/$script.py\`"
     echo
@@ -50,5 +50,19 @@ LIST
       | sed -n '1,/^blocked on/p' | sed '$d' || true
     echo '```'
   done
+  # Real trees in the project's venv (make venv).
+  while read -r timeout script; do
+    [ -x .venv/bin/python ] || break
+    echo
+    echo "## watch: \`Fixtures/python/$script.py\`"
+    echo
+    echo '```'
+    echo "\$ tractor-diag watch --timeout $timeout -- .venv/bin/python -W ignore Fixtures/python/$script.py"
+    "$T" watch --timeout "$timeout" -- .venv/bin/python -W ignore "Fixtures/python/$script.py" 2>/dev/null | grep -v '^ready$' \
+      | sed -n '1,/^blocked on/p' | sed '$d' || true
+    echo '```'
+  done <<'LIST'
+4 mp_forkserver_stall
+LIST
 } > "$out"
 echo "wrote $out"

@@ -91,6 +91,43 @@ for script in full_pipe leaked_fd pipe_cycle tcp_cycle pidfd_cycle serial_server
   echo "watch-$script: $(du -sk "$dst" | cut -f1) KB"
 done
 
+# Foreign trees under the project's venv (make venv): asyncio, multiprocessing
+# and tractor. Each is snapshotted once its tree shows the shape it hangs in
+# (a Python condition on the snapshot `j`, its edges `e`, `k` = the set of
+# edge kinds; `pipes` = pipes some epoll watches, e.g. a multiprocessing
+# sentinel, watched only while the parent waits for the child's exit).
+VPY=.venv/bin/python
+if [ -x "$VPY" ]; then
+  while read -r name until script args; do
+    dst=$out/watch-$name
+    rm -rf "$dst"
+    mkdir -p "$dst"
+    # shellcheck disable=SC2086
+    setsid "$VPY" -W ignore "Fixtures/python/$script.py" $args > "$tmp/$name.out" 2>/dev/null &
+    leader=$!
+    for _ in $(seq 300); do grep -q ready "$tmp/$name.out" 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 100); do
+      "$T" snapshot "$leader" --tree --no-stacks --format json > "$dst/snapshot.json"
+      "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); e=j["edges"]; k={x["kind"] for x in e}; pipes=[w for p in j["processes"] for f in p["fds"] if f.get("kind")=="epoll" for w in f.get("watched",[]) if w.get("kind")=="pipe"]; sys.exit(0 if ('"$until"') else 1)' "$dst/snapshot.json" && break
+      sleep 0.1
+    done
+    # shellcheck disable=SC2086
+    "$PY" -c 'import json,sys; print(json.dumps({"command": [".venv/bin/python", "-W", "ignore", "Fixtures/python/%s.py" % sys.argv[1]] + sys.argv[3:], "commandPid": int(sys.argv[2]), "stillRunning": True}))' \
+      "$script" "$leader" $args > "$dst/watch.json"
+    kill -KILL -- "-$leader" 2>/dev/null || true
+    wait "$leader" 2>/dev/null || true
+    echo "watch-$name: $(du -sk "$dst" | cut -f1) KB"
+  done <<'LIST'
+mutual_socketpair len(e)>=2 mutual_socketpair
+mp_spawn_chain "waits-exit-of"in(k)and(len(e)>=5) mp_spawn_chain
+mp_forkserver_stall len(e)>=3 mp_forkserver_stall
+tractor_teardown_hang-trio "waits-exit-of"in(k)and(len(e)>=3) tractor_teardown_hang --start-method trio
+tractor_teardown_hang-spawn len(pipes)>=1 tractor_teardown_hang --start-method spawn
+LIST
+else
+  echo "no .venv (make venv): the venv watch cases were not regenerated" >&2
+fi
+
 # A leak: the command exits and leaves a process that started its own
 # session (Fixtures/python/escapes.sh does this under watch).
 dst=$out/watch-leak-setsid

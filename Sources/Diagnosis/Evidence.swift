@@ -22,6 +22,9 @@ public struct ProcessEvidence: Sendable {
   public var waitFDs: [Int32] = []
   public var stack: [String]
   public var stackNote: String?
+  /// /proc/PID/cmdline (empty for a zombie or a kernel thread): names and
+  /// roles (ProcessNaming), e.g. multiprocessing's resource tracker.
+  public var cmdline: [String] = []
 
   /// The fds the blocked call waits on, resolved.
   public var waited: [FDEvidence] { fds.filter { waitFDs.contains($0.fd) } }
@@ -35,6 +38,13 @@ public struct FDEvidence: Sendable {
   public var holders: [Int32]
   /// For people: "fd 3 socket:[123] other end held by 4101 fd 7 queued 0".
   public var text: String
+
+  /// Sockets (sock_diag): bytes queued for reading (pending connections on
+  /// a listener), the peer's inode, the bound name or "tcp A -> B", listening.
+  public var queued: UInt32? = nil
+  public var peerInode: UInt64? = nil
+  public var socketName: String? = nil
+  public var listening = false
 
   public var isPipe: Bool { link.hasPrefix("pipe:") }
   public var isSocket: Bool { link.hasPrefix("socket:") }
@@ -150,8 +160,13 @@ public struct Evidence: Sendable {
       }
       if sampleMs != nil, let a = cpuTicksAfter[p.pid] { pe.cpuTicksDelta = Int(a) - Int(p.cpuTicks) }
       pe.fds = p.fds.compactMap { f in
-        Evidence.describe(f).map { FDEvidence(fd: f.fd, link: f.link, holders: f.peers.map(\.pid), text: $0) }
+        Evidence.describe(f).map {
+          var e = FDEvidence(fd: f.fd, link: f.link, holders: f.peers.map(\.pid), text: $0)
+          (e.queued, e.peerInode, e.socketName, e.listening) = (f.queued, f.peerInode, f.socketName, f.socketState == 10)
+          return e
+        }
       }
+      pe.cmdline = p.cmdline
       processes[p.pid] = pe
     }
     graph = snap.graph
@@ -209,11 +224,13 @@ public struct Evidence: Sendable {
               p.fds.map {
                 [
                   "fd": .int(Int64($0.fd)), "link": .string($0.link), "holders": .array($0.holders.map { .int(Int64($0)) }),
-                  "text": .string($0.text),
+                  "text": .string($0.text), "queued": .from($0.queued),
+                  "peerInode": .from($0.peerInode), "socketName": .from($0.socketName),
+                  "listening": .bool($0.listening),
                 ]
               }),
             "waitFds": .array(p.waitFDs.map { .int(Int64($0)) }), "stack": .array(p.stack.map { .string($0) }),
-            "stackNote": .from(p.stackNote),
+            "stackNote": .from(p.stackNote), "cmdline": .array(p.cmdline.map { .string($0) }),
           ]
         }),
       "edges": .array(
@@ -236,19 +253,25 @@ public struct Evidence: Sendable {
     notes = (v["notes"]?.array ?? []).compactMap(\.string)
     for p in v["processes"]?.array ?? [] {
       guard let pid = p["pid"]?.int else { continue }
-      let pe = ProcessEvidence(
+      var pe = ProcessEvidence(
         pid: Int32(pid), ppid: Int32(p["ppid"]?.int ?? 0), comm: p["comm"]?.string ?? "", state: p["state"]?.string ?? "?",
         threads: Int(p["threads"]?.int ?? 0), syscall: p["syscall"]?.string, syscallName: p["syscallName"]?.string,
         wchan: p["wchan"]?.string, cpuTicksDelta: p["cpuTicksDelta"]?.int.map { Int($0) },
         sampleMs: p["sampleMs"]?.int.map { Int($0) },
         fds: (p["fds"]?.array ?? []).compactMap { f in
           guard let fd = f["fd"]?.int, let link = f["link"]?.string else { return nil }
-          return FDEvidence(
+          var e = FDEvidence(
             fd: Int32(fd), link: link, holders: (f["holders"]?.array ?? []).compactMap { $0.int.map { Int32($0) } },
             text: f["text"]?.string ?? "fd \(fd) \(link)")
+          e.queued = f["queued"]?.int.map { UInt32($0) }
+          e.peerInode = f["peerInode"]?.int.map { UInt64($0) }
+          e.socketName = f["socketName"]?.string
+          e.listening = f["listening"]?.bool ?? false
+          return e
         },
         waitFDs: (p["waitFds"]?.array ?? []).compactMap { $0.int.map { Int32($0) } },
         stack: (p["stack"]?.array ?? []).compactMap(\.string), stackNote: p["stackNote"]?.string)
+      pe.cmdline = (p["cmdline"]?.array ?? []).compactMap(\.string)
       processes[pe.pid] = pe
     }
     var edges: [WaitEdge] = []

@@ -39,8 +39,11 @@ public enum ForeignTreeVerdict {
         lastProbe: nil, lastProbeMs: nil, diesOnPurpose: false, hardKilled: nil, depth: d(p))
     }
     v.stuck = pids
-    v.waitChains = ev.graph.chains.filter { $0.count > 1 }
-    v.cycles = ev.graph.cycles
+    let g = ForeignWaitGraph(ev, commandPid: commandPid, name: v.name(of:))
+    v.waitChains = g.graph.chains
+    v.cycles = g.graph.cycles
+    v.bystanders = g.bystanders
+    v.outsideChains = g.outsideChains
     v.blockedOn = pids.map { p in
       let pe = ev.processes[p]!
       return BlockedOn(
@@ -48,7 +51,12 @@ public enum ForeignTreeVerdict {
         edge: BlockedOnList.edgeText(p, ev))
     }
     v.notes.append(contentsOf: ev.notes)
-    v.terminals = HangClassifier.classify(verdict: v, byPid: [:], evidence: ev, listener: .none, t0: t0)
+    // Bystanders and zombies are not where a hang is: they are folded, or
+    // consequences (the zombie's parent is stuck).
+    let notTerminal = Set(g.bystanders.map(\.pid) + g.zombies)
+    let judged = HangClassifier.classify(verdict: v, byPid: [:], evidence: ev, listener: g.listener, t0: t0)
+    let kept = judged.filter { !notTerminal.contains($0.pid) }
+    v.terminals = kept.isEmpty ? judged : kept
     return v
   }
 }

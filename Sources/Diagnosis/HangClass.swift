@@ -17,6 +17,7 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
   case forkserverStall = "forkserver-stall"
   case waitCycle = "wait-cycle"
   case unexplained = "unexplained"
+  case mutualChannelWait = "mutual-channel-wait"
 
   /// The name in text and JSON.
   public var name: String { rawValue }
@@ -35,9 +36,10 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
     case .diedDuringBoot: return "the child died before connecting back; its parent still waits for it"
     case .forkFromMultithreadedParent: return "forked from a process with several threads; the child never ran"
     case .busyLoop: return "spinning on the CPU instead of waiting"
-    case .forkserverStall: return "the fork server is stuck serving one client; others queue"
+    case .forkserverStall: return "a server (a fork server) is stuck serving one client; the others queue behind it"
     case .waitCycle: return "the wait chain closes on itself"
     case .unexplained: return "no known pattern fits; see the evidence"
+    case .mutualChannelWait: return "two processes each wait to read from the other over one channel, and neither speaks first"
     }
   }
 
@@ -60,6 +62,8 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
       return "serve every client concurrently (non-blocking, one readiness callback per connection) and bound each request"
     case .waitCycle: return "break the cycle: one side must stop waiting (bound it) or close its end"
     case .unexplained: return "read the evidence lines and the stack: this process is the one to look at"
+    case .mutualChannelWait:
+      return "decide which side speaks first (a greeting, a request), or bound one side's read and close the channel"
     }
   }
 

@@ -29,6 +29,7 @@ public enum HangRules {
   public static let ordered: [any HangRule] = [
     PeerWaitInTeardownRule(),
     ForkServerStallRule(),
+    MutualChannelRule(),
     LeakedFDRule(),
     FullPipeRule(),
     WaitCycleRule(),

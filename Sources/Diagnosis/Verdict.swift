@@ -36,6 +36,15 @@ public struct TerminalVerdict: Sendable {
   public var hint: String
 }
 
+/// A process folded out of the chains: it waits for everyone (e.g.
+/// multiprocessing's resource tracker reading a pipe every process holds)
+/// and nobody waits on it. Its edges stay in the evidence.
+public struct Bystander: Sendable, Equatable {
+  public var pid: Int32
+  public var name: String
+  public var reason: String
+}
+
 /// The answer for one run.
 public struct Verdict: Sendable {
   public var outcome: String  // clean, hang, leak, unexpected
@@ -67,6 +76,11 @@ public struct Verdict: Sendable {
   /// that actors spawned. The root is left out: the supervisor asks for it
   /// (and under `fork` it is exec'ed, as the supervisor never forks).
   public var actorSpawnMs: [Double] = []
+  /// Folded processes (G3): not chain heads, not terminals, not "outside".
+  public var bystanders: [Bystander] = []
+  /// Stuck processes outside every chain and cycle, bystanders and zombies
+  /// left out: what "stuck outside any chain" lists.
+  public var outsideChains: [Int32] = []
 
   /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 130 interrupted.
   public var exitCode: Int32 {
@@ -135,6 +149,9 @@ public struct Verdict: Sendable {
         "teardownMs": teardownMs.map { .double(($0 * 10).rounded() / 10) } ?? .null,
       ],
       "damagedProbeLines": .int(Int64(damagedLines)),
+      "bystanders": .array(
+        bystanders.map { ["pid": .int(Int64($0.pid)), "name": .string($0.name), "reason": .string($0.reason)] }),
+      "outsideChains": .array(outsideChains.map { .int(Int64($0)) }),
       "killed": .array(killed.map { .int(Int64($0)) }),
       "survivors": .array(survivors.map { .int(Int64($0)) }),
       "interrupted": .from(interrupted),

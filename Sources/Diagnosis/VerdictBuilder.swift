@@ -38,6 +38,8 @@ public enum VerdictBuilder {
       v.terminals = HangClassifier.classify(
         verdict: v, byPid: byPid, evidence: evidence, listener: graph.listener, t0: table.t0)
       v.waitChains = WaitChains.trimmed(v.waitChains, terminals: v.terminals)
+      let shown = Set(v.waitChains.joined()).union(v.cycles.joined())
+      v.outsideChains = v.stuck.filter { !shown.contains($0) }
     }
     return v
   }

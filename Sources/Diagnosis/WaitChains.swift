@@ -50,7 +50,7 @@ struct WaitChains {
 
   /// Where the explanation sits higher up a chain than its end (a terminal
   /// that only waits on the process above it), the chain ends there; each
-  /// chain once.
+  /// chain once, and none that lies on a longer one.
   static func trimmed(_ chains: [[Int32]], terminals: [TerminalVerdict]) -> [[Int32]] {
     var out: [[Int32]] = []
     for c in chains {
@@ -62,6 +62,7 @@ struct WaitChains {
       }
       if !out.contains(t) { out.append(t) }
     }
-    return out
+    // A chain cut short may now lie on a longer one: shown once.
+    return out.filter { c in !out.contains { $0.count > c.count && WaitGraph.lies(c, on: $0) } }
   }
 }

@@ -31,6 +31,55 @@ public struct WaitGraph: Sendable {
     chains = WaitGraph.paths(from: starts, out: out)
   }
 
+  /// The shape a reader is shown: chains from `root` first when it waits on
+  /// something, then from every other node that waits and that nobody waits
+  /// on; a chain whose nodes all lie on a longer chain, in order, is not
+  /// repeated, and a chain that lies inside one cycle is that cycle (printed
+  /// once, as the cycle). A chain that runs into a cycle keeps the way in.
+  public init(nodes: [Int32], edges: [WaitEdge], root: Int32?) {
+    self.init(nodes: nodes, edges: edges)
+    let out = WaitGraph.adjacency(edges)
+    let waitedOn = Set(edges.map(\.to))
+    var starts: [Int32] = []
+    if let r = root, !(out[r] ?? []).isEmpty { starts.append(r) }
+    starts += out.keys.sorted().filter { !waitedOn.contains($0) && !starts.contains($0) }
+    chains = WaitGraph.summarized(WaitGraph.paths(from: starts, out: out), cycles: cycles)
+  }
+
+  /// Chains without repeats: each chain that is not an ordered
+  /// sub-sequence of a longer one, nor wholly inside one cycle, nor the
+  /// same way into a cycle as one already kept.
+  public static func summarized(_ chains: [[Int32]], cycles: [[Int32]]) -> [[Int32]] {
+    var out: [[Int32]] = []
+    // A chain that runs into a cycle is "the way in + that cycle": entering
+    // the same cycle the same way at another of its nodes is the same chain.
+    var intoCycle: [[Int32]: [Int32]] = [:]
+    for c in chains where c.count > 1 {
+      if cycles.contains(where: { Set(c).isSubset(of: Set($0)) }) { continue }
+      if chains.contains(where: { $0.count > c.count && lies(c, on: $0) }) { continue }
+      if out.contains(c) { continue }
+      if let cyc = cycles.first(where: { $0.contains(c.last!) }),
+        let i = c.firstIndex(where: { cyc.contains($0) }), Set(c[i...]).isSubset(of: Set(cyc))
+      {
+        let way = Array(c[..<i]) + [cyc.min()!]
+        if intoCycle[way] != nil { continue }
+        intoCycle[way] = c
+      }
+      out.append(c)
+    }
+    return out
+  }
+
+  /// True when every node of `c` is on `longer`, in the same order.
+  public static func lies(_ c: [Int32], on longer: [Int32]) -> Bool {
+    var i = longer.startIndex
+    for x in c {
+      guard let j = longer[i...].firstIndex(of: x) else { return false }
+      i = j + 1
+    }
+    return true
+  }
+
   /// A graph as recorded (evidence.json): its shape is kept, not recomputed.
   public init(edges: [WaitEdge], chains: [[Int32]], cycles: [[Int32]], terminals: [Int32]) {
     self.edges = edges

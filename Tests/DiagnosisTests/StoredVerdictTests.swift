@@ -73,7 +73,7 @@ struct StoredVerdictTests {
       explains: "spawner_0_depth_0.0_errorer_0 is spinning on the CPU"),
     Expected(
       "fault-fork-with-threads", outcome: "hang", hangClass: .forkFromMultithreadedParent,
-      chains: [[13777, 13778, 13781], [13777, 13778, 13782], [13777, 13781], [13777, 13782]],
+      chains: [[13777, 13778, 13781], [13777, 13778, 13782]],
       cycles: [], stuck: [13778, 13781, 13782],
       terminals: [.init(13781, .forkFromMultithreadedParent), .init(13782, .forkFromMultithreadedParent)],
       explains: "spawner_0_depth_0_errorer_0 was forked from a process with 2 threads"),
@@ -91,7 +91,11 @@ struct StoredVerdictTests {
       explains: "spawner_0_depth_0_errorer_0 got its cancel request (cancel ENTER) but"),
     Expected(
       "fault-inherit-fds", outcome: "hang", hangClass: .leakedFDHoldsPeerOpen,
-      chains: [[12865, 12866, 12867, 12868, 12871], [12865, 12866, 12867, 12869, 12870], [12865, 12866, 12867, 12870, 12869], [12865, 12866, 12867, 12871, 12868], [12865, 12867, 12866, 12868, 12871], [12865, 12867, 12866, 12869, 12870], [12865, 12867, 12866, 12870, 12869], [12865, 12867, 12866, 12871, 12868], [12865, 12866, 12868, 12871], [12865, 12866, 12869, 12870], [12865, 12866, 12870, 12869], [12865, 12866, 12871, 12868], [12865, 12867, 12868, 12871], [12865, 12867, 12869, 12870], [12865, 12867, 12870, 12869], [12865, 12867, 12871, 12868], [12865, 12866, 12867], [12865, 12867, 12866], [12865, 12868, 12871], [12865, 12869, 12870], [12865, 12870, 12869], [12865, 12871, 12868]],
+      chains: [
+        [12865, 12866, 12867, 12868, 12871], [12865, 12866, 12867, 12869, 12870], [12865, 12866, 12867, 12870, 12869],
+        [12865, 12866, 12867, 12871, 12868], [12865, 12867, 12866, 12868, 12871], [12865, 12867, 12866, 12869, 12870],
+        [12865, 12867, 12866, 12870, 12869], [12865, 12867, 12866, 12871, 12868],
+      ],
       cycles: [[12866, 12867], [12868, 12871], [12869, 12870]], stuck: [12865, 12866, 12867, 12868, 12869, 12870, 12871],
       terminals: [.init(12871, .leakedFDHoldsPeerOpen), .init(12870, .leakedFDHoldsPeerOpen), .init(12869, .leakedFDHoldsPeerOpen), .init(12868, .leakedFDHoldsPeerOpen), .init(12867, .leakedFDHoldsPeerOpen), .init(12866, .leakedFDHoldsPeerOpen)],
       explains: "spawner_1_depth_0_errorer_1 waits for its peer channel to close, but"),
@@ -162,11 +166,44 @@ struct StoredVerdictTests {
       terminals: [.init(14695, .waitCycle), .init(14755, .waitCycle)],
       explains: "python3 is part of a wait cycle 14695 → 14755 →"),
     Expected(
-      "watch-tcp_cycle", outcome: "hang", hangClass: .waitCycle,
+      "watch-tcp_cycle", outcome: "hang", hangClass: .mutualChannelWait,
       chains: [],
       cycles: [[11694, 11753]], stuck: [11694, 11753],
-      terminals: [.init(11694, .waitCycle), .init(11753, .waitCycle)],
-      explains: "python3 is part of a wait cycle 11694 → 11753 → 11694"),
+      terminals: [.init(11694, .mutualChannelWait), .init(11753, .mutualChannelWait)],
+      explains: "python3 11694 and python3 11753 hold the two ends of one TCP connection and each is blocked reading it"),
+    // One socketpair, each side reads first: the class, not a bare cycle.
+    Expected(
+      "watch-mutual_socketpair", outcome: "hang", hangClass: .mutualChannelWait,
+      chains: [],
+      cycles: [[25204, 25208]], stuck: [25204, 25208],
+      terminals: [.init(25204, .mutualChannelWait), .init(25208, .mutualChannelWait)],
+      explains: "python 25204 and python 25208 hold the two ends of one socket pair and each is blocked reading it, with nothing queued either way: each expects the other to speak first"),
+    // One chain root -> child -> leaf (wait4 each); the resource tracker,
+    // which reads a pipe all three write, is folded, not a chain head.
+    Expected(
+      "watch-mp_spawn_chain", outcome: "hang", hangClass: .unexplained,
+      chains: [[25308, 25314, 25325]],
+      cycles: [], stuck: [25308, 25313, 25314, 25325],
+      terminals: [.init(25325, .unexplained)],
+      explains: "python ends a chain of 2 wait(s) on it (futex"),
+    // The stdlib fork server stuck in recvmsg on the client's connection:
+    // the root waits on a status pipe only the server writes, one request
+    // queued in its listener; the zombie it did not reap is a consequence.
+    Expected(
+      "watch-mp_forkserver_stall", outcome: "hang", hangClass: .forkserverStall,
+      chains: [[25439, 25444, 25448]],
+      cycles: [], stuck: [25439, 25443, 25444, 25447, 25448],
+      terminals: [.init(25448, .forkserverStall)],
+      explains: "python 25444 serves one client at a time: it is blocked in recvmsg(fd 9 socket:["),
+    // tractor under trio: the root waits for stubborn's exit (pidfd); the
+    // stubborn's read of its TCP channel to the root is its cancel
+    // listener, not an edge back up: one chain, no cycle.
+    Expected(
+      "watch-tractor_teardown_hang-trio", outcome: "hang", hangClass: .leakedFDHoldsPeerOpen,
+      chains: [[25568, 25604]],
+      cycles: [], stuck: [25568, 25604],
+      terminals: [.init(25604, .leakedFDHoldsPeerOpen)],
+      explains: "python waits for data or EOF"),
     Expected(
       "watch-pidfd_cycle", outcome: "hang", hangClass: .waitCycle,
       chains: [],
@@ -175,7 +212,7 @@ struct StoredVerdictTests {
       explains: "python3 is part of a wait cycle 11812 → 11870 → 11812"),
     Expected(
       "watch-serial_server", outcome: "hang", hangClass: .forkserverStall,
-      chains: [[14875, 14818, 14873], [14875, 14873]],
+      chains: [[14875, 14818, 14873]],
       cycles: [], stuck: [14818, 14873, 14875],
       terminals: [.init(14873, .forkserverStall)],
       explains: "python3 14818 serves one client at a time: it is blocked in recvfrom(fd 4 socket:[41310]) on the connection of python3 14873"),

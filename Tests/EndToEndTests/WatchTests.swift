@@ -14,7 +14,8 @@ struct WatchTests {
     ("leaked_fd.py", "leaked-fd-holds-peer-open"),
     ("busy_loop.py", "busy-loop"),
     ("pipe_cycle.py", "wait-cycle"),
-    ("tcp_cycle.py", "wait-cycle"),
+    ("tcp_cycle.py", "mutual-channel-wait"),
+    ("mutual_socketpair.py", "mutual-channel-wait"),
     ("pidfd_cycle.py", "wait-cycle"),
     ("serial_server.py", "forkserver-stall"),
   ]
