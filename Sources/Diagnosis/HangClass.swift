@@ -17,6 +17,9 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
   case forkserverStall = "forkserver-stall"
   case waitCycle = "wait-cycle"
   case unexplained = "unexplained"
+  case inProcessWait = "in-process-wait"
+  case sleeping = "sleeping"
+  case working = "working"
 
   /// The name in text and JSON.
   public var name: String { rawValue }
@@ -38,6 +41,9 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
     case .forkserverStall: return "the fork server is stuck serving one client; others queue"
     case .waitCycle: return "the wait chain closes on itself"
     case .unexplained: return "no known pattern fits; see the evidence"
+    case .inProcessWait: return "waits on something only this process can set: nothing outside it can wake it"
+    case .sleeping: return "a timed sleep: it will wake by itself"
+    case .working: return "still making progress at the deadline, not stuck"
     }
   }
 
@@ -60,6 +66,10 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
       return "serve every client concurrently (non-blocking, one readiness callback per connection) and bound each request"
     case .waitCycle: return "break the cycle: one side must stop waiting (bound it) or close its end"
     case .unexplained: return "read the evidence lines and the stack: this process is the one to look at"
+    case .inProcessWait:
+      return "a task waits on something only this process can set (an event, a shielded scope): read its task stack (snapshot shows Python tasks) or probes"
+    case .sleeping: return "wait for it, or shorten the sleep (make it cancellable)"
+    case .working: return "raise --timeout, or look at what it does"
     }
   }
 

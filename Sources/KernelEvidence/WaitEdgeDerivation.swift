@@ -174,7 +174,10 @@ enum WaitEdgeDerivation {
     let base = "\(call) fd \(fd) \(f.link)"
     // A wake-up channel watched by a readiness wait: only this process can
     // signal it. No edge, no "held outside set" (FDSnapshot.wakeup).
-    if f.wakeup && dir == .poll { return }
+    if f.wakeup && dir == .poll {
+      b.note("\(call.split(separator: "(").first ?? "") on \(f.link): its own wake-up channel")
+      return
+    }
     if f.wakeup {
       b.note("\(call.split(separator: "(").first ?? "") on \(f.link): other end held only by itself")
       return
