@@ -23,6 +23,15 @@ enum StoredSnapshot {
 
   static func int32(_ v: JSONValue?) -> Int32 { Int32(v?.int ?? 0) }
 
+  /// One sample of progress.json (the fields of ProgressSample).
+  static func progressSample(_ j: JSONValue) -> ProgressSample {
+    func u(_ k: String) -> UInt64 { UInt64(max(0, j[k]?.int ?? 0)) }
+    return ProgressSample(
+      atNs: u("atNs"), onCpuNs: u("onCpuNs"), runDelayNs: u("runDelayNs"), minorFaults: u("minorFaults"),
+      threadCount: Int(j["threadCount"]?.int ?? 0), rssPages: j["rssPages"]?.int ?? 0,
+      threads: (j["threads"]?.array ?? []).compactMap(\.string), state: j["state"]?.string?.first ?? "?")
+  }
+
   static func process(_ p: JSONValue) -> ProcessSnapshot {
     let threads = (p["threads"]?.array ?? []).map(thread)
     let pid = int32(p["pid"])

@@ -14,6 +14,9 @@ struct InProcessWaitRule: HangRule {
     if let a = pe.progress?.activity, a == .working || a == .spinning { return nil }
     // Any wait on another process that is a real wait makes this someone else's story.
     guard ctx.edgesOut.allSatisfy({ ctx.listener.explains($0) }) else { return nil }
+    // Our own actors listening to a parent that waits for them: the parent's
+    // state is the story (the classifier walks up the chain to it).
+    if ctx.writesProbes && !ctx.edgesOut.isEmpty { return nil }
     let sc = ctx.syscallName
     let timer = Self.timerText(pe.timeout)
     if sc == "futex", pe.threads == 1, pe.timeout?.finiteMs == nil {
