@@ -41,7 +41,7 @@ extension Timeout {
   /// wait4, ...) or its timeout argument could not be read. `readMemory`
   /// reads the caller's memory (/proc/PID/mem); `nowNs` gives a clock's
   /// time, for absolute deadlines.
-  static func decode(
+  public static func decode(
     _ sc: SyscallInfo, readMemory: (UInt64, Int) -> [UInt8]?, nowNs: (Int32) -> UInt64?
   ) -> Timeout? {
     func arg(_ i: Int) -> UInt64 { i < sc.args.count ? sc.args[i] : 0 }
