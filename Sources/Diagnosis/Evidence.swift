@@ -105,6 +105,9 @@ public struct Evidence: Sendable {
       m.takenAtNs = max(m.takenAtNs, e.takenAtNs)
     }
     m.graph = WaitGraph(edges: edges, chains: chains, cycles: cycles, terminals: [])
+    // "At work at the deadline" is the last snapshot's to say, not a stall's.
+    let last = list.max { $0.takenAtNs < $1.takenAtNs }
+    if !(last?.notes.contains(atWorkNote) ?? false) { m.notes.removeAll { $0 == atWorkNote } }
     return m
   }
 

@@ -73,10 +73,12 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
     }
   }
 
-  /// A specific cause ranks before a bare cycle, which ranks before nothing.
+  /// A specific cause ranks before a bare cycle, which ranks before a
+  /// process still at work (no bug of its own), which ranks before nothing.
   var rank: Int {
     switch self {
-    case .unexplained: return 2
+    case .unexplained: return 3
+    case .working: return 2
     case .waitCycle: return 1
     default: return 0
     }
