@@ -96,16 +96,9 @@ public struct SnapshotReport: Sendable {
       named.append((key, .string(v)))
       parts.append("\(key)=\(v)")
     }
-    // The thread's decoded timeout (KernelEvidence Timeout): -1 is infinite;
-    // a call whose timeout memory was unreadable shows "timeout=?".
-    func timeout() {
-      guard let t = t.timeout else {
-        named.append(("timeoutMs", .null))
-        parts.append("timeout=?")
-        return
-      }
-      if case .after(let ms) = t { named.append(("timeoutMs", .int(ms))) } else { named.append(("timeoutMs", .int(-1))) }
-      parts.append("timeout=\(t)")
+    func timeout() {  // KernelEvidence's Timeout: -1 infinite, null unreadable
+      named.append(("timeoutMs", t.timeout.map { if case .after(let v) = $0 { return .int(v) } else { return .int(-1) } } ?? .null))
+      parts.append("timeout=" + (t.timeout.map { "\($0)" } ?? "?"))
     }
     func fdList(_ key: String, _ fds: [Int32]?) {
       guard let fds else {
@@ -179,8 +172,7 @@ public struct SnapshotReport: Sendable {
       let opName = (ops[op & 0x7f] ?? "op \(op & 0x7f)") + (op & 128 != 0 ? "_PRIVATE" : "")
       named.append(("op", .string(opName)))
       parts.append("op=\(opName)")
-      int("val", 2)
-      if op & 0x7f == 0 || op & 0x7f == 9 { timeout() }
+      int("val", 2); if [0, 9].contains(op & 0x7f) { timeout() }  // FUTEX_WAIT, FUTEX_WAIT_BITSET
     case "futex_waitv":
       num("nr", 1)
     case "clock_nanosleep":
@@ -191,16 +183,14 @@ public struct SnapshotReport: Sendable {
       parts.append("clock=\(cn)")
       let abs = (sc.args.count > 1 ? sc.args[1] : 0) & 1 != 0
       named.append(("absolute", .bool(abs)))
-      if abs { parts.append("TIMER_ABSTIME") }
-      timeout()
+      if abs { parts.append("TIMER_ABSTIME") }; timeout()
     case "kill":
       int("pid", 0); int("signal", 1)
     case "pidfd_send_signal":
       fd("pidfd", 0); int("signal", 1)
     case "io_uring_enter":
       fd("fd", 0); num("toSubmit", 1); num("minComplete", 2)
-    case "nanosleep":
-      timeout()
+    case "nanosleep": timeout()
     case "pause", "rt_sigsuspend", "rt_sigtimedwait", "sched_yield", "exit", "exit_group", "execve",
       "clone", "clone3", "fork", "vfork":
       break
@@ -299,8 +289,7 @@ public struct SnapshotReport: Sendable {
       break
     }
     o.append(("peers", .array(f.peers.map { .object([("pid", .int(Int64($0.pid))), ("fd", .int(Int64($0.fd)))]) })))
-    o.append(("queued", .from(f.queued)))
-    o.append(("wakeup", .bool(f.wakeup)))
+    o.append(("queued", .from(f.queued))); o.append(("wakeup", .bool(f.wakeup)))
     o.append(("blocking", .bool(blocking.contains(f.fd))))
     return .object(o)
   }
