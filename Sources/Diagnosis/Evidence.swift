@@ -245,7 +245,7 @@ public struct Evidence: Sendable {
     if case .pidfd(let pid) = f.kind { s += " (Pid: \(pid))" }
     if !f.peers.isEmpty { s += " other end held by " + f.peers.map { "\($0.pid) fd \($0.fd)" }.joined(separator: ", ") }
     if let q = f.queued { s += " queued \(q)" }
-    if f.wakeup { s += " (wake-up channel: both ends its own)" }
+    if f.wakeup { s += " (other end held only by this process)" }
     return s
   }
 
