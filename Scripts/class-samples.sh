@@ -64,5 +64,17 @@ LIST
   done <<'LIST'
 4 mp_forkserver_stall
 LIST
+  # Issue 10's classes on real trees, under the project's venv (`make deps`).
+  for spec in asyncio_event:3 timed_sleep:2 working:2; do
+    script=${spec%%:*} t=${spec##*:}
+    echo
+    echo "## watch: \`Fixtures/python/$script.py\` (venv)"
+    echo
+    echo '```'
+    echo "\$ tractor-diag watch --timeout $t -- .venv/bin/python -W ignore Fixtures/python/$script.py"
+    "$T" watch --timeout "$t" -- .venv/bin/python -W ignore "Fixtures/python/$script.py" 2>/dev/null | grep -v '^ready$' \
+      | sed -n '1,/^blocked on/p' | sed '$d' || true
+    echo '```'
+  done
 } > "$out"
 echo "wrote $out"

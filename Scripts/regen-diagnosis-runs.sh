@@ -38,6 +38,81 @@ run() {  # run NAME ARGS...
   keep "$tmp/$name" "$name"
 }
 
+# Real trees from the project's venv (.venv/bin/python, `make deps`), and
+# the progress samples watch takes (progress.json: pid -> 3 samples 50 ms
+# apart of schedstat, stat and each thread's state/syscall/wchan, the fields
+# of KernelEvidence.ProgressSample), so busy-loop and working show too.
+# `VENV_ONLY=1` regenerates only these.
+VPY=.venv/bin/python
+sample_progress() {  # sample_progress LEADER OUT
+  "$PY" - "$1" "$2" <<'PYEOF'
+import json, os, sys, time
+def tree(root):
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop(0); out.append(p)
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                todo += [int(c) for c in open(f"/proc/{p}/task/{t}/children").read().split()]
+        except OSError: pass
+    return out
+def rd(path):
+    try: return open(path).read().strip()
+    except OSError: return None
+def sample(pid):
+    st = rd(f"/proc/{pid}/stat")
+    if st is None: return None
+    f = st[st.rindex(")") + 2:].split()
+    sched = (rd(f"/proc/{pid}/schedstat") or "0 0").split()
+    threads = []
+    for tid in sorted(int(t) for t in os.listdir(f"/proc/{pid}/task")):
+        ts = rd(f"/proc/{pid}/task/{tid}/stat") or ") ?"
+        sc = rd(f"/proc/{pid}/task/{tid}/syscall") or ""
+        nr = "running" if sc.startswith("running") else (sc.split() or ["-"])[0]
+        threads.append(f"{tid} {ts[ts.rindex(')') + 2]} {nr} {rd(f'/proc/{pid}/task/{tid}/wchan') or '-'}")
+    return {"atNs": time.monotonic_ns(), "onCpuNs": int(sched[0]), "runDelayNs": int(sched[1]),
+            "minorFaults": int(f[7]), "threadCount": int(f[17]), "rssPages": int(f[21]),
+            "threads": threads, "state": f[0]}
+pids = tree(int(sys.argv[1])); out = {}
+for i in range(3):
+    if i: time.sleep(0.05)
+    for p in pids:
+        s = sample(p)
+        if s: out.setdefault(str(p), []).append(s)
+json.dump(out, open(sys.argv[2], "w"))
+PYEOF
+}
+[ -x "$VPY" ] || { echo "$VPY missing: make deps" >&2; exit 1; }
+while read -r script wantEdges; do
+  name=${script%%.py*}; name=${name// /_}
+  dst=$out/watch-$name
+  rm -rf "$dst"
+  mkdir -p "$dst"
+  setsid "$VPY" -W ignore Fixtures/python/$script > "$tmp/$name.out" 2>/dev/null &
+  leader=$!
+  for _ in $(seq 100); do grep -q ready "$tmp/$name.out" 2>/dev/null && break; sleep 0.1; done
+  # Retried until every process is blocked in a call (and, for a tree, an edge shows).
+  for _ in $(seq 30); do
+    sleep 0.2
+    "$T" snapshot "$leader" --tree --no-stacks --format json > "$dst/snapshot.json"
+    "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); ok=all(p["blocked"] or p["state"]=="R" for p in d["processes"]) and (sys.argv[2]=="0" or d["edges"]); sys.exit(0 if ok else 1)' "$dst/snapshot.json" "$wantEdges" && break
+  done
+  sample_progress "$leader" "$dst/progress.json"
+  printf '{"command": [".venv/bin/python", "-W", "ignore", "Fixtures/python/%s"], "commandPid": %d, "stillRunning": true}\n' "$script" "$leader" > "$dst/watch.json"
+  kill -KILL -- "-$leader" 2>/dev/null || true
+  wait "$leader" 2>/dev/null || true
+  echo "watch-$name: $(du -sk "$dst" | cut -f1) KB"
+done <<'LIST'
+asyncio_event.py 1
+trio_idle.py 0
+trio_tree.py 1
+timed_sleep.py 0
+mp_spawn_chain.py 1
+busy_loop.py 1
+working.py 0
+LIST
+[ -n "${VENV_ONLY:-}" ] && exit 0
+
 # One run per fault of the catalog, on the backend it needs (or spawn).
 # eof-spin runs at depth 1: at depth 0 on a loaded host the spinner got
 # under half a CPU in the sample and came out unexplained.

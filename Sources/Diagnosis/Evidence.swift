@@ -25,9 +25,14 @@ public struct ProcessEvidence: Sendable {
   /// /proc/PID/cmdline (empty for a zombie or a kernel thread): names and
   /// roles (ProcessNaming), e.g. multiprocessing's resource tracker.
   public var cmdline: [String] = []
+  /// The main thread's blocked call's timeout (K4); nil when it takes none.
+  public var timeout: Timeout?
+  /// Several samples across the window: working, spinning, idle (K5).
+  public var progress: Progress?
 
   /// The fds the blocked call waits on, resolved.
   public var waited: [FDEvidence] { fds.filter { waitFDs.contains($0.fd) } }
+  public var isZombie: Bool { state == "Z" || state == "X" }
 }
 
 /// One fd that matters to a block, and who holds its other end.
@@ -38,13 +43,16 @@ public struct FDEvidence: Sendable {
   public var holders: [Int32]
   /// For people: "fd 3 socket:[123] other end held by 4101 fd 7 queued 0".
   public var text: String
+  /// A wake-up channel (FDSnapshot.wakeup): only this process holds its other end.
+  public var wakeup = false
+  /// A listening socket: it waits for new clients, not for anyone in the tree.
+  public var listening = false
 
   /// Sockets (sock_diag): bytes queued for reading (pending connections on
-  /// a listener), the peer's inode, the bound name or "tcp A -> B", listening.
+  /// a listener), the peer's inode, the bound name or "tcp A -> B".
   public var queued: UInt32? = nil
   public var peerInode: UInt64? = nil
   public var socketName: String? = nil
-  public var listening = false
 
   public var isPipe: Bool { link.hasPrefix("pipe:") }
   public var isSocket: Bool { link.hasPrefix("socket:") }
@@ -66,6 +74,20 @@ public struct Evidence: Sendable {
   public var seenAtNs: [Int32: UInt64] = [:]
 
   public init() {}
+
+  /// Zombie pid -> the parent that has not reaped it (K6): consequences,
+  /// never terminals or stuck processes.
+  public var zombies: [Int32: Int32] {
+    Dictionary(uniqueKeysWithValues: processes.values.filter(\.isZombie).map { ($0.pid, $0.ppid) })
+  }
+
+  /// "zombie N, not reaped by P", one line per zombie.
+  public var zombieLines: [String] {
+    zombies.sorted { $0.key < $1.key }.map { "zombie \($0.key), not reaped by \($0.value)" }
+  }
+
+  /// The note on a verdict when some process was still making progress (C5).
+  public static let atWorkNote = "the tree was still at work at the deadline"
 
   /// Several snapshots of one run (each stall, then the deadline) as one
   /// body of evidence: each process as the latest snapshot saw it, every
@@ -92,6 +114,9 @@ public struct Evidence: Sendable {
       m.takenAtNs = max(m.takenAtNs, e.takenAtNs)
     }
     m.graph = WaitGraph(edges: edges, chains: chains, cycles: cycles, terminals: [])
+    // "At work at the deadline" is the last snapshot's to say, not a stall's.
+    let last = list.max { $0.takenAtNs < $1.takenAtNs }
+    if !(last?.notes.contains(atWorkNote) ?? false) { m.notes.removeAll { $0 == atWorkNote } }
     return m
   }
 
@@ -110,12 +135,18 @@ public struct Evidence: Sendable {
     let t0 = Syscalls.monotonicNs()
     let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: true)
     let snapshotMs = Double(Syscalls.monotonicNs() - t0) / 1e6
-    var after: [Int32: UInt64] = [:]
+    // Three samples across the window (0, sampleMs/2, sampleMs): one sample
+    // of CPU ticks called a starved spinner "40 ms CPU in 100 ms" on a
+    // loaded machine; schedstat's runnable time does not shrink with load.
+    var samples: [Int32: [ProgressSample]] = [:]
     if sampleMs > 0 {
-      Syscalls.sleep(ms: sampleMs)  // a measurement window, not synchronisation
-      for p in snap.processes { if let a = cpuTicks(p.pid) { after[p.pid] = a } }
+      samples = Progress.sample(snap.processes.map(\.pid), count: 3, intervalMs: sampleMs / 2)
     }
-    var e = Evidence(snapshot: snap, cpuTicksAfter: after, sampleMs: sampleMs > 0 ? sampleMs : nil)
+    var after: [Int32: UInt64] = [:]
+    for p in snap.processes { if let a = cpuTicks(p.pid), sampleMs > 0 { after[p.pid] = a } }
+    var e = Evidence(
+      snapshot: snap, cpuTicksAfter: after, sampleMs: sampleMs > 0 ? sampleMs : nil,
+      progress: samples.compactMapValues(Progress.judge))
     e.takenAtNs = t0
     e.snapshotMs = snapshotMs
     let t1 = Syscalls.monotonicNs()
@@ -142,7 +173,10 @@ public struct Evidence: Sendable {
   /// The evidence in a kernel snapshot, without stacks: pure, so that a
   /// stored snapshot gives the same evidence as a live one. `cpuTicksAfter`
   /// is each process's CPU time one sample (`sampleMs`) later.
-  public init(snapshot snap: KernelSnapshot, cpuTicksAfter: [Int32: UInt64] = [:], sampleMs: Int? = nil) {
+  public init(
+    snapshot snap: KernelSnapshot, cpuTicksAfter: [Int32: UInt64] = [:], sampleMs: Int? = nil,
+    progress: [Int32: Progress] = [:]
+  ) {
     for p in snap.processes {
       var pe = ProcessEvidence(
         pid: p.pid, ppid: p.ppid, comm: p.comm, state: String(p.state), threads: p.threads.count, syscall: nil,
@@ -154,6 +188,7 @@ public struct Evidence: Sendable {
           pe.syscallName = s.name
           pe.syscall = Evidence.describe(s, p)
           pe.waitFDs = t.waitedFDs(in: p)
+          pe.timeout = t.timeout
         } else if t.running {
           pe.syscall = "running"
         }
@@ -161,23 +196,40 @@ public struct Evidence: Sendable {
       if sampleMs != nil, let a = cpuTicksAfter[p.pid] { pe.cpuTicksDelta = Int(a) - Int(p.cpuTicks) }
       pe.fds = p.fds.compactMap { f in
         Evidence.describe(f).map {
-          var e = FDEvidence(fd: f.fd, link: f.link, holders: f.peers.map(\.pid), text: $0)
-          (e.queued, e.peerInode, e.socketName, e.listening) = (f.queued, f.peerInode, f.socketName, f.socketState == 10)
+          var e = FDEvidence(
+            fd: f.fd, link: f.link, holders: f.peers.map(\.pid), text: $0, wakeup: f.wakeup,
+            listening: f.socketState == 10)
+          (e.queued, e.peerInode, e.socketName) = (f.queued, f.peerInode, f.socketName)
           return e
         }
       }
       pe.cmdline = p.cmdline
+      pe.progress = progress[p.pid]
       processes[p.pid] = pe
     }
+    if progress.values.contains(where: { $0.activity == .working }) { notes.append(Evidence.atWorkNote) }
     graph = snap.graph
     unexplained = snap.unexplained
+  }
+
+  /// A timeout in JSON: ms, or null when infinite (see "timeoutInfinite").
+  static func timeoutMs(_ t: Timeout) -> JSONValue {
+    if case .after(let ms) = t { return .int(ms) }
+    return .null
   }
 
   static func cpuTicks(_ pid: Int32) -> UInt64? {
     ProcStat.read(pid: pid)?.cpuTicks
   }
 
+  /// The main thread's call, with its timeout when it has one.
   static func describe(_ s: SyscallInfo, _ p: ProcessSnapshot) -> String {
+    let timed = Evidence.describeCall(s, p)
+    guard let t = p.threads.first?.timeout, s.name != "wait4" else { return timed }
+    return timed + " timeout \(t)"
+  }
+
+  static func describeCall(_ s: SyscallInfo, _ p: ProcessSnapshot) -> String {
     func fdText(_ n: Int32) -> String {
       guard let f = p.fd(n) else { return "fd \(n)" }
       return "fd \(n) \(f.link)"
@@ -205,6 +257,7 @@ public struct Evidence: Sendable {
     if case .pidfd(let pid) = f.kind { s += " (Pid: \(pid))" }
     if !f.peers.isEmpty { s += " other end held by " + f.peers.map { "\($0.pid) fd \($0.fd)" }.joined(separator: ", ") }
     if let q = f.queued { s += " queued \(q)" }
+    if f.wakeup { s += " (other end held only by this process)" }
     return s
   }
 
@@ -224,13 +277,14 @@ public struct Evidence: Sendable {
               p.fds.map {
                 [
                   "fd": .int(Int64($0.fd)), "link": .string($0.link), "holders": .array($0.holders.map { .int(Int64($0)) }),
-                  "text": .string($0.text), "queued": .from($0.queued),
-                  "peerInode": .from($0.peerInode), "socketName": .from($0.socketName),
-                  "listening": .bool($0.listening),
+                  "text": .string($0.text), "wakeup": .bool($0.wakeup), "listening": .bool($0.listening),
+                  "queued": .from($0.queued), "peerInode": .from($0.peerInode), "socketName": .from($0.socketName),
                 ]
               }),
             "waitFds": .array(p.waitFDs.map { .int(Int64($0)) }), "stack": .array(p.stack.map { .string($0) }),
             "stackNote": .from(p.stackNote), "cmdline": .array(p.cmdline.map { .string($0) }),
+            "timeoutMs": p.timeout.map { Evidence.timeoutMs($0) } ?? .null,
+            "timeoutInfinite": p.timeout.map { .bool($0.isInfinite) } ?? .null, "progress": p.progress?.json ?? .null,
           ]
         }),
       "edges": .array(
@@ -262,16 +316,22 @@ public struct Evidence: Sendable {
           guard let fd = f["fd"]?.int, let link = f["link"]?.string else { return nil }
           var e = FDEvidence(
             fd: Int32(fd), link: link, holders: (f["holders"]?.array ?? []).compactMap { $0.int.map { Int32($0) } },
-            text: f["text"]?.string ?? "fd \(fd) \(link)")
+            text: f["text"]?.string ?? "fd \(fd) \(link)", wakeup: f["wakeup"]?.bool ?? false,
+            listening: f["listening"]?.bool ?? false)
           e.queued = f["queued"]?.int.map { UInt32($0) }
           e.peerInode = f["peerInode"]?.int.map { UInt64($0) }
           e.socketName = f["socketName"]?.string
-          e.listening = f["listening"]?.bool ?? false
           return e
         },
         waitFDs: (p["waitFds"]?.array ?? []).compactMap { $0.int.map { Int32($0) } },
         stack: (p["stack"]?.array ?? []).compactMap(\.string), stackNote: p["stackNote"]?.string)
       pe.cmdline = (p["cmdline"]?.array ?? []).compactMap(\.string)
+      if p["timeoutInfinite"]?.bool == true, p["timeoutMs"]?.int == nil {
+        pe.timeout = Timeout.none
+      } else if let ms = p["timeoutMs"]?.int {
+        pe.timeout = .after(ms: ms)
+      }
+      pe.progress = Progress(json: p["progress"])
       processes[pe.pid] = pe
     }
     var edges: [WaitEdge] = []

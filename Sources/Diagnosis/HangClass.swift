@@ -18,6 +18,9 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
   case waitCycle = "wait-cycle"
   case unexplained = "unexplained"
   case mutualChannelWait = "mutual-channel-wait"
+  case inProcessWait = "in-process-wait"
+  case sleeping = "sleeping"
+  case working = "working"
 
   /// The name in text and JSON.
   public var name: String { rawValue }
@@ -40,6 +43,9 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
     case .waitCycle: return "the wait chain closes on itself"
     case .unexplained: return "no known pattern fits; see the evidence"
     case .mutualChannelWait: return "two processes each wait to read from the other over one channel, and neither speaks first"
+    case .inProcessWait: return "waits on something only this process can set: nothing outside it can wake it"
+    case .sleeping: return "a timed sleep: it will wake by itself"
+    case .working: return "still making progress at the deadline, not stuck"
     }
   }
 
@@ -64,13 +70,19 @@ public enum HangClass: String, CaseIterable, Sendable, CustomStringConvertible {
     case .unexplained: return "read the evidence lines and the stack: this process is the one to look at"
     case .mutualChannelWait:
       return "decide which side speaks first (a greeting, a request), or bound one side's read and close the channel"
+    case .inProcessWait:
+      return "a task waits on something only this process can set (an event, a shielded scope): read its task stack (snapshot shows Python tasks) or probes"
+    case .sleeping: return "wait for it, or shorten the sleep (make it cancellable)"
+    case .working: return "raise --timeout, or look at what it does"
     }
   }
 
-  /// A specific cause ranks before a bare cycle, which ranks before nothing.
+  /// A specific cause ranks before a bare cycle, which ranks before a
+  /// process still at work (no bug of its own), which ranks before nothing.
   var rank: Int {
     switch self {
-    case .unexplained: return 2
+    case .unexplained: return 3
+    case .working: return 2
     case .waitCycle: return 1
     default: return 0
     }

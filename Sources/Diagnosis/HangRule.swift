@@ -41,5 +41,10 @@ public enum HangRules {
     UncancellableChildWaitRule(),
     CancelNotDeliveredRule(),
     UncancellableTaskRule(),
+    // Kernel facts that say nobody else is to blame: last, so that a
+    // probe sequence of our own actors names the cause first.
+    WorkingRule(),
+    SleepingRule(),
+    InProcessWaitRule(),
   ]
 }

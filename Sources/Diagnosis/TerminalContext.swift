@@ -65,7 +65,11 @@ public struct TerminalContext: Sendable {
     if let pe = process {
       var k = "kernel \(pid): state \(pe.state), \(pe.syscall ?? "no syscall")"
       if let w = pe.wchan { k += ", wchan \(w)" }
-      if let d = pe.cpuTicksDelta, let s = pe.sampleMs { k += ", \(d * 10) ms CPU in \(s) ms" }
+      if let p = pe.progress {
+        k += ", " + p.text
+      } else if let d = pe.cpuTicksDelta, let s = pe.sampleMs {
+        k += ", \(d * 10) ms CPU in \(s) ms"
+      }
       ev.append(k)
     }
     if let e = edgesOut.first(where: { !listener.explains($0) }) {

@@ -24,6 +24,25 @@ public struct FDSnapshot: Sendable {
   public var socketIsTCP = false
   /// For an epoll fd: the watched fds registered for EPOLLOUT without EPOLLIN.
   public var epollWriteOnly: [Int32] = []
+  /// A wake-up channel: a socket or pipe end whose other end(s) only this
+  /// same process holds (asyncio's self-pipe socketpair, trio's two
+  /// WakeupSocketpairs, multiprocessing's signal wake-up pipe), or an
+  /// eventfd/timerfd/signalfd. Watched by a readiness wait (epoll, poll,
+  /// select) it is no wait on anyone; a blocking read on it alone never
+  /// returns (an fd kept across fork: Fixtures/python/leaked_fd.py).
+  public var wakeup = false
+
+  /// Whether `peers` (already attached) make this a wake-up channel.
+  public func isWakeup(ownPid: Int32) -> Bool {
+    switch kind {
+    case .socket, .pipe: return !peers.isEmpty && peers.allSatisfy { $0.pid == ownPid }
+    case .other(let link): return FDSnapshot.eventLinks.contains(link)
+    default: return false
+    }
+  }
+
+  /// Kernel objects only their owner signals (and a signal, a timer).
+  static let eventLinks: Set<String> = ["anon_inode:[eventfd]", "anon_inode:[timerfd]", "anon_inode:[signalfd]"]
 
   public init(fd: Int32, link: String, kind: FDKind, writeOnly: Bool = false, peers: [FDHolder] = [],
               queued: UInt32? = nil, peerInode: UInt64? = nil, socketState: UInt8? = nil,

@@ -32,10 +32,12 @@ public enum KernelEvidence {
     for i in procs.indices {
       for j in procs[i].fds.indices {
         procs[i].fds[j].peers = index.peers(of: procs[i].fds[j])
+        procs[i].fds[j].wakeup = procs[i].fds[j].isWakeup(ownPid: procs[i].pid)
       }
     }
     let derived = WaitEdgeDerivation.derive(procs: procs, index: index, sockets: sockets)
-    let graph = WaitGraph(nodes: procs.map { $0.pid }, edges: derived.edges)
+    // Zombies are consequences (of a parent that does not reap), never terminals.
+    let graph = WaitGraph(nodes: procs.filter { !$0.isZombie }.map { $0.pid }, edges: derived.edges)
     return KernelSnapshot(processes: procs, graph: graph, unexplained: derived.unexplained,
                           elapsedNs: Syscalls.monotonicNs() &- t0)
   }

@@ -23,6 +23,12 @@ public struct KernelSnapshot: Sendable {
   /// Processes in the set that wait on nothing inside the set.
   public var terminals: [Int32] { graph.terminals }
 
+  /// Zombie pid -> the parent that has not reaped it: consequences, listed
+  /// as "zombie N, not reaped by P", never terminals or stuck processes.
+  public var zombies: [Int32: Int32] {
+    Dictionary(uniqueKeysWithValues: processes.filter(\.isZombie).map { ($0.pid, $0.ppid) })
+  }
+
   public func process(_ pid: Int32) -> ProcessSnapshot? {
     processes.first { $0.pid == pid }
   }

@@ -63,6 +63,8 @@ enum ProcessReader {
     let running = state == "R" || sysText.hasPrefix("running")
     var t = ThreadSnapshot(tid: tid, state: state, syscall: syscall, wchan: wchan, running: running)
     if !running, let sc = syscall {
+      t.timeout = Timeout.decode(
+        sc, readMemory: { ProcFS.readMemory(pid: pid, address: $0, count: $1) }, nowNs: { Syscalls.clockNs($0) })
       switch sc.number {
       case SyscallNR.poll, SyscallNR.ppoll:
         let set = readPollFDs(pid: pid, address: sc.args.first ?? 0, nfds: sc.args.count > 1 ? sc.args[1] : 0)

@@ -44,6 +44,9 @@ public struct ProcessSnapshot: Sendable {
   /// The fds any blocked thread waits on (see ThreadSnapshot.waitedFDs).
   public var blockingFDs: Set<Int32> { Set(threads.flatMap { $0.waitedFDs(in: self) }) }
 
+  /// Exited and not reaped (state Z or X): a consequence of its parent, not a wait.
+  public var isZombie: Bool { state == "Z" || state == "X" }
+
   /// No thread is runnable and the process is not a zombie.
   public var isBlocked: Bool {
     state != "Z" && state != "X" && !threads.isEmpty && !threads.contains { $0.running }

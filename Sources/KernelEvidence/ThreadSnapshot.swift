@@ -15,9 +15,14 @@ public struct ThreadSnapshot: Sendable {
   public var pollWriteOnly: [Int32] = []
   /// For connect(2) on AF_UNIX: the sun_path read via /proc/PID/mem ("@name" for abstract).
   public var connectTarget: String?
+  /// The blocked call's timeout (poll/epoll ms argument; ppoll, pselect6,
+  /// select, nanosleep, clock_nanosleep, futex: the timespec/timeval read
+  /// via /proc/PID/mem); nil when the call takes none or it was unreadable.
+  public var timeout: Timeout?
 
   public init(tid: Int32, state: Character, syscall: SyscallInfo?, wchan: String?, running: Bool,
-              pollFDs: [Int32]? = nil, connectTarget: String? = nil) {
+              pollFDs: [Int32]? = nil, connectTarget: String? = nil, timeout: Timeout? = nil) {
+    self.timeout = timeout
     self.tid = tid
     self.state = state
     self.syscall = syscall

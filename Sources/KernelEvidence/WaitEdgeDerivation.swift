@@ -30,10 +30,8 @@ enum WaitEdgeDerivation {
     var unexplained: [Int32: String] = [:]
     for p in procs {
       var b = Builder(pid: p.pid, inSet: inSet)
-      if p.state == "Z" {
-        unexplained[p.pid] = "zombie: exited, not reaped by parent \(p.ppid)"
-        continue
-      }
+      // A zombie waits on nothing: it is a consequence (KernelSnapshot.zombies).
+      if p.isZombie { continue }
       for t in p.threads where !t.running {
         threadEdges(p, t, procs: procs, index: index, sockets: sockets, into: &b)
       }
@@ -95,9 +93,9 @@ enum WaitEdgeDerivation {
         waitChildren(p, procs: procs, pgrp: nil, call: "\(who)waitid(P_ALL) in \(src)", into: &b)
       }
     case SyscallNR.read, SyscallNR.readv, SyscallNR.recvfrom, SyscallNR.recvmsg, SyscallNR.recvmmsg, SyscallNR.preadv:
-      fdEdges(p, fd: sc.int32Arg(0), dir: .read, call: "\(who)\(sc.name)(2)", index: index, into: &b)
+      fdEdges(p, fd: sc.int32Arg(0), dir: .read, call: "\(who)\(sc.name)(2)", procs: procs, index: index, into: &b)
     case SyscallNR.write, SyscallNR.writev, SyscallNR.sendto, SyscallNR.sendmsg, SyscallNR.sendmmsg, SyscallNR.pwritev:
-      fdEdges(p, fd: sc.int32Arg(0), dir: .write, call: "\(who)\(sc.name)(2)", index: index, into: &b)
+      fdEdges(p, fd: sc.int32Arg(0), dir: .write, call: "\(who)\(sc.name)(2)", procs: procs, index: index, into: &b)
     case SyscallNR.poll, SyscallNR.ppoll, SyscallNR.select, SyscallNR.pselect6:
       guard let fds = t.pollFDs else {
         b.note("\(sc.name): fd array unreadable from /proc/\(p.pid)/mem")
@@ -105,7 +103,8 @@ enum WaitEdgeDerivation {
       }
       for fd in fds {
         let dir: Direction = t.pollWriteOnly.contains(fd) ? .write : .poll
-        fdEdges(p, fd: fd, dir: dir, call: "\(who)\(sc.name)(2) set from /proc/\(p.pid)/mem includes", index: index, into: &b)
+        fdEdges(p, fd: fd, dir: dir, call: "\(who)\(sc.name)(2) set from /proc/\(p.pid)/mem includes", procs: procs,
+                index: index, into: &b)
       }
       if fds.isEmpty { b.note("\(sc.name) with no fds (sleep)") }
     case SyscallNR.epollWait, SyscallNR.epollPwait, SyscallNR.epollPwait2:
@@ -117,7 +116,7 @@ enum WaitEdgeDerivation {
       for fd in watched {
         fdEdges(p, fd: fd, dir: f.epollWriteOnly.contains(fd) ? .write : .poll,
                 call: "\(who)\(sc.name) on epoll fd \(epfd) (/proc/\(p.pid)/fdinfo/\(epfd) tfd) watches",
-                index: index, into: &b)
+                procs: procs, index: index, into: &b)
       }
       if watched.isEmpty { b.note("\(sc.name) on epoll fd \(epfd) watching nothing") }
     case SyscallNR.connect:
@@ -142,6 +141,21 @@ enum WaitEdgeDerivation {
     }
   }
 
+  /// The one writer of a pipe P reads, when it is P's multiprocessing child
+  /// (spawn child, or a fork server's child): Popen's sentinel, whose EOF is
+  /// that child's exit. Reading it waits for the exit, not for data.
+  private static func sentinelWriter(_ p: ProcessSnapshot, writers: [FDHolder], procs: [ProcessSnapshot]) -> Int32? {
+    let pids = Set(writers.map(\.pid))
+    guard pids.count == 1, let w = pids.first, w != p.pid, let c = procs.first(where: { $0.pid == w }) else { return nil }
+    let parentArgv = procs.first { $0.pid == c.ppid }?.cmdline
+    let role = ProcessNaming.identify(argv: c.cmdline, comm: c.comm, parentArgv: parentArgv).role
+    switch role {
+    case .spawnChild: return c.ppid == p.pid ? w : nil
+    case .forkServerChild: return w
+    default: return nil
+    }
+  }
+
   private static func waitChildren(_ p: ProcessSnapshot, procs: [ProcessSnapshot], pgrp: Int32?, call: String,
                                    into b: inout Builder)
   {
@@ -150,14 +164,24 @@ enum WaitEdgeDerivation {
     if kids.isEmpty { b.note("\(call.split(separator: " ").first ?? "wait"): no child in set") }
   }
 
-  private static func fdEdges(_ p: ProcessSnapshot, fd: Int32, dir: Direction, call: String, index: InodeIndex,
-                              into b: inout Builder)
+  private static func fdEdges(_ p: ProcessSnapshot, fd: Int32, dir: Direction, call: String, procs: [ProcessSnapshot],
+                              index: InodeIndex, into b: inout Builder)
   {
     guard let f = p.fd(fd) else {
       b.note("\(call) fd \(fd): not open")
       return
     }
     let base = "\(call) fd \(fd) \(f.link)"
+    // A wake-up channel watched by a readiness wait: only this process can
+    // signal it. No edge, no "held outside set" (FDSnapshot.wakeup).
+    if f.wakeup && dir == .poll {
+      b.note("\(call.split(separator: "(").first ?? "") on \(f.link): its own wake-up channel")
+      return
+    }
+    if f.wakeup {
+      b.note("\(call.split(separator: "(").first ?? "") on \(f.link): other end held only by itself")
+      return
+    }
     switch f.kind {
     case .socket(let ino):
       if f.socketState == KernelSocket.listenState {
@@ -182,6 +206,10 @@ enum WaitEdgeDerivation {
       let hs = (writing ? index.pipeReaders[ino] : index.pipeWriters[ino]) ?? []
       let role = writing ? "readers" : "writers"
       let ev = "\(base) (/proc/\(p.pid)/fdinfo/\(fd) \(writing ? "O_WRONLY" : "O_RDONLY")), \(role): \(holderList(hs, excluding: p.pid))"
+      if !writing, let child = sentinelWriter(p, writers: hs, procs: procs) {
+        b.add(child, .exitOf, "\(ev): pipe written only by child \(child): a multiprocessing sentinel, EOF at its exit")
+        return
+      }
       for h in hs { b.add(h.pid, writing ? .roomFrom : .dataFrom, ev) }
       if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {
         b.note("\(call.split(separator: "(").first ?? "") on \(f.link): \(role) outside set")

@@ -100,10 +100,9 @@ public struct SnapshotReport: Sendable {
       named.append((key, .string(v)))
       parts.append("\(key)=\(v)")
     }
-    func timeout(_ i: Int) {
-      let v = sc.int32Arg(i)
-      named.append(("timeoutMs", .int(Int64(v))))
-      parts.append("timeout=" + (v < 0 ? "infinite" : "\(v) ms"))
+    func timeout() {  // KernelEvidence's Timeout: -1 infinite, null unreadable
+      named.append(("timeoutMs", t.timeout.map { if case .after(let v) = $0 { return .int(v) } else { return .int(-1) } } ?? .null))
+      parts.append("timeout=" + (t.timeout.map { "\($0)" } ?? "?"))
     }
     func fdList(_ key: String, _ fds: [Int32]?) {
       guard let fds else {
@@ -155,18 +154,18 @@ public struct SnapshotReport: Sendable {
       }
       hex("options", 3)
     case "poll":
-      fdList("fds", t.pollFDs); num("nfds", 1); timeout(2)
+      fdList("fds", t.pollFDs); num("nfds", 1); timeout()
     case "ppoll":
-      fdList("fds", t.pollFDs); num("nfds", 1)
+      fdList("fds", t.pollFDs); num("nfds", 1); timeout()
     case "select", "pselect6":
-      num("nfds", 0); fdList("fds", t.pollFDs)
+      num("nfds", 0); fdList("fds", t.pollFDs); timeout()
     case "epoll_wait", "epoll_pwait", "epoll_pwait2":
       fd("epfd", 0)
       var watched: [Int32]? = nil
       if let f = p.fd(sc.int32Arg(0)), case .epoll(let w) = f.kind { watched = w }
       fdList("watched", watched)
       num("maxevents", 2)
-      if sc.name != "epoll_pwait2" { timeout(3) }
+      timeout()
     case "futex":
       hex("uaddr", 0)
       let op = (sc.args.count > 1 ? sc.args[1] : 0)
@@ -177,7 +176,7 @@ public struct SnapshotReport: Sendable {
       let opName = (ops[op & 0x7f] ?? "op \(op & 0x7f)") + (op & 128 != 0 ? "_PRIVATE" : "")
       named.append(("op", .string(opName)))
       parts.append("op=\(opName)")
-      int("val", 2)
+      int("val", 2); if [0, 9].contains(op & 0x7f) { timeout() }  // FUTEX_WAIT, FUTEX_WAIT_BITSET
     case "futex_waitv":
       num("nr", 1)
     case "clock_nanosleep":
@@ -188,14 +187,15 @@ public struct SnapshotReport: Sendable {
       parts.append("clock=\(cn)")
       let abs = (sc.args.count > 1 ? sc.args[1] : 0) & 1 != 0
       named.append(("absolute", .bool(abs)))
-      if abs { parts.append("TIMER_ABSTIME") }
+      if abs { parts.append("TIMER_ABSTIME") }; timeout()
     case "kill":
       int("pid", 0); int("signal", 1)
     case "pidfd_send_signal":
       fd("pidfd", 0); int("signal", 1)
     case "io_uring_enter":
       fd("fd", 0); num("toSubmit", 1); num("minComplete", 2)
-    case "nanosleep", "pause", "rt_sigsuspend", "rt_sigtimedwait", "sched_yield", "exit", "exit_group", "execve",
+    case "nanosleep": timeout()
+    case "pause", "rt_sigsuspend", "rt_sigtimedwait", "sched_yield", "exit", "exit_group", "execve",
       "clone", "clone3", "fork", "vfork":
       break
     default:
@@ -294,7 +294,7 @@ public struct SnapshotReport: Sendable {
       break
     }
     o.append(("peers", .array(f.peers.map { .object([("pid", .int(Int64($0.pid))), ("fd", .int(Int64($0.fd)))]) })))
-    o.append(("queued", .from(f.queued)))
+    o.append(("queued", .from(f.queued))); o.append(("wakeup", .bool(f.wakeup)))
     o.append(("blocking", .bool(blocking.contains(f.fd))))
     return .object(o)
   }

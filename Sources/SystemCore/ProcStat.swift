@@ -11,6 +11,12 @@ public struct ProcStat: Sendable, Equatable {
   public var cpuTicks: UInt64
   /// Field 22: start time after boot, in clock ticks.
   public var startTime: UInt64
+  /// Field 10: minor page faults (memory touched for the first time).
+  public var minorFaults: UInt64 = 0
+  /// Field 20: number of threads.
+  public var threadCount: Int = 0
+  /// Field 24: resident set size, in pages.
+  public var rssPages: Int64 = 0
 
   /// Parses the file's bytes; nil when it is not a stat line.
   public init?<C: Collection>(_ bytes: C) where C.Element == UInt8 {
@@ -30,6 +36,9 @@ public struct ProcStat: Sendable, Equatable {
     let stime: UInt64 = num(12)
     cpuTicks = utime &+ stime
     startTime = num(19)
+    minorFaults = num(7)
+    threadCount = num(17)
+    if rest.count > 21 { rssPages = num(21) }
   }
 
   /// Reads and parses /proc/PID/stat, or /proc/PID/task/TID/stat with `tid`;

@@ -44,14 +44,22 @@ enum StoredRun {
   }
 
   /// A `watch` verdict from a stored kernel snapshot and the command's facts
-  /// (watch.json: command, commandPid, stillRunning). No CPU sample is
-  /// stored, so busy-loop cannot show here.
+  /// (watch.json: command, commandPid, stillRunning), with the progress
+  /// samples watch takes when the run stored them (progress.json: pid -> its
+  /// ProgressSamples), judged by the same code as live.
   static func verdict(watch name: String) throws -> Verdict {
     let dir = runs + "/" + name
     let snap = StoredSnapshot.kernelSnapshot(try json(dir + "/snapshot.json"))
     let w = try json(dir + "/watch.json")
+    var progress: [Int32: Progress] = [:]
+    if Syscalls.readFile(dir + "/progress.json") != nil {
+      for (k, v) in try json(dir + "/progress.json").object ?? [] {
+        guard let pid = Int32(k) else { continue }
+        progress[pid] = Progress.judge((v.array ?? []).map(StoredSnapshot.progressSample))
+      }
+    }
     return ForeignTreeVerdict.build(
-      command: (w["command"]?.array ?? []).compactMap(\.string), evidence: Evidence(snapshot: snap),
+      command: (w["command"]?.array ?? []).compactMap(\.string), evidence: Evidence(snapshot: snap, progress: progress),
       stillRunning: w["stillRunning"]?.bool ?? true, commandPid: Int32(w["commandPid"]?.int ?? 0), t0: 0)
   }
 }

@@ -23,9 +23,24 @@ enum StoredSnapshot {
 
   static func int32(_ v: JSONValue?) -> Int32 { Int32(v?.int ?? 0) }
 
+  /// One sample of progress.json (the fields of ProgressSample).
+  static func progressSample(_ j: JSONValue) -> ProgressSample {
+    func u(_ k: String) -> UInt64 { UInt64(max(0, j[k]?.int ?? 0)) }
+    return ProgressSample(
+      atNs: u("atNs"), onCpuNs: u("onCpuNs"), runDelayNs: u("runDelayNs"), minorFaults: u("minorFaults"),
+      threadCount: Int(j["threadCount"]?.int ?? 0), rssPages: j["rssPages"]?.int ?? 0,
+      threads: (j["threads"]?.array ?? []).compactMap(\.string), state: j["state"]?.string?.first ?? "?")
+  }
+
   static func process(_ p: JSONValue) -> ProcessSnapshot {
     let threads = (p["threads"]?.array ?? []).map(thread)
-    let fds = (p["fds"]?.array ?? []).map(fd)
+    let pid = int32(p["pid"])
+    // Snapshots stored before `wakeup` was written: the same test on the peers.
+    let fds = (p["fds"]?.array ?? []).map { j in
+      var f = fd(j)
+      if j["wakeup"]?.bool == nil { f.wakeup = f.isWakeup(ownPid: pid) }
+      return f
+    }
     var pollSet: [Int32]? = nil
     for t in p["threads"]?.array ?? [] {
       let args = t["syscall"]?["args"]
@@ -48,10 +63,12 @@ enum StoredSnapshot {
     }
     let args = t["syscall"]?["args"]
     let address = args?["address"]?.string
+    let ms = args?["timeoutMs"]?.int
     return ThreadSnapshot(
       tid: int32(t["tid"]), state: t["state"]?.string?.first ?? "?", syscall: sc, wchan: t["wchan"]?.string,
       running: t["running"]?.bool ?? false, pollFDs: args?["fds"]?.array?.map { int32($0) },
-      connectTarget: address.map { $0.hasPrefix("unix:") ? String($0.dropFirst(5)) : $0 })
+      connectTarget: address.map { $0.hasPrefix("unix:") ? String($0.dropFirst(5)) : $0 },
+      timeout: ms.map { $0 < 0 ? Timeout.none : .after(ms: $0) })
   }
 
   static func fd(_ f: JSONValue) -> FDSnapshot {
@@ -71,6 +88,7 @@ enum StoredSnapshot {
       queued: f["queued"]?.int.map { UInt32($0) }, peerInode: f["peerInode"]?.int.map { UInt64($0) },
       socketState: f["listening"]?.bool == true ? 10 : nil, socketName: f["name"]?.string)
     s.socketIsTCP = s.socketName?.hasPrefix("tcp") ?? false
+    s.wakeup = f["wakeup"]?.bool ?? false
     return s
   }
 }

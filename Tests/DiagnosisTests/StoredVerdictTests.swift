@@ -222,7 +222,68 @@ struct StoredVerdictTests {
       cycles: [], stuck: [14930, 15018, 15019, 15021],
       terminals: [.init(15021, .unexplained)],
       explains: "python3 ends a chain of 3 wait(s) on it (clock_nanosleep), and no"),
+    // Real trees under .venv/bin/python (issue 10), with progress samples.
+    Expected(
+      "watch-asyncio_event", outcome: "hang", hangClass: .inProcessWait,
+      chains: [[2447, 2456]],
+      cycles: [], stuck: [2447, 2456],
+      terminals: [.init(2456, .inProcessWait)],
+      explains: "python waits in epoll_wait on nothing outside itself (no timer)"),
+    Expected(
+      "watch-trio_idle", outcome: "hang", hangClass: .inProcessWait,
+      chains: [],
+      cycles: [], stuck: [2588],
+      terminals: [.init(2588, .inProcessWait)],
+      explains: "on nothing outside itself (no timer (timeout is trio's 24 h cap))"),
+    Expected(
+      "watch-trio_tree", outcome: "hang", hangClass: .inProcessWait,
+      chains: [[2765, 2827]],
+      cycles: [], stuck: [2765, 2827],
+      terminals: [.init(2827, .inProcessWait)],
+      explains: "on nothing outside itself (next timer in <= 3600 s)"),
+    Expected(
+      "watch-timed_sleep", outcome: "hang", hangClass: .sleeping,
+      chains: [],
+      cycles: [], stuck: [3084],
+      terminals: [.init(3084, .sleeping)],
+      explains: "python is in a timed sleep (clock_nanosleep timeout 59641 ms): it will wake by itself within 59641 ms"),
+    Expected(
+      "watch-mp_spawn_chain", outcome: "hang", hangClass: .inProcessWait,
+      chains: [[3202, 3198, 3203, 3217], [3202, 3203, 3217], [3202, 3217]],
+      cycles: [], stuck: [3198, 3202, 3203, 3217],
+      terminals: [.init(3217, .inProcessWait)],
+      explains: "python is blocked in futex with a single thread"),
+    Expected(
+      "watch-busy_loop", outcome: "hang", hangClass: .busyLoop,
+      chains: [[3353, 3357]],
+      cycles: [], stuck: [3353, 3357],
+      terminals: [.init(3357, .busyLoop)],
+      explains: "python is spinning on the CPU instead of waiting: spinning:"),
+    Expected(
+      "watch-working", outcome: "hang", hangClass: .working,
+      chains: [],
+      cycles: [], stuck: [3467],
+      terminals: [.init(3467, .working)],
+      explains: "python was still at work at the deadline (working:"),
   ]
+
+  /// A tree with a process at work says so in the verdict's notes (C5);
+  /// one that only waits does not.
+  @Test func workingTreeNotesItWasStillAtWork() throws {
+    #expect(try StoredRun.verdict(watch: "watch-working").notes.contains(Evidence.atWorkNote))
+    #expect(try !StoredRun.verdict(watch: "watch-trio_tree").notes.contains(Evidence.atWorkNote))
+  }
+
+  /// Wake-up channels are no leak and no "held outside set" (K1); the
+  /// in-process-wait evidence lists them.
+  @Test func wakeupChannelsAreListedNotLeaks() throws {
+    for run in ["watch-asyncio_event", "watch-trio_idle", "watch-trio_tree"] {
+      let v = try StoredRun.verdict(watch: run)
+      let t = try #require(v.terminals.first)
+      #expect(t.evidence.contains { $0.contains("its own wake-up channel") }, "\(run): \(t.evidence)")
+      #expect(!v.terminals.contains { $0.hangClass == .leakedFDHoldsPeerOpen }, "\(run)")
+    }
+  }
 
   @Test func storedRunsCoverEveryClassAndOutcome() {
     let classes = Set(Self.cases.flatMap { $0.terminals.map(\.hangClass) })

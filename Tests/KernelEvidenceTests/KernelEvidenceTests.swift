@@ -283,7 +283,10 @@ struct KernelEvidenceTests {
     let z = try #require(s.process(child))
     #expect(z.state == "Z")
     #expect(z.fds.isEmpty)
-    #expect(s.unexplained[child]?.contains("zombie") == true)
+    // A zombie is a consequence of its parent (K6): listed, never a terminal.
+    #expect(s.zombies[child] == parent)
+    #expect(s.unexplained[child] == nil)
+    #expect(!s.terminals.contains(child))
     #expect(s.edges.isEmpty)
   }
 

@@ -5,14 +5,17 @@ import Testing
 /// The one /proc/PID/stat parser: comm is free text in parentheses.
 @Suite(.timeLimit(.minutes(1))) struct ProcStatTests {
   /// A stat line with `comm` and otherwise fixed fields: state S, ppid 1,
-  /// pgrp 77, utime 11, stime 22, starttime 999.
+  /// pgrp 77, minflt 5, utime 11, stime 22, num_threads 3, starttime 999, rss 640.
   static func line(comm: String) -> String {
     var fields = (4...52).map { _ in "0" }
     fields[4 - 4] = "1"  // ppid (field 4)
     fields[5 - 4] = "77"  // pgrp
+    fields[10 - 4] = "5"  // minflt
     fields[14 - 4] = "11"  // utime
     fields[15 - 4] = "22"  // stime
+    fields[20 - 4] = "3"  // num_threads
     fields[22 - 4] = "999"  // starttime
+    fields[24 - 4] = "640"  // rss (pages)
     return "4242 (\(comm)) S " + fields.joined(separator: " ") + "\n"
   }
 
@@ -25,6 +28,7 @@ import Testing
     #expect(st.pgrp == 77)
     #expect(st.cpuTicks == 33)
     #expect(st.startTime == 999)
+    #expect(st.minorFaults == 5 && st.threadCount == 3 && st.rssPages == 640)
   }
 
   @Test(arguments: ["", "4242 sleep S 1 2 3", "4242 (sleep) S 1 2", "4242 (sleep"])

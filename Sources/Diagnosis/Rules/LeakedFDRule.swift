@@ -1,10 +1,16 @@
 /// Kernel only: blocked reading a pipe or socket whose other end the reader
 /// holds itself (an fd kept across fork), so EOF cannot come. In our own
-/// actors the teardown's peer wait is PeerWaitInTeardownRule's.
+/// actors the teardown's peer wait is PeerWaitInTeardownRule's. A wake-up
+/// channel watched by a readiness wait (epoll/poll/select: both ends its
+/// own, nobody else's) is how an event loop wakes itself, not a leak; a
+/// blocking read on one is (Fixtures/python/leaked_fd.py).
 struct LeakedFDRule: HangRule {
   func classify(_ ctx: TerminalContext) -> Classification? {
+    let readiness = !SyscallGroups.reads.contains(ctx.syscallName)
     guard let pe = ctx.process, SyscallGroups.readsOrPolls.contains(ctx.syscallName),
-      let f = pe.waited.first(where: { ($0.isPipe || $0.isSocket) && $0.holders.contains(ctx.pid) }),
+      let f = pe.waited.first(where: {
+        ($0.isPipe || $0.isSocket) && $0.holders.contains(ctx.pid) && !(readiness && $0.wakeup)
+      }),
       !ctx.writesProbes || !ctx.events.contains(where: { $0.site == "wait_for_no_more_peers" })
     else { return nil }
     return Classification(
