@@ -5,7 +5,7 @@ import TestSupport
 
 /// `watch` on foreign process trees (Python): only kernel evidence exists,
 /// and the classes it can show must still be named.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct WatchTests {
   static let python = SpawnedTree.python
 
@@ -22,7 +22,8 @@ struct WatchTests {
   @Test(.enabled(if: python != nil, "python3 not installed"), arguments: cases)
   func foreignTreeHangIsNamed(script: String, hangClass: String) throws {
     let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/" + script])
-    #expect(r.status == 1)
+    #expect(r.status == 124)
+    #expect(v["exitCode"]?.int == 124)
     #expect(v["outcome"]?.string == "hang")
     #expect(v["timeoutMs"]?.int == 3000)
     #expect(v["hangClass"]?.string == hangClass, "\(script): \(v["terminal"]?.compact ?? "")")
@@ -33,7 +34,7 @@ struct WatchTests {
   @Test(.enabled(if: python != nil, "python3 not installed"))
   func chainOfChildWaitsEndsAtTheSleeper() throws {
     let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/waitpid_chain.py"])
-    #expect(r.status == 1)
+    #expect(r.status == 124)
     let chain = try #require(v["waitChains"]?.array?.first?.array)
     #expect(chain.count == 4)
     let terminal = try #require(v["terminal"]?.array?.first)
@@ -44,8 +45,9 @@ struct WatchTests {
   }
 
   @Test func leftoverDescendantsAreALeakAndAreKilled() throws {
-    let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "10", "--format", "json", "--", ToolProcess.fixtures + "/python/escapes.sh"])
-    #expect(r.status == 1)
+    let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "10", "--grace", "0.5", "--format", "json", "--", ToolProcess.fixtures + "/python/escapes.sh"])
+    #expect(r.status == 3)
+    #expect(v["exitCode"]?.int == 3)
     #expect(v["outcome"]?.string == "leak")
     #expect(v["commandStatus"]?.int == 3)
     #expect((v["killed"]?.array?.count ?? 0) >= 1)
@@ -67,6 +69,7 @@ struct WatchTests {
     let r = ToolProcess.run(["watch", "--format", "json", "--", "/bin/sh", "-c", "exit 5", "--", "x"])
     #expect(r.status == 5)
     let v = try JSONParser.parse(r.stdout)
+    #expect(v["exitCode"]?.int == 5, "JSON exitCode is the process's exit code")
     #expect(v["command"]?.array?.compactMap(\.string) == ["/bin/sh", "-c", "exit 5", "--", "x"], "\(r.stdout)")
     #expect(ToolProcess.survivors().isEmpty)
   }
