@@ -33,6 +33,9 @@ public enum WatchRun {
     public var verdict: Verdict
     public var commandStatus: WaitStatus?
     public var startError: String?
+    /// From the deadline to the verdict (snapshot, stacks, classes), before
+    /// the teardown; nil when the command did not outlive the deadline.
+    public var deadlineToVerdictMs: Double? = nil
   }
 
   public static func run(command: [String], options o: Options) -> Outcome {
@@ -99,6 +102,7 @@ public enum WatchRun {
       v.outcome = alive.isEmpty ? "clean" : (status == nil ? "hang" : "leak")
       if !alive.isEmpty { v.notes.append("no snapshot: watch was ended by signal \(interrupted ?? 0)") }
     }
+    let verdictNs = Syscalls.monotonicNs()
     // A Ctrl-C during the snapshot (the second one) skips the term grace.
     if interrupted != nil, let again = signals?.take() { v.notes.append("signal \(again) again: killed at once") }
     else { v.notes += politeEnd(group: pgid, termGraceMs: interrupted == nil || interrupted == SIGINT ? o.termGraceMs : 0, signals: signals) }
@@ -110,7 +114,9 @@ public enum WatchRun {
     v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
     if let s = status { v.notes.insert("the command exited: \(s)", at: 0) }
     v.exitCodeOverride = exitCode(v, status)
-    return Outcome(verdict: v, commandStatus: status, startError: nil)
+    let deadlineNs = start + UInt64(o.timeoutMs) * 1_000_000
+    let toVerdict = status == nil && interrupted == nil ? Double(verdictNs &- deadlineNs) / 1e6 : nil
+    return Outcome(verdict: v, commandStatus: status, startError: nil, deadlineToVerdictMs: toVerdict)
   }
 
   /// The exit code a CI job can tell apart: the command's own when it

@@ -35,9 +35,9 @@ enum ForeignVerdictText {
       out += v.lingering.map { "\($0.name) \($0.pid) (\(Int($0.ms.rounded())) ms)" }.joined(separator: ", ") + "\n"
     }
     if total > 0 {
-      out += "\nprocesses (\(total))\n"
       let nameW = max(20, (v.actors.map { $0.name.count + 3 * $0.depth }.max() ?? 20) + 2)
       let roleW = max(8, (v.actors.map(\.role.count).max() ?? 8) + 2)
+      out += "\n" + "processes (\(total))".padded(nameW + 2) + "pid".padded(8) + "role".padded(roleW) + "state, syscall\n"
       for a in v.actors {
         let name = String(repeating: "   ", count: a.depth) + a.name
         out += "  " + name.padded(nameW) + String(a.pid).padded(8) + a.role.padded(roleW) + (a.doing ?? "-") + "\n"
