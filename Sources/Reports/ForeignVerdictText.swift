@@ -23,7 +23,7 @@ enum ForeignVerdictText {
         out += "\nblocked on\n"
         for b in v.blockedOn.prefix(12) {
           out += "  \(v.name(of: b.pid)) \(b.pid): \(b.kernel ?? "-")\n"
-          if let e = b.edge, !contradicts(e, claimed[b.pid] ?? []) { out += "      \(e)\n" }
+          if let e = b.edge, !contradicts(e, claimed[b.pid] ?? []), !repeats(e, b.kernel) { out += "      \(e)\n" }
           if terminals.contains(b.pid) { for f in b.stack.prefix(6) { out += "      \(f)\n" } }
         }
         if v.blockedOn.count > 12 { out += "  (+\(v.blockedOn.count - 12) more in --format json)\n" }
@@ -54,6 +54,12 @@ enum ForeignVerdictText {
     var m: [Int32: [String]] = [:]
     for t in v.terminals { m[t.pid, default: []] += t.evidence + [t.explanation] }
     return m
+  }
+
+  /// "unexplained: pause" under a kernel line that already says pause.
+  static func repeats(_ edge: String, _ kernel: String?) -> Bool {
+    guard edge.hasPrefix("unexplained: "), let kernel else { return false }
+    return kernel.contains(edge.dropFirst("unexplained: ".count))
   }
 
   /// An edge line that says the peer is held outside the set while the

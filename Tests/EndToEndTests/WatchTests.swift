@@ -42,6 +42,25 @@ struct WatchTests {
     let blocked = (v["blockedOn"]?.array ?? []).first { $0["pid"] == chain.last }
     #expect((blocked?["kernel"]?.string ?? "").contains("nanosleep"))
     #expect((blocked?["stack"]?.array ?? []).isEmpty == false, "the terminal's native stack")
+    // Every process is named from its command line, and JSON has its whole argv.
+    for a in v["actors"]?.array ?? [] {
+      #expect(a["name"]?.string == "waitpid_chain.py", "\(a.compact)")
+      #expect(a["cmdline"]?.array?.compactMap(\.string).last?.hasSuffix("waitpid_chain.py") == true, "\(a.compact)")
+    }
+  }
+
+  /// Eight foreign processes fit on a screen: compact rows, one line per
+  /// process under "blocked on", stacks only for the terminal.
+  @Test(.enabled(if: python != nil, "python3 not installed"))
+  func eightForeignProcessesPrintCompactly() throws {
+    let chain = "import os, time\nfor _ in range(7):\n    pid = os.fork()\n    if pid:\n        os.waitpid(pid, 0)\n        os._exit(0)\ntime.sleep(600)\n"
+    let r = ToolProcess.run(["watch", "--timeout", "3", "--term-grace", "0.2", "--", Self.python!, "-c", chain])
+    #expect(r.status == 124)
+    #expect(r.stdout.contains("processes (8)"), "\(r.stdout)")
+    let lines = r.stdout.split(separator: "\n").count
+    #expect(lines < 50, "\(lines) lines:\n\(r.stdout)")
+    #expect(!r.stdout.contains("(no probe"))
+    #expect(ToolProcess.survivors().isEmpty)
   }
 
   @Test func leftoverDescendantsAreALeakAndAreKilled() throws {
