@@ -40,7 +40,8 @@ enum ForeignVerdictText {
       out += "\n" + "processes (\(total))".padded(nameW + 2) + "pid".padded(8) + "role".padded(roleW) + "state, syscall\n"
       for a in v.actors {
         let name = String(repeating: "   ", count: a.depth) + a.name
-        out += "  " + name.padded(nameW) + String(a.pid).padded(8) + a.role.padded(roleW) + (a.doing ?? "-") + "\n"
+        let cls = v.terminals.first { $0.pid == a.pid }.map { "  terminal: \($0.hangClass.name)" } ?? ""
+        out += "  " + name.padded(nameW) + String(a.pid).padded(8) + a.role.padded(roleW) + (a.doing ?? "-") + cls + "\n"
       }
     }
     out += "\ntimings: verdict \(VerdictText.fmt(v.durationMs)) ms (timeout \(v.timeoutMs) ms)\n"
