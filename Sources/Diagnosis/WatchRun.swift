@@ -89,7 +89,7 @@ public enum WatchRun {
     TreeReaper.reapExited()
     let alive = TreeReaper.liveDescendants()
     var v: Verdict
-    // SIGTERM or SIGHUP to watch: end the tree at once, no snapshot.
+    // SIGTERM or SIGHUP to watch: no snapshot, the same end.
     let snapshot = !alive.isEmpty && (interrupted == nil || interrupted == SIGINT)
     if snapshot {
       let ev = Evidence.collect(pids: alive, stackPids: o.stacks ? alive : [], sampleMs: 100)
@@ -105,7 +105,7 @@ public enum WatchRun {
     let verdictNs = Syscalls.monotonicNs()
     // A Ctrl-C during the snapshot (the second one) skips the term grace.
     if interrupted != nil, let again = signals?.take() { v.notes.append("signal \(again) again: killed at once") }
-    else { v.notes += politeEnd(group: pgid, termGraceMs: interrupted == nil || interrupted == SIGINT ? o.termGraceMs : 0, signals: signals) }
+    else { v.notes += politeEnd(group: pgid, termGraceMs: o.termGraceMs, signals: signals) }
     v.timeoutMs = o.timeoutMs
     v.interrupted = interrupted
     v.lingering = lingering

@@ -22,8 +22,8 @@ struct Watch: ParsableCommand {
              are reported as a leak and ended the same way
         127  the command could not be started
         130  Ctrl-C: one snapshot and verdict, then the tree is ended (a second Ctrl-C
-             kills at once); SIGTERM or SIGHUP: the tree is ended without a snapshot,
-             exit 128 + the signal
+             kills at once); SIGTERM or SIGHUP: the tree is ended the same way
+             without a snapshot, exit 128 + the signal
       Processes that end by themselves within --grace after the command exits are
       reported as lingering (JSON `lingering`), not as a leak.
       With --format json the command's own stdout goes to stderr, and `exitCode` is
