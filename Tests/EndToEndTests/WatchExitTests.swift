@@ -79,6 +79,16 @@ struct WatchExitTests {
     #expect(lines[5].trimmingCharacters(in: " ") == "4", "watch's fds stay with watch: \(lines[5])")
   }
 
+  /// stdin, cwd and environment are watch's own.
+  @Test func theCommandGetsTheCallersStdinCwdAndEnvironment() {
+    let r = ToolProcess.run([
+      "watch", "--", "/bin/sh", "-c",
+      "cd /tmp && echo piped | WATCH_TEST_VAR=given exec \(ToolProcess.tool) watch -- /bin/sh -c 'pwd; echo $WATCH_TEST_VAR; cat'",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout == "/tmp\ngiven\npiped\n", "\(r.stdout)")
+  }
+
   @Test func helpIsHelp() {
     let r = ToolProcess.run(["watch", "--help"])
     #expect(r.status == 0)
