@@ -9,9 +9,10 @@ enum ForeignVerdictText {
   static func render(_ v: Verdict, head: String) -> String {
     let total = v.actors.count
     var out = "\(head)  watch: \(ShellQuote.line(v.command ?? [v.scenario])): "
+    let n = v.stuck.count == 1 ? "1 process" : "\(v.stuck.count) processes"
     switch v.outcome {
-    case "hang": out += "\(v.stuck.count) processes still running at the timeout\n"
-    case "leak": out += "\(v.stuck.count) processes outlived the command and its grace\n"
+    case "hang": out += "\(n) still running at the timeout\n"
+    case "leak": out += "\(n) outlived the command and its grace\n"
     case "clean": out += "nothing left running\n"
     default: out += "\n"
     }

@@ -33,7 +33,7 @@ struct ForeignVerdictTextTests {
     ]
     let text = VerdictText.render(v)
     #expect(!text.contains("peer held outside set"), "\(text)")
-    #expect(text.contains("HANG  watch: python3 x.py: 1 processes"))
+    #expect(text.contains("HANG  watch: python3 x.py: 1 process still running"))
     #expect(!text.contains("(no probe)"))
     #expect(text.contains("  x.py                10      command  S epoll_wait  terminal: leaked-fd-holds-peer-open\n"), "\(text)")
   }
