@@ -71,7 +71,7 @@ extension BenchRunner {
     let dir = baseDir + "/probe"
     var probeSamples: [Double] = []
     var rawSamples: [Double] = []
-    let detail = "spawner_0_depth_0_errorer_1"
+    let detail = "spawner_0_depth_1_errorer_1"
     for b in 0..<(batches + 1) {  // batch 0 is a warm-up
       let bdir = "\(dir)/batch-\(b)"
       do { try Syscalls.makeDirectories(bdir) } catch {

@@ -2,7 +2,11 @@
 /// forks the next and blocks in os.waitpid; the last sleeps.
 /// PR_SET_PDEATHSIG ties every level to its parent should the bench die.
 enum ForkChainScript {
-  static let python = """
+  static let python = chain(levels: 16)
+
+  /// `levels` waiters and one sleeper: levels + 1 processes.
+  static func chain(levels: Int) -> String {
+    """
     import os, time
     try:
         import ctypes
@@ -14,7 +18,7 @@ enum ForkChainScript {
             try: _prctl(1, 9)
             except Exception: pass
     tie()
-    for _ in range(16):
+    for _ in range(\(levels)):
         pid = os.fork()
         if pid:
             os.waitpid(pid, 0)
@@ -22,4 +26,5 @@ enum ForkChainScript {
         tie()
     time.sleep(600)
     """
+  }
 }

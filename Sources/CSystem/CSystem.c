@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CSystem.h"
+#include "CSpawn.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -100,10 +101,7 @@ int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
   if (!(flags_in & CS_SPAWN_KEEP_FDS)) posix_spawn_file_actions_addclosefrom_np(&fa, channel_fd >= 0 ? target_fd + 1 : 3);
   // 4. A parent thread's blocked signals would otherwise be inherited, and the
   //    child would then ignore SIGTERM/SIGINT from the teardown ladder.
-  sigset_t none; sigemptyset(&none);
-  sigset_t all; sigfillset(&all); sigdelset(&all, SIGKILL); sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
+  cs_spawn_signal_attrs(&attr, 0);
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
   if (flags_in & CS_SPAWN_NEW_PGROUP) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, 0); }
   posix_spawnattr_setflags(&attr, flags);

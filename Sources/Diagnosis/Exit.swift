@@ -11,6 +11,10 @@ public enum Exit {
   public static let internalError: Int32 = 70
   /// `watch` only: the command could not be started.
   public static let commandNotStarted: Int32 = 127
+  /// `watch` only: the command outlived the deadline (as coreutils `timeout`).
+  public static let outlivedDeadline: Int32 = 124
+  /// `watch` only: the command finished but left processes alive after the grace.
+  public static let leftProcessesBehind: Int32 = 3
   /// Ctrl-C: the tree was killed and reaped first.
   public static let interrupted: Int32 = 130
   /// Ended by another termination signal: the shell's 128 + signal.

@@ -1,3 +1,5 @@
+import KernelEvidence
+
 /// A verdict from kernel evidence only (a foreign tree under `watch`): the
 /// same shape as a tree verdict, with processes for actors and no probes.
 public enum ForeignTreeVerdict {
@@ -7,14 +9,16 @@ public enum ForeignTreeVerdict {
       outcome: "clean", scenario: "watch: " + command.joined(separator: " "), backend: "-", runDir: "-",
       durationMs: durationMs, timeoutMs: 0, actors: [], stuck: [], waitChains: [], cycles: [], error: nil, rootValue: nil,
       unexpected: [], notes: [], blockedOn: [], terminals: [], spawnMsPerActor: nil, firstErrorMs: nil, teardownMs: nil,
-      damagedLines: 0, survivors: [], killed: [], interrupted: nil)
+      damagedLines: 0, survivors: [], killed: [], interrupted: nil, command: command)
   }
 
   /// The verdict on the processes in `ev`: a hang while the command still
-  /// runs, a leak once it has exited.
-  public static func build(command: [String], evidence ev: Evidence, stillRunning: Bool, commandPid: Int32, t0: UInt64)
-    -> Verdict
-  {
+  /// runs, a leak once it has exited. `argv` (each process's
+  /// /proc/PID/cmdline, when read) names the processes (ProcessNaming).
+  public static func build(
+    command: [String], evidence ev: Evidence, stillRunning: Bool, commandPid: Int32, t0: UInt64,
+    argv: [Int32: [String]] = [:]
+  ) -> Verdict {
     var v = empty(command: command, durationMs: 0)
     v.outcome = stillRunning ? "hang" : "leak"
     v.hasEvidence = true
@@ -33,10 +37,12 @@ public enum ForeignTreeVerdict {
     }
     v.actors = pids.map { p in
       let pe = ev.processes[p]!
+      let id = ProcessNaming.identify(argv: argv[p] ?? [], comm: pe.comm, parentArgv: argv[pe.ppid])
       return ActorRecord(
-        pid: p, name: pe.comm, role: p == commandPid ? "command" : "process",
+        pid: p, name: id.name, role: p == commandPid ? "command" : id.role.rawValue,
         parentPid: ev.processes[pe.ppid] != nil ? pe.ppid : nil, reachedExit: false, exitStatus: nil, exitCode: nil,
-        lastProbe: nil, lastProbeMs: nil, diesOnPurpose: false, hardKilled: nil, depth: d(p))
+        lastProbe: nil, lastProbeMs: nil, diesOnPurpose: false, hardKilled: nil, depth: d(p), cmdline: argv[p],
+        doing: "\(pe.state) \(pe.syscallName ?? pe.syscall ?? "-")")
     }
     v.stuck = pids
     let g = ForeignWaitGraph(ev, commandPid: commandPid, name: v.name(of:))

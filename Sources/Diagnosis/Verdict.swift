@@ -15,6 +15,25 @@ public struct ActorRecord: Sendable {
   public var diesOnPurpose: Bool
   public var hardKilled: String?  // "SIGTERM"/"SIGKILL" when its parent had to
   public var depth: Int
+  /// A foreign process's whole argv (watch); nil for our actors.
+  public var cmdline: [String]? = nil
+  /// A foreign process's state and syscall in a few words (watch rows).
+  public var doing: String? = nil
+}
+
+/// A process that was still alive when the watched command exited and
+/// ended by itself within the grace: not a leak.
+public struct LingeringProcess: Sendable {
+  public var pid: Int32
+  public var name: String
+  /// From the command's exit to this process's end.
+  public var ms: Double
+
+  public init(pid: Int32, name: String, ms: Double) {
+    self.pid = pid
+    self.name = name
+    self.ms = ms
+  }
 }
 
 /// What a stuck process is blocked on, with the evidence.
@@ -81,9 +100,17 @@ public struct Verdict: Sendable {
   /// Stuck processes outside every chain and cycle, bystanders and zombies
   /// left out: what "stuck outside any chain" lists.
   public var outsideChains: [Int32] = []
+  /// watch: the command's argv (the header shows it shell-quoted).
+  public var command: [String]? = nil
+  /// watch: processes that ended within the grace after the command exited.
+  public var lingering: [LingeringProcess] = []
+  /// watch: the process's exit code when it is not the run's (124, 3, the
+  /// command's own status, 128+signal); `exitCode` then returns it.
+  public var exitCodeOverride: Int32? = nil
 
   /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 130 interrupted.
   public var exitCode: Int32 {
+    if let exitCodeOverride { return exitCodeOverride }
     if interrupted != nil { return Exit.interrupted }
     switch outcome {
     case "clean": return Exit.clean
@@ -137,6 +164,7 @@ public struct Verdict: Sendable {
             "parentPid": .from($0.parentPid), "reachedExit": .bool($0.reachedExit),
             "exitStatus": $0.exitCode.map { .int(Int64($0)) } ?? .null, "exitStatusText": .from($0.exitStatus),
             "lastProbe": probeJ($0), "hardKilled": .from($0.hardKilled),
+            "cmdline": $0.cmdline.map { .array($0.map { .string($0) }) } ?? .null,
           ]
         }),
       "error": error.map(\.json) ?? .null,
@@ -155,6 +183,8 @@ public struct Verdict: Sendable {
       "killed": .array(killed.map { .int(Int64($0)) }),
       "survivors": .array(survivors.map { .int(Int64($0)) }),
       "interrupted": .from(interrupted),
+      "lingering": .array(
+        lingering.map { ["pid": .int(Int64($0.pid)), "name": .string($0.name), "ms": .double(($0.ms * 10).rounded() / 10)] }),
     ]
   }
 }

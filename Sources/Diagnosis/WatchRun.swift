@@ -1,75 +1,170 @@
 import ActorRuntime
 import Glibc
+import KernelEvidence
 import MiniJSON
 import Supervision
 import SystemCore
 
 /// `watch`: runs any command as our child (we are its subreaper), waits up
-/// to a deadline, and if it is still running — or leaves descendants behind —
-/// diagnoses the tree from kernel evidence alone, then kills all of it.
+/// to a deadline, and if it is still running — or leaves descendants behind
+/// after the grace — diagnoses the tree from kernel evidence alone, then
+/// ends all of it: SIGTERM to the command's process group, SIGKILL after
+/// the term grace, then the tree kill.
 public enum WatchRun {
+  public struct Options: Sendable {
+    public var timeoutMs: Int
+    /// After the command exits: how long its descendants may take to end.
+    public var graceMs: Int
+    /// After the SIGTERM to the command's process group: how long before SIGKILL.
+    public var termGraceMs: Int
+    public var stacks: Bool
+    public var stdoutToStderr: Bool
+
+    public init(timeoutMs: Int, graceMs: Int = 2000, termGraceMs: Int = 1000, stacks: Bool, stdoutToStderr: Bool) {
+      self.timeoutMs = timeoutMs
+      self.graceMs = graceMs
+      self.termGraceMs = termGraceMs
+      self.stacks = stacks
+      self.stdoutToStderr = stdoutToStderr
+    }
+  }
+
   public struct Outcome: Sendable {
     public var verdict: Verdict
     public var commandStatus: WaitStatus?
     public var startError: String?
+    /// From the deadline to the verdict (snapshot, stacks, classes), before
+    /// the teardown; nil when the command did not outlive the deadline.
+    public var deadlineToVerdictMs: Double? = nil
   }
 
-  public static func run(command: [String], timeoutMs: Int, stacks: Bool, stdoutToStderr: Bool) -> Outcome {
+  public static func run(command: [String], options o: Options) -> Outcome {
     TreeReaper.becomeSubreaper()
     let signals = TerminationSignals()
     let start = Syscalls.monotonicNs()
     guard let exe = Syscalls.findExecutable(command[0]) else {
       return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "command not found: \(command[0])")
     }
-    // New process group: the command's tree is ours to end, not the
-    // terminal's. It keeps our fds, as under any shell.
+    // New process group: the command's tree is ours to end (its group gets
+    // the SIGTERM), and the terminal's Ctrl-C comes to us, not to it. It
+    // gets our stdio, cwd, environment and the signal state we were started
+    // with, and none of our other fds.
     var child: OwnedChild
     do {
       child = try ChildLauncher.launch(
         LaunchSpec(
           executable: exe, arguments: [exe] + command.dropFirst(),
-          fds: [.inherit, stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: true, keepInheritedFDs: true))
+          fds: [.inherit, o.stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: true,
+          callerSignals: true))
     } catch {
       return Outcome(
         verdict: emptyVerdict(command, start), commandStatus: nil,
         startError: "cannot start \(exe): \(String(cString: strerror(error.errno)))")
     }
+    let pgid = child.pid
     var status: WaitStatus? = nil
     var interrupted: Int32? = nil
-    switch child.wait(untilNs: start + UInt64(timeoutMs) * 1_000_000, signals: signals) {
+    var lingering: [LingeringProcess] = []
+    switch child.wait(untilNs: start + UInt64(o.timeoutMs) * 1_000_000, signals: signals) {
     case .exited(let s): status = s
     case .interrupted(let sig): interrupted = sig
     case .timedOut: break
+    }
+    if status != nil {
+      // What the command left gets the grace to end by itself: a lingering
+      // process, not a leak. Named now, while it is alive.
+      let exitedAt = Syscalls.monotonicNs()
+      TreeReaper.reapExited()
+      var names: [Int32: String] = [:]
+      for p in TreeReaper.liveDescendants() { names[p] = identity(p).name }
+      let w = DescendantWait.untilGone(
+        { TreeReaper.liveDescendants() }, deadlineNs: exitedAt + UInt64(o.graceMs) * 1_000_000, signals: signals)
+      interrupted = w.signal
+      lingering = w.ended.map {
+        LingeringProcess(pid: $0.pid, name: names[$0.pid] ?? "pid \($0.pid)", ms: Double($0.atNs &- exitedAt) / 1e6)
+      }
     }
     // Orphans that already exited are reparented to us and are zombies:
     // reap them so that only live leftovers count.
     TreeReaper.reapExited()
     let alive = TreeReaper.liveDescendants()
     var v: Verdict
-    if alive.isEmpty {
-      v = emptyVerdict(command, start)
-      v.outcome = "clean"
+    // SIGTERM or SIGHUP to watch: no snapshot, the same end.
+    let snapshot = !alive.isEmpty && (interrupted == nil || interrupted == SIGINT)
+    if snapshot {
+      let ev = Evidence.collect(pids: alive, stackPids: o.stacks ? alive : [], sampleMs: 100)
+      var argv: [Int32: [String]] = [:]
+      for p in ev.processes.keys { argv[p] = cmdline(p) }
+      v = ForeignTreeVerdict.build(
+        command: command, evidence: ev, stillRunning: status == nil, commandPid: child.pid, t0: start, argv: argv)
     } else {
-      let ev = Evidence.collect(pids: alive, stackPids: stacks ? alive : [], sampleMs: 100)
-      v = kernelVerdict(command, start, ev, stillRunning: status == nil, commandPid: child.pid)
+      v = emptyVerdict(command, start)
+      v.outcome = alive.isEmpty ? "clean" : (status == nil ? "hang" : "leak")
+      if !alive.isEmpty { v.notes.append("no snapshot: watch was ended by signal \(interrupted ?? 0)") }
     }
-    v.timeoutMs = timeoutMs
+    let verdictNs = Syscalls.monotonicNs()
+    // A Ctrl-C during the snapshot (the second one) skips the term grace.
+    if interrupted != nil, let again = signals?.take() { v.notes.append("signal \(again) again: killed at once") }
+    else { v.notes += politeEnd(group: pgid, termGraceMs: o.termGraceMs, signals: signals) }
+    v.timeoutMs = o.timeoutMs
     v.interrupted = interrupted
-    v.killed = TreeReaper.tearDown()
+    v.lingering = lingering
+    v.killed = Array(Set(alive + TreeReaper.tearDown())).sorted()
     v.survivors = TreeReaper.liveDescendants()
     v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
     if let s = status { v.notes.insert("the command exited: \(s)", at: 0) }
-    return Outcome(verdict: v, commandStatus: status, startError: nil)
+    v.exitCodeOverride = exitCode(v, status)
+    let deadlineNs = start + UInt64(o.timeoutMs) * 1_000_000
+    let toVerdict = status == nil && interrupted == nil ? Double(verdictNs &- deadlineNs) / 1e6 : nil
+    return Outcome(verdict: v, commandStatus: status, startError: nil, deadlineToVerdictMs: toVerdict)
+  }
+
+  /// The exit code a CI job can tell apart: the command's own when it
+  /// finished in time and left nothing; 124 past the deadline; 3 when it
+  /// left processes after the grace; 130 on Ctrl-C, 128+N on signal N.
+  static func exitCode(_ v: Verdict, _ status: WaitStatus?) -> Int32 {
+    if let sig = v.interrupted { return sig == SIGINT ? Exit.interrupted : Exit.signaled(sig) }
+    switch v.outcome {
+    case "hang": return Exit.outlivedDeadline
+    case "leak": return Exit.leftProcessesBehind
+    default: return status.map { Int32($0.code) } ?? Exit.clean
+    }
+  }
+
+  /// SIGTERM to the command's process group, up to `termGraceMs` for it to
+  /// go (a test runner writes its report), then SIGKILL to the group. A
+  /// termination signal during the wait ends it at once. Returns notes.
+  static func politeEnd(group pgid: Int32, termGraceMs: Int, signals: TerminationSignals?) -> [String] {
+    guard !DescendantWait.groupMembers(pgid).isEmpty else { return [] }
+    guard termGraceMs > 0 else {
+      Syscalls.kill(-pgid, SIGKILL)
+      return []
+    }
+    Syscalls.kill(-pgid, SIGTERM)
+    let w = DescendantWait.untilGone(
+      { DescendantWait.groupMembers(pgid) }, deadlineNs: Syscalls.monotonicNs() + UInt64(termGraceMs) * 1_000_000,
+      signals: signals)
+    Syscalls.kill(-pgid, SIGKILL)
+    if w.allGone { return ["the command's process group ended on SIGTERM"] }
+    return ["the command's process group got SIGTERM, then SIGKILL" + (w.signal.map { " at once (signal \($0))" } ?? " after \(termGraceMs) ms")]
+  }
+
+  /// /proc/PID/cmdline as argv (empty for a zombie or a vanished process).
+  static func cmdline(_ pid: Int32) -> [String] {
+    guard let b = Syscalls.readFile("/proc/\(pid)/cmdline", limit: 1 << 16), !b.isEmpty else { return [] }
+    var parts = b.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    while parts.last == "" { parts.removeLast() }
+    return parts
+  }
+
+  static func identity(_ pid: Int32) -> ProcessIdentity {
+    let comm = Syscalls.readFile("/proc/\(pid)/comm", limit: 64).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    let ppid = ProcStat.read(pid: pid)?.ppid
+    return ProcessNaming.identify(
+      argv: cmdline(pid), comm: comm.hasSuffix("\n") ? String(comm.dropLast()) : comm, parentArgv: ppid.map(cmdline))
   }
 
   static func emptyVerdict(_ command: [String], _ start: UInt64) -> Verdict {
     ForeignTreeVerdict.empty(command: command, durationMs: Double(Syscalls.monotonicNs() - start) / 1e6)
-  }
-
-  /// A verdict from kernel evidence only: the same shape as a tree verdict.
-  public static func kernelVerdict(_ command: [String], _ start: UInt64, _ ev: Evidence, stillRunning: Bool, commandPid: Int32) -> Verdict {
-    var v = ForeignTreeVerdict.build(command: command, evidence: ev, stillRunning: stillRunning, commandPid: commandPid, t0: start)
-    v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
-    return v
   }
 }

@@ -14,16 +14,8 @@ public enum VerdictText {
     case "leak": head = "LEAK"
     default: head = "UNEXPECTED"
     }
-    if v.backend == "-" {
-      // watch: a foreign tree, no actors, no probes.
-      var cmd = v.scenario.replacingNewlines()
-      if cmd.count > 70 { cmd = String(cmd.prefix(67)) + "..." }
-      out += "\(head)  \(cmd): "
-      out += v.outcome == "hang" ? "\(v.stuck.count) processes still running at the timeout\n" : "\(v.stuck.count) processes outlived the command\n"
-    } else {
-      out += "\(head)  \(v.scenario) under \(v.backend): "
-    }
-    if v.backend != "-" {
+    if v.backend == "-" { return ForeignVerdictText.render(v, head: head) }
+    out += "\(head)  \(v.scenario) under \(v.backend): "
     switch v.outcome {
     case "clean":
       let died = v.actors.filter { !$0.reachedExit && $0.diesOnPurpose }.count
@@ -32,33 +24,8 @@ public enum VerdictText {
     case "leak": out += "the root finished but processes outlived it\n"
     default: out += v.unexpected.first.map { $0 + "\n" } ?? "\n"
     }
-    }
     if v.outcome == "hang" || v.outcome == "leak" {
-      for (i, chain) in v.waitChains.enumerated() {
-        let parts = chain.map { "\(v.name(of: $0)) \($0)" }
-        out += "\n  " + parts.joined(separator: " ─waits on→ ") + "\n"
-        if let t = v.terminals.first(where: { $0.pid == chain.last }) {
-          out += "     \(t.pid) is the terminal: \(t.explanation)\n"
-        }
-        if i >= 4 {
-          out += "  (+\(v.waitChains.count - 5) more chains)\n"
-          break
-        }
-      }
-      for c in v.cycles {
-        out += "  cycle: " + c.map { "\(v.name(of: $0)) \($0)" }.joined(separator: " → ") + " → (back)\n"
-      }
-      if let t = v.terminals.first {
-        out += "\n  class     \(t.hangClass)\n"
-        for (i, e) in t.evidence.enumerated() { out += (i == 0 ? "  evidence  " : "            ") + e + "\n" }
-        out += "  hint      \(t.hint)\n"
-        let others = v.terminals.dropFirst()
-        if !others.isEmpty {
-          out += "\n  also stuck: " + others.map { "\($0.name) \($0.pid) (\($0.hangClass))" }.joined(separator: ", ") + "\n"
-        }
-      }
-      let orphans = v.stuck.filter { s in !v.waitChains.contains { $0.contains(s) } }
-      if !orphans.isEmpty { out += "  stuck outside any chain: " + orphans.map { "\(v.name(of: $0)) \($0)" }.joined(separator: ", ") + "\n" }
+      out += chainsAndClass(v)
       if !v.blockedOn.isEmpty {
         out += "\nblocked on\n"
         for b in v.blockedOn.prefix(8) {
@@ -71,7 +38,7 @@ public enum VerdictText {
     }
     for u in v.unexpected where v.outcome != "unexpected" || u != v.unexpected.first { out += "  unexpected: \(u)\n" }
 
-    out += v.backend == "-" ? "\nprocesses (\(total))" : "\nactors (\(total))"
+    out += "\nactors (\(total))"
     let nameW = max(20, (v.actors.map { $0.name.count + 3 * $0.depth }.max() ?? 20) + 2)
     out += String(repeating: " ", count: max(1, nameW - 9 - String(total).count)) + "  pid     role      last probe                          exit\n"
     for a in v.actors {
@@ -99,6 +66,38 @@ public enum VerdictText {
     out += "\ntimings: " + timing.joined(separator: ", ") + "\n"
     for n in v.notes { out += "note: \(n)\n" }
     out += "run dir: \(v.runDir) (probes/*.jsonl, supervisor.json\(v.hasEvidence ? ", evidence.json" : ""))    exit \(v.exitCode)\n"
+    return out
+  }
+
+  /// The chains, cycles, the terminal's class with its evidence and hint,
+  /// and what is stuck outside every chain: shared by run and watch verdicts.
+  static func chainsAndClass(_ v: Verdict) -> String {
+    var out = ""
+    for (i, chain) in v.waitChains.enumerated() {
+      let parts = chain.map { "\(v.name(of: $0)) \($0)" }
+      out += "\n  " + parts.joined(separator: " ─waits on→ ") + "\n"
+      if let t = v.terminals.first(where: { $0.pid == chain.last }) {
+        out += "     \(t.pid) is the terminal: \(t.explanation)\n"
+      }
+      if i >= 4 {
+        out += "  (+\(v.waitChains.count - 5) more chains)\n"
+        break
+      }
+    }
+    for c in v.cycles {
+      out += "  cycle: " + c.map { "\(v.name(of: $0)) \($0)" }.joined(separator: " → ") + " → (back)\n"
+    }
+    if let t = v.terminals.first {
+      out += "\n  class     \(t.hangClass)\n"
+      for (i, e) in t.evidence.enumerated() { out += (i == 0 ? "  evidence  " : "            ") + e + "\n" }
+      out += "  hint      \(t.hint)\n"
+      let others = v.terminals.dropFirst()
+      if !others.isEmpty {
+        out += "\n  also stuck: " + others.map { "\($0.name) \($0.pid) (\($0.hangClass))" }.joined(separator: ", ") + "\n"
+      }
+    }
+    let orphans = v.stuck.filter { s in !v.waitChains.contains { $0.contains(s) } }
+    if !orphans.isEmpty { out += "  stuck outside any chain: " + orphans.map { "\(v.name(of: $0)) \($0)" }.joined(separator: ", ") + "\n" }
     return out
   }
 

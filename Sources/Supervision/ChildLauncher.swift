@@ -13,11 +13,16 @@ public struct LaunchSpec: Sendable {
   /// The child keeps every fd we hold (watch: a command that expects its
   /// caller's fds). Otherwise only `fds` reach it.
   public var keepInheritedFDs: Bool
+  /// The child starts with the signal mask and ignored signals this process
+  /// was started with (watch: the command is run as it was given), instead
+  /// of an empty mask and every disposition at its default (actors, filters).
+  public var callerSignals: Bool
 
   public init(
     executable: String, arguments: [String], fds: [ProcessControl.ChildFD] = [.inherit, .inherit, .inherit],
-    newProcessGroup: Bool = false, keepInheritedFDs: Bool = false
+    newProcessGroup: Bool = false, keepInheritedFDs: Bool = false, callerSignals: Bool = false
   ) {
+    self.callerSignals = callerSignals
     self.executable = executable
     self.arguments = arguments
     self.fds = fds
@@ -34,7 +39,7 @@ public enum ChildLauncher {
   public static func launch(_ spec: LaunchSpec) throws(SystemError) -> OwnedChild {
     let pid = try ProcessControl.spawn(
       spec.executable, argv: spec.arguments, fds: spec.fds, newProcessGroup: spec.newProcessGroup,
-      keepInheritedFDs: spec.keepInheritedFDs)
+      keepInheritedFDs: spec.keepInheritedFDs, callerSignals: spec.callerSignals)
     do {
       return OwnedChild(pid: pid, pidfd: try Syscalls.pidfdOpen(pid))
     } catch {

@@ -13,13 +13,17 @@ public enum ProcessControl {
 
   /// posix_spawn(3) (cs_spawn_mapped): `fds` is the child's fd table; every
   /// other fd is closed unless `keepInheritedFDs`; signal mask emptied and
-  /// dispositions reset; `newProcessGroup` makes it a group leader.
+  /// dispositions reset (or, with `callerSignals`, the mask and ignored
+  /// signals this process started with); `newProcessGroup` makes it a group leader.
   public static func spawn(
-    _ path: String, argv: [String], fds: [ChildFD], newProcessGroup: Bool, keepInheritedFDs: Bool = false
+    _ path: String, argv: [String], fds: [ChildFD], newProcessGroup: Bool, keepInheritedFDs: Bool = false,
+    callerSignals: Bool = false
   ) throws(SystemError) -> Int32 {
     var pid: pid_t = 0
     let table: [Int32] = fds.map { if case .parent(let fd) = $0 { return fd } else { return -1 } }
-    let flags = (newProcessGroup ? CS_SPAWN_NEW_PGROUP : 0) | (keepInheritedFDs ? CS_SPAWN_KEEP_FDS : 0)
+    let flags =
+      (newProcessGroup ? CS_SPAWN_NEW_PGROUP : 0) | (keepInheritedFDs ? CS_SPAWN_KEEP_FDS : 0)
+      | (callerSignals ? CS_SPAWN_CALLER_SIGNALS : 0)
     var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
     let rc = table.withUnsafeBufferPointer { t in

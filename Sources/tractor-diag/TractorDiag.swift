@@ -34,6 +34,8 @@ struct TractorDiag: ParsableCommand {
       Exit codes: 0 clean and as expected; 1 hang or leak found; 3 no hang but an
       unexpected outcome; 64 usage error; 65 malformed input file or logs too
       damaged to analyse; 70 internal error; 130 interrupted (the tree was killed).
+      watch has its own: the command's status, 124 past the timeout, 3 processes left
+      after the grace, 127 not started (see tractor-diag watch --help).
       """,
     subcommands: [NestedMultierrors.self, RunScenario.self, Compare.self, Report.self, Snapshot.self, Watch.self, Faults.self, BenchCommand.self])
 }

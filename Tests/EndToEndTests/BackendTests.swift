@@ -50,8 +50,8 @@ struct BackendTests {
     #expect(v["hangClass"]?.string == "fork-from-multithreaded-parent")
     // The children forked from the two-threaded spawner are the stuck terminals.
     let terminals = (v["terminal"]?.array ?? []).compactMap { $0["name"]?.string }
-    #expect(terminals.contains("spawner_0_depth_0_errorer_0"))
-    #expect(terminals.contains("spawner_0_depth_0_errorer_1"))
+    #expect(terminals.contains("spawner_0_errorer_0"))
+    #expect(terminals.contains("spawner_0_errorer_1"))
   }
 
   @Test(arguments: ["spawn", "fork", "forkserver"])

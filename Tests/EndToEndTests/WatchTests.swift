@@ -5,7 +5,7 @@ import TestSupport
 
 /// `watch` on foreign process trees (Python): only kernel evidence exists,
 /// and the classes it can show must still be named.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(10)))
 struct WatchTests {
   static let python = SpawnedTree.python
 
@@ -23,7 +23,8 @@ struct WatchTests {
   @Test(.enabled(if: python != nil, "python3 not installed"), arguments: cases)
   func foreignTreeHangIsNamed(script: String, hangClass: String) throws {
     let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/" + script])
-    #expect(r.status == 1)
+    #expect(r.status == 124)
+    #expect(v["exitCode"]?.int == 124)
     #expect(v["outcome"]?.string == "hang")
     #expect(v["timeoutMs"]?.int == 3000)
     #expect(v["hangClass"]?.string == hangClass, "\(script): \(v["terminal"]?.compact ?? "")")
@@ -34,7 +35,7 @@ struct WatchTests {
   @Test(.enabled(if: python != nil, "python3 not installed"))
   func chainOfChildWaitsEndsAtTheSleeper() throws {
     let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "3", "--format", "json", "--", Self.python!, ToolProcess.fixtures + "/python/waitpid_chain.py"])
-    #expect(r.status == 1)
+    #expect(r.status == 124)
     let chain = try #require(v["waitChains"]?.array?.first?.array)
     #expect(chain.count == 4)
     let terminal = try #require(v["terminal"]?.array?.first)
@@ -42,11 +43,31 @@ struct WatchTests {
     let blocked = (v["blockedOn"]?.array ?? []).first { $0["pid"] == chain.last }
     #expect((blocked?["kernel"]?.string ?? "").contains("nanosleep"))
     #expect((blocked?["stack"]?.array ?? []).isEmpty == false, "the terminal's native stack")
+    // Every process is named from its command line, and JSON has its whole argv.
+    for a in v["actors"]?.array ?? [] {
+      #expect(a["name"]?.string == "waitpid_chain.py", "\(a.compact)")
+      #expect(a["cmdline"]?.array?.compactMap(\.string).last?.hasSuffix("waitpid_chain.py") == true, "\(a.compact)")
+    }
+  }
+
+  /// Eight foreign processes fit on a screen: compact rows, one line per
+  /// process under "blocked on", stacks only for the terminal.
+  @Test(.enabled(if: python != nil, "python3 not installed"))
+  func eightForeignProcessesPrintCompactly() throws {
+    let chain = "import os, time\nfor _ in range(7):\n    pid = os.fork()\n    if pid:\n        os.waitpid(pid, 0)\n        os._exit(0)\ntime.sleep(600)\n"
+    let r = ToolProcess.run(["watch", "--timeout", "3", "--term-grace", "0.2", "--", Self.python!, "-c", chain])
+    #expect(r.status == 124)
+    #expect(r.stdout.contains("processes (8)"), "\(r.stdout)")
+    let lines = r.stdout.split(separator: "\n").count
+    #expect(lines < 50, "\(lines) lines:\n\(r.stdout)")
+    #expect(!r.stdout.contains("(no probe"))
+    #expect(ToolProcess.survivors().isEmpty)
   }
 
   @Test func leftoverDescendantsAreALeakAndAreKilled() throws {
-    let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "10", "--format", "json", "--", ToolProcess.fixtures + "/python/escapes.sh"])
-    #expect(r.status == 1)
+    let (r, v) = try ToolProcess.verdict(["watch", "--timeout", "10", "--grace", "0.5", "--format", "json", "--", ToolProcess.fixtures + "/python/escapes.sh"])
+    #expect(r.status == 3)
+    #expect(v["exitCode"]?.int == 3)
     #expect(v["outcome"]?.string == "leak")
     #expect(v["commandStatus"]?.int == 3)
     #expect((v["killed"]?.array?.count ?? 0) >= 1)
@@ -68,6 +89,7 @@ struct WatchTests {
     let r = ToolProcess.run(["watch", "--format", "json", "--", "/bin/sh", "-c", "exit 5", "--", "x"])
     #expect(r.status == 5)
     let v = try JSONParser.parse(r.stdout)
+    #expect(v["exitCode"]?.int == 5, "JSON exitCode is the process's exit code")
     #expect(v["command"]?.array?.compactMap(\.string) == ["/bin/sh", "-c", "exit 5", "--", "x"], "\(r.stdout)")
     #expect(ToolProcess.survivors().isEmpty)
   }

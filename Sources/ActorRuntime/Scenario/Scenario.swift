@@ -22,29 +22,41 @@ public struct Scenario: Sendable, Equatable {
     self.expectRootErrorType = expectRootErrorType
   }
 
-  /// tractor's `test_nested_multierrors` tree: every non-leaf spawns
-  /// `breadth` children; depth d gives d+2 levels below the root.
+  /// tractor's `test_nested_multierrors` tree, named as tractor names it:
+  /// the root spawns `spawner_{i}`; an actor with depth left spawns
+  /// `spawner_{j}_depth_{d}`, one with none spawns `<its name>_errorer_{k}`;
+  /// depth d gives d+2 levels below the root. tractor repeats names across
+  /// branches (both spawners have a `spawner_0_depth_1`); here only a
+  /// repeat gets a suffix, `#N` for its N-th use in spawn order
+  /// (`spawner_0_depth_1#2`, `spawner_0_depth_1_errorer_0#2`), so actors
+  /// match by name across backends and runs and the first use reads as
+  /// tractor's.
   public static func nestedMultierrors(depth: Int, breadth: Int, delayMs: Int = 0) -> Scenario {
-    // tractor reuses spawner names across branches (every depth_1 spawner has
-    // a spawner_0_depth_0); ours add the branch path after a dot where a name
-    // would repeat ("spawner_0_depth_0.1" lives under spawner_1_depth_1), so
-    // that actors match by name across backends and runs.
-    func spawner(_ i: Int, _ d: Int, branch: String) -> ActorSpec {
-      var name = "spawner_\(i)_depth_\(d)"
-      if !branch.isEmpty { name += "." + branch }
-      let childBranch = d == depth ? "\(i)" : branch + "\(i)"
+    var uses: [String: Int] = [:]
+    func unique(_ tractorName: String) -> String {
+      uses[tractorName, default: 0] += 1
+      let n = uses[tractorName]!
+      return n == 1 ? tractorName : "\(tractorName)#\(n)"
+    }
+    // `tractorName` is the name tractor gives this actor; its children's
+    // names derive from it (tractor's `current_actor().name`), not from the suffix.
+    func spawner(_ tractorName: String, depthLeft d: Int) -> ActorSpec {
+      let name = unique(tractorName)
       if d == 0 {
         return ActorSpec(
           name: name, role: "spawner",
-          children: (0..<breadth).map {
-            ActorSpec(
-              name: "\(name)_errorer_\($0)", role: "errorer",
-              behavior: .error(afterMs: delayMs, message: "AssertionError raised by \(name)_errorer_\($0)"))
+          children: (0..<breadth).map { k in
+            let errorer = unique("\(tractorName)_errorer_\(k)")
+            return ActorSpec(
+              name: errorer, role: "errorer",
+              behavior: .error(afterMs: delayMs, message: "AssertionError raised by \(errorer)"))
           })
       }
-      return ActorSpec(name: name, role: "spawner", children: (0..<breadth).map { spawner($0, d - 1, branch: childBranch) })
+      return ActorSpec(
+        name: name, role: "spawner",
+        children: (0..<breadth).map { spawner("spawner_\($0)_depth_\(d)", depthLeft: d - 1) })
     }
-    let root = ActorSpec(name: "root", role: "root", children: (0..<breadth).map { spawner($0, depth, branch: "") })
+    let root = ActorSpec(name: "root", role: "root", children: (0..<breadth).map { spawner("spawner_\($0)", depthLeft: depth) })
     var s = Scenario(name: "nested-multierrors", root: root, expectOutcome: "clean")
     s.expectRootErrorType = breadth > 1 ? "MultiError" : "RemoteActorError"
     s.expectRootErrorCount = breadth > 1 ? breadth : nil

@@ -44,6 +44,7 @@ void cs_ignore_sigpipe(void);
 /// cs_spawn flags.
 #define CS_SPAWN_NEW_PGROUP 1 /* the child leads a new process group */
 #define CS_SPAWN_KEEP_FDS 2   /* no closefrom: the child keeps every inherited fd */
+#define CS_SPAWN_CALLER_SIGNALS 4 /* the signal mask and ignored signals this process started with (watch) */
 
 /// posix_spawn with: fd `channel_fd` dup2'ed to `target_fd`, every other fd
 /// from 3 up closed, signal mask emptied and dispositions reset. `flags`:
