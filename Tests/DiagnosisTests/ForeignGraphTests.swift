@@ -72,18 +72,18 @@ struct ForeignGraphTests {
   /// a bystander by its role and by the pipe alone.
   @Test func resourceTrackerIsABystander() throws {
     let v = try StoredRun.verdict(watch: "watch-mp_spawn_chain")
-    #expect(v.waitChains == [[25308, 25314, 25325]])
-    #expect(v.bystanders.map(\.pid) == [25313])
+    #expect(v.waitChains == [[3198, 3203, 3217]])
+    #expect(v.bystanders.map(\.pid) == [3202])
     #expect(v.bystanders.first?.reason.contains("resource tracker") == true)
     #expect(v.outsideChains.isEmpty)
-    #expect(!v.terminals.contains { $0.pid == 25313 })
-    let anonymous = try Self.verdict("watch-mp_spawn_chain") { $0.processes[25313]?.cmdline = ["python3"] }
-    #expect(anonymous.waitChains == [[25308, 25314, 25325]])
-    #expect(anonymous.bystanders.map(\.pid) == [25313])
+    #expect(!v.terminals.contains { $0.pid == 3202 })
+    let anonymous = try Self.verdict("watch-mp_spawn_chain") { $0.processes[3202]?.cmdline = ["python3"] }
+    #expect(anonymous.waitChains == [[3198, 3203, 3217]])
+    #expect(anonymous.bystanders.map(\.pid) == [3202])
     #expect(anonymous.bystanders.first?.reason.contains("written by 3 processes") == true)
     // The JSON keeps every edge's process and names the bystander.
     let j = v.json
-    #expect(j["bystanders"]?.array?.first?["pid"]?.int == 25313)
+    #expect(j["bystanders"]?.array?.first?["pid"]?.int == 3202)
     #expect(j["outsideChains"]?.array?.isEmpty == true)
   }
 
