@@ -30,8 +30,11 @@ enum BlockedOnList {
   }
 
   /// The first kernel wait edge leaving `pid`, or why the kernel saw none.
-  static func edgeText(_ pid: Int32, _ ev: Evidence) -> String? {
-    ev.graph.edges.first(where: { $0.from == pid }).map { "\($0.kind) \($0.to): \($0.evidence)" }
+  /// The process's first kernel wait edge that is a real wait: an edge the
+  /// cancel-listener rule explains (a child listening to a parent that
+  /// waits for its exit) is not shown as what it is blocked on.
+  static func edgeText(_ pid: Int32, _ ev: Evidence, listener: CancelListener = .none) -> String? {
+    ev.graph.edges.first(where: { $0.from == pid && !listener.explains($0) }).map { "\($0.kind) \($0.to): \($0.evidence)" }
       ?? ev.unexplained[pid].map { "unexplained: \($0)" }
   }
 }

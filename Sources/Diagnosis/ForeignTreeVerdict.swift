@@ -44,8 +44,10 @@ public enum ForeignTreeVerdict {
         lastProbe: nil, lastProbeMs: nil, diesOnPurpose: false, hardKilled: nil, depth: d(p), cmdline: argv[p],
         doing: "\(pe.state) \(pe.syscallName ?? pe.syscall ?? "-")")
     }
-    v.stuck = pids
     let g = ForeignWaitGraph(ev, commandPid: commandPid, name: v.name(of:))
+    // A zombie has exited: it is a consequence of its parent not reaping it,
+    // never a stuck process of its own.
+    v.stuck = pids.filter { !(ev.processes[$0]?.isZombie ?? false) }
     v.waitChains = g.graph.chains
     v.cycles = g.graph.cycles
     v.bystanders = g.bystanders
@@ -54,9 +56,10 @@ public enum ForeignTreeVerdict {
       let pe = ev.processes[p]!
       return BlockedOn(
         pid: p, probe: "(no probes: foreign process)", kernel: BlockedOnList.kernelText(pe), stack: pe.stack,
-        edge: BlockedOnList.edgeText(p, ev))
+        edge: BlockedOnList.edgeText(p, ev, listener: g.listener))
     }
     v.notes.append(contentsOf: ev.notes)
+    v.notes.append(contentsOf: ev.zombieLines.map { $0 + " (a consequence: its parent is stuck)" })
     // Bystanders and zombies are not where a hang is: they are folded, or
     // consequences (the zombie's parent is stuck).
     let notTerminal = Set(g.bystanders.map(\.pid) + g.zombies)

@@ -96,8 +96,13 @@ public enum VerdictText {
         out += "\n  also stuck: " + others.map { "\($0.name) \($0.pid) (\($0.hangClass))" }.joined(separator: ", ") + "\n"
       }
     }
-    let orphans = v.stuck.filter { s in !v.waitChains.contains { $0.contains(s) } }
-    if !orphans.isEmpty { out += "  stuck outside any chain: " + orphans.map { "\(v.name(of: $0)) \($0)" }.joined(separator: ", ") + "\n" }
+    if !v.bystanders.isEmpty {
+      out += "  bystanders: " + v.bystanders.map { "\($0.name) \($0.pid) (\($0.reason))" }.joined(separator: "; ") + "\n"
+    }
+    // Only what no printed chain or cycle shows, bystanders and zombies left out.
+    let shown = Set(v.waitChains.flatMap { $0 } + v.cycles.flatMap { $0 } + v.bystanders.map(\.pid))
+    let outside = v.outsideChains.filter { !shown.contains($0) }
+    if !outside.isEmpty { out += "  stuck outside any chain: " + outside.map { "\(v.name(of: $0)) \($0)" }.joined(separator: ", ") + "\n" }
     return out
   }
 
