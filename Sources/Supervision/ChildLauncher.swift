@@ -13,16 +13,20 @@ public struct LaunchSpec: Sendable {
   /// The child keeps every fd we hold (watch: a command that expects its
   /// caller's fds). Otherwise only `fds` reach it.
   public var keepInheritedFDs: Bool
+  /// An existing process group the child joins (a TreeKeeper's), 0: ours.
+  /// Ignored with `newProcessGroup`.
+  public var processGroup: Int32
 
   public init(
     executable: String, arguments: [String], fds: [ProcessControl.ChildFD] = [.inherit, .inherit, .inherit],
-    newProcessGroup: Bool = false, keepInheritedFDs: Bool = false
+    newProcessGroup: Bool = false, keepInheritedFDs: Bool = false, processGroup: Int32 = 0
   ) {
     self.executable = executable
     self.arguments = arguments
     self.fds = fds
     self.newProcessGroup = newProcessGroup
     self.keepInheritedFDs = keepInheritedFDs
+    self.processGroup = processGroup
   }
 }
 
@@ -34,7 +38,7 @@ public enum ChildLauncher {
   public static func launch(_ spec: LaunchSpec) throws(SystemError) -> OwnedChild {
     let pid = try ProcessControl.spawn(
       spec.executable, argv: spec.arguments, fds: spec.fds, newProcessGroup: spec.newProcessGroup,
-      keepInheritedFDs: spec.keepInheritedFDs)
+      keepInheritedFDs: spec.keepInheritedFDs, processGroup: spec.processGroup)
     do {
       return OwnedChild(pid: pid, pidfd: try Syscalls.pidfdOpen(pid))
     } catch {
