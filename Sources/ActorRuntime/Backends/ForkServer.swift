@@ -68,7 +68,10 @@ public final class ForkServer: @unchecked Sendable {
     EventLoop.current = loop
     let probes = (try? ProbeWriter(directory: runDir + "/probes", actor: "forkserver")) ?? ProbeWriter(discardingFor: "forkserver")
     let listener: FileDescriptor
-    do { listener = try UnixSockets.listen(abstract: socketName) } catch {
+    // A depth-7 tree has up to 512 spawners asking at once: with the
+    // default backlog of 128 the rest get EAGAIN and retry every ms,
+    // taking CPU from the server they wait for.
+    do { listener = try UnixSockets.listen(abstract: socketName, backlog: 1024) } catch {
       probes.record("forkserver", "LISTEN_FAILED", detail: String(cString: strerror(error.errno)))
       Syscalls.exitImmediately(71)
     }
