@@ -55,6 +55,8 @@ public final class BenchRunner {
     snapshotCosts()
     checkInterrupt()
     treeRuns()
+    checkInterrupt()
+    largeTreeRuns()
 
     cleanup()
     totalMs = Double(Syscalls.monotonicNs() - startNs) / 1e6
