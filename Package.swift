@@ -63,7 +63,7 @@ let package = Package(
     // links it: gold warns on every build about glibc's static dlopen, which
     // the Swift runtime references but tractor-actor never reaches.
     .executableTarget(
-      name: "tractor-actor", dependencies: ["ActorRuntime"],
+      name: "tractor-actor", dependencies: ["ActorRuntime", "Supervision"],
       linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]),
     .executableTarget(
       name: "tractor-diag",

@@ -57,6 +57,8 @@ public final class BenchRunner {
     watchDeadlineToVerdict()
     checkInterrupt()
     treeRuns()
+    checkInterrupt()
+    largeTreeRuns()
 
     cleanup()
     totalMs = Double(Syscalls.monotonicNs() - startNs) / 1e6

@@ -55,7 +55,7 @@ void cs_spawn_signal_attrs(posix_spawnattr_t *attr, int caller_signals) {
 }
 
 int cs_spawn_mapped(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                    const int *fds, int nfds, int flags_in) {
+                    const int *fds, int nfds, int flags_in, pid_t pgroup) {
   if (nfds < 0 || nfds > CS_MAX_MAPPED) return EINVAL;
   int copies[CS_MAX_MAPPED];
   int top = nfds > 3 ? nfds : 3;
@@ -81,6 +81,7 @@ int cs_spawn_mapped(pid_t *pid, const char *path, char *const argv[], char *cons
     cs_spawn_signal_attrs(&attr, flags_in & CS_SPAWN_CALLER_SIGNALS);
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (flags_in & CS_SPAWN_NEW_PGROUP) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, 0); }
+    else if (pgroup > 0) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, pgroup); }
     posix_spawnattr_setflags(&attr, flags);
     rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
   }

@@ -83,6 +83,11 @@ void cs_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
 int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
              int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int flags_in) {
+  return cs_spawn_in_pgroup(pid, path, argv, envp, channel_fd, target_fd, stdout_fd, stderr_fd, flags_in, 0);
+}
+
+int cs_spawn_in_pgroup(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                       int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int flags_in, pid_t pgroup) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   int rc = posix_spawn_file_actions_init(&fa);
@@ -104,6 +109,7 @@ int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[
   cs_spawn_signal_attrs(&attr, 0);
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
   if (flags_in & CS_SPAWN_NEW_PGROUP) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, 0); }
+  else if (pgroup > 0) { flags |= POSIX_SPAWN_SETPGROUP; posix_spawnattr_setpgroup(&attr, pgroup); }
   posix_spawnattr_setflags(&attr, flags);
   rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
   posix_spawn_file_actions_destroy(&fa);

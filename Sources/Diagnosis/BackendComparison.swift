@@ -9,6 +9,9 @@ public struct BackendTrials: Sendable {
   /// Probe sequences of the first trial, per actor name, with each event's
   /// time since the run started (ms).
   public var sequences: [String: [(String, Double)]]
+  /// The trial a termination signal (Ctrl-C) cut short: its tree was killed,
+  /// it counts in no outcome column, and no trial ran after it.
+  public var interrupted: Verdict? = nil
 
   public init(backend: String, verdicts: [Verdict], sequences: [String: [(String, Double)]]) {
     self.backend = backend
@@ -105,6 +108,8 @@ public enum BackendComparison {
             "backend": .string(r.backend), "trials": .int(Int64(r.verdicts.count)),
             "clean": .int(Int64(r.count("clean"))), "hang": .int(Int64(r.count("hang"))),
             "leak": .int(Int64(r.count("leak"))), "unexpected": .int(Int64(r.count("unexpected"))),
+            "interrupted": .int(r.interrupted == nil ? 0 : 1),
+            "interruptedRunDir": .from(r.interrupted?.runDir),
             "medianSpawnMsPerActor": r.medianSpawnMs.map { .double(($0 * 1000).rounded() / 1000) } ?? .null,
             "medianTeardownMs": r.medianTeardownMs.map { .double(($0 * 10).rounded() / 10) } ?? .null,
             "hangClasses": .array(Array(Set(r.verdicts.compactMap(\.hangClass?.name))).sorted().map { .string($0) }),

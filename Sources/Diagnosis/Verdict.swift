@@ -91,6 +91,8 @@ public struct Verdict: Sendable {
   public var interrupted: Int32?
   public var hasEvidence = false
   public var forkServerPid: Int32? = nil
+  /// Why the run did not start (no tree, no verdict to speak of): exit 70.
+  public var startError: String? = nil
   /// Spawn costs (ms, spawn request -> child's first probe) of the children
   /// that actors spawned. The root is left out: the supervisor asks for it
   /// (and under `fork` it is exec'ed, as the supervisor never forks).
@@ -108,8 +110,10 @@ public struct Verdict: Sendable {
   /// command's own status, 128+signal); `exitCode` then returns it.
   public var exitCodeOverride: Int32? = nil
 
-  /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 130 interrupted.
+  /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 70 the
+  /// run did not start; 130 interrupted.
   public var exitCode: Int32 {
+    if startError != nil { return Exit.internalError }
     if let exitCodeOverride { return exitCodeOverride }
     if interrupted != nil { return Exit.interrupted }
     switch outcome {

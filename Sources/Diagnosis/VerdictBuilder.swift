@@ -33,6 +33,7 @@ public enum VerdictBuilder {
       interrupted: sup.interrupted)
     v.hasEvidence = evidence != nil
     v.forkServerPid = sup.forkServerPid
+    v.startError = sup.startError
     v.actorSpawnMs = timings.actorSpawnMs
     if v.outcome == "hang" || v.outcome == "leak" {
       v.terminals = HangClassifier.classify(

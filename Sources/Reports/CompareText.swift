@@ -11,6 +11,10 @@ public enum CompareText {
         + (r.medianSpawnMs.map { VerdictText.fmt($0) } ?? "-").padded(16) + (r.medianTeardownMs.map { VerdictText.fmt($0) } ?? "-").padded(13)
         + (Set(r.verdicts.compactMap(\.hangClass?.name)).sorted().joined(separator: ",").nonEmpty ?? "-") + "\n"
     }
+    for r in results {
+      guard let v = r.interrupted else { continue }
+      out += r.backend.padded(13) + "interrupted: trial \(r.verdicts.count + 1) was cut short by signal \(v.interrupted ?? 0); its tree was killed and reaped, later trials did not run\n"
+    }
     guard let ref = results.first else { return out }
     for r in results.dropFirst() {
       out += "\n\(r.backend) vs \(ref.backend): "
@@ -26,7 +30,7 @@ public enum CompareText {
     }
     let stuckRef = Set(ref.verdicts.flatMap { v in v.stuck.map { "\(v.name(of: $0)) \($0)" } })
     if !stuckRef.isEmpty { out += "\nstuck under \(ref.backend): " + stuckRef.sorted().joined(separator: ", ") + "\n" }
-    out += "\nrun dirs: " + (results.first?.verdicts.first?.runDir.split(separator: "/").dropLast().joined(separator: "/") ?? "-") + "\n"
+    out += "\nrun dirs: " + ((results.first?.verdicts.first ?? results.first?.interrupted)?.runDir.split(separator: "/").dropLast().joined(separator: "/") ?? "-") + "\n"
     return out
   }
 

@@ -17,10 +17,14 @@ public struct LaunchSpec: Sendable {
   /// was started with (watch: the command is run as it was given), instead
   /// of an empty mask and every disposition at its default (actors, filters).
   public var callerSignals: Bool
+  /// An existing process group the child joins (a TreeKeeper's), 0: ours.
+  /// Ignored with `newProcessGroup`.
+  public var processGroup: Int32
 
   public init(
     executable: String, arguments: [String], fds: [ProcessControl.ChildFD] = [.inherit, .inherit, .inherit],
-    newProcessGroup: Bool = false, keepInheritedFDs: Bool = false, callerSignals: Bool = false
+    newProcessGroup: Bool = false, keepInheritedFDs: Bool = false, callerSignals: Bool = false,
+    processGroup: Int32 = 0
   ) {
     self.callerSignals = callerSignals
     self.executable = executable
@@ -28,6 +32,7 @@ public struct LaunchSpec: Sendable {
     self.fds = fds
     self.newProcessGroup = newProcessGroup
     self.keepInheritedFDs = keepInheritedFDs
+    self.processGroup = processGroup
   }
 }
 
@@ -39,7 +44,7 @@ public enum ChildLauncher {
   public static func launch(_ spec: LaunchSpec) throws(SystemError) -> OwnedChild {
     let pid = try ProcessControl.spawn(
       spec.executable, argv: spec.arguments, fds: spec.fds, newProcessGroup: spec.newProcessGroup,
-      keepInheritedFDs: spec.keepInheritedFDs, callerSignals: spec.callerSignals)
+      keepInheritedFDs: spec.keepInheritedFDs, callerSignals: spec.callerSignals, processGroup: spec.processGroup)
     do {
       return OwnedChild(pid: pid, pidfd: try Syscalls.pidfdOpen(pid))
     } catch {

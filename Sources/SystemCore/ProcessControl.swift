@@ -14,10 +14,11 @@ public enum ProcessControl {
   /// posix_spawn(3) (cs_spawn_mapped): `fds` is the child's fd table; every
   /// other fd is closed unless `keepInheritedFDs`; signal mask emptied and
   /// dispositions reset (or, with `callerSignals`, the mask and ignored
-  /// signals this process started with); `newProcessGroup` makes it a group leader.
+  /// signals this process started with); `newProcessGroup` makes it a group
+  /// leader, else `processGroup` (> 0) makes it join that existing group.
   public static func spawn(
     _ path: String, argv: [String], fds: [ChildFD], newProcessGroup: Bool, keepInheritedFDs: Bool = false,
-    callerSignals: Bool = false
+    callerSignals: Bool = false, processGroup: Int32 = 0
   ) throws(SystemError) -> Int32 {
     var pid: pid_t = 0
     let table: [Int32] = fds.map { if case .parent(let fd) = $0 { return fd } else { return -1 } }
@@ -27,7 +28,7 @@ public enum ProcessControl {
     var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
     let rc = table.withUnsafeBufferPointer { t in
-      cs_spawn_mapped(&pid, path, &cargs, environ, t.baseAddress, Int32(t.count), Int32(flags))
+      cs_spawn_mapped(&pid, path, &cargs, environ, t.baseAddress, Int32(t.count), Int32(flags), processGroup)
     }
     guard rc == 0 else { throw SystemError("posix_spawn", errno: rc, context: path) }
     return pid

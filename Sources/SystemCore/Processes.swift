@@ -27,15 +27,16 @@ extension Syscalls {
 
   /// posix_spawn(3) through cs_spawn (`arguments` is argv, argv[0] included): `channel` dup2'ed onto `channelTarget`
   /// (-1: none), stdout/stderr redirected when >= 0, every other fd from 3 up
-  /// closed unless `keepFDs`, the environment inherited, signal mask and dispositions reset.
+  /// closed unless `keepFDs`, the environment inherited, signal mask and dispositions reset;
+  /// `processGroup` > 0: the child joins that existing group (cs_spawn_in_pgroup).
   public static func spawn(
     _ path: String, arguments: [String], channel: Int32 = -1, channelTarget: Int32 = 3, stdout: Int32 = -1, stderr: Int32 = -1,
-    newProcessGroup: Bool = false, keepFDs: Bool = false
+    newProcessGroup: Bool = false, keepFDs: Bool = false, processGroup: Int32 = 0
   ) throws(SystemError) -> Int32 {
     var pid: pid_t = 0
     let flags = (newProcessGroup ? CS_SPAWN_NEW_PGROUP : 0) | (keepFDs ? CS_SPAWN_KEEP_FDS : 0)
     let rc = withCStrings(arguments) { argv in
-      cs_spawn(&pid, path, argv, environ, channel, channelTarget, stdout, stderr, Int32(flags))
+      cs_spawn_in_pgroup(&pid, path, argv, environ, channel, channelTarget, stdout, stderr, Int32(flags), processGroup)
     }
     if rc != 0 { throw SystemError("posix_spawn", errno: rc, context: path) }
     return pid

@@ -1,6 +1,7 @@
 // The actor process and the fork server. Deliberately no ArgumentParser and
 // no Foundation here: every actor pays this binary's load time at spawn.
 import ActorRuntime
+import Supervision
 import SystemCore
 
 nonisolated func value(_ args: [String], _ flag: String) -> String? {
@@ -10,7 +11,7 @@ nonisolated func value(_ args: [String], _ flag: String) -> String? {
 
 nonisolated func usage() -> Never {
   let msg =
-    "usage: tractor-actor actor --run-dir DIR --name NAME [--boot-hook HOOK] | forkserver --socket NAME --run-dir DIR --ready-fd N [--serial]\n"
+    "usage: tractor-actor actor --run-dir DIR --name NAME [--boot-hook HOOK] | forkserver --socket NAME --run-dir DIR --ready-fd N [--serial] | keeper --tool PID\n"
   Syscalls.write(msg, to: 2)
   Syscalls.exit(64)
 }
@@ -32,6 +33,9 @@ nonisolated func entry() -> Never {
       let ready = value(args, "--ready-fd").flatMap({ Int32($0) })
     else { usage() }
     ForkServer.main(socketName: sock, runDir: dir, readyFD: ready, serial: args.contains("--serial"))
+  case "keeper":
+    guard let tool = value(args, "--tool").flatMap({ Int32($0) }) else { usage() }
+    TreeKeeper.main(toolPid: tool)
   default:
     usage()
   }

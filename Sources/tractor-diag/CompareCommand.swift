@@ -39,21 +39,39 @@ struct Compare: ParsableCommand {
     let progress = isatty(2) != 0
     var results: [BackendTrials] = []
     let list = backendList
-    for b in list {
+    var interrupted = false
+    backends: for b in list {
       var verdicts: [Verdict] = []
+      var cut: Verdict? = nil
       for t in 1...trials {
         if progress {
           let line = "\r\u{1b}[Kcompare: \(b) trial \(t)/\(trials)"
           Syscalls.write(line, to: 2)
         }
         let cfg = options.config(s, backend: b, runDir: "\(base)/\(b)-\(t)")
-        verdicts.append(DiagnosedRun.run(cfg, stacks: !options.noStacks))
+        let v = DiagnosedRun.run(cfg, stacks: !options.noStacks)
+        if v.startError != nil { fail(Exit.internalError, "\(b) trial \(t) did not start: \(v.startError ?? "")") }
+        // Ctrl-C: the supervisor killed and reaped this trial's tree; stop
+        // here and report what ran (a signal during a later trial's start
+        // stays pending and ends that trial at once the same way).
+        if v.interrupted != nil {
+          cut = v
+          break
+        }
+        verdicts.append(v)
       }
-      let seq = BackendComparison.sequences(runDir: verdicts[0].runDir, actors: verdicts[0].actors)
-      results.append(BackendTrials(backend: b, verdicts: verdicts, sequences: seq))
+      let seq = verdicts.first.map { BackendComparison.sequences(runDir: $0.runDir, actors: $0.actors) } ?? [:]
+      var r = BackendTrials(backend: b, verdicts: verdicts, sequences: seq)
+      r.interrupted = cut
+      results.append(r)
+      if cut != nil {
+        interrupted = true
+        break backends
+      }
     }
     if progress { Syscalls.write("\r\u{1b}[K", to: 2) }
     emit(options.format == .json ? BackendComparison.json(results).pretty + "\n" : CompareText.render(results, scenario: s.name))
+    if interrupted { Syscalls.exit(Exit.interrupted) }
     let all = results.flatMap(\.verdicts)
     if all.contains(where: { $0.outcome == "hang" || $0.outcome == "leak" }) { Syscalls.exit(Exit.hangOrLeak) }
     Syscalls.exit(all.allSatisfy { $0.outcome == "clean" } ? Exit.clean : Exit.unexpected)

@@ -95,8 +95,11 @@ struct RunOptions: ParsableArguments {
       actorExecutable: RunOptions.actorExecutable())
   }
 
-  /// `tractor-actor`, built beside this executable.
+  /// `tractor-actor`, built beside this executable; the environment
+  /// variable TRACTOR_DIAG_ACTOR overrides it, unchecked (for tests of a
+  /// run whose actors cannot be started: exit 70).
   static func actorExecutablePath() -> String? {
+    if let p = getenv("TRACTOR_DIAG_ACTOR") { return String(cString: p) }
     let dir = Syscalls.executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast()
     let path = dir.joined(separator: "/") + "/tractor-actor"
     return Syscalls.isExecutable(path) ? path : nil
@@ -112,7 +115,7 @@ struct RunOptions: ParsableArguments {
 
 /// The shape of tractor's nested-multierrors tree.
 struct TreeShape: ParsableArguments {
-  @Option(help: "Levels of spawners below the root's children (0-5).")
+  @Option(help: "Levels of spawners below the root's children (0-7; 7 is 1023 actors at breadth 2).")
   var depth: Int = 1
 
   @Option(help: "Children per non-leaf actor (1-4).")
@@ -122,20 +125,40 @@ struct TreeShape: ParsableArguments {
   var delayMs: Int = 0
 
   func validate() throws {
-    guard (0...5).contains(depth) else { throw ValidationError("--depth must be 0...5") }
+    guard (0...7).contains(depth) else { throw ValidationError("--depth must be 0...7") }
     guard (1...4).contains(breadth) else { throw ValidationError("--breadth must be 1...4") }
+    guard actorCount <= TreeShape.maxActors else {
+      throw ValidationError("--depth \(depth) --breadth \(breadth) is \(actorCount) actors; at most \(TreeShape.maxActors)")
+    }
     guard (0...60000).contains(delayMs) else { throw ValidationError("--delay-ms must be 0...60000") }
   }
 
   var scenario: Scenario { Scenario.nestedMultierrors(depth: depth, breadth: breadth, delayMs: delayMs) }
+
+  /// The largest tree held to run clean on a 2-core machine: depth 7 at breadth 2.
+  static let maxActors = 1023
+
+  /// 1 + b + b^2 + ... + b^(depth+2).
+  var actorCount: Int {
+    var total = 0
+    var level = 1
+    for _ in 0...(depth + 2) {
+      total += level
+      level *= breadth
+    }
+    return total
+  }
 }
 
-/// Reads and parses a scenario file; a problem (an unknown fault name too) is
-/// a one-line error, exit 65.
+/// The largest scenario file accepted (a 1023-actor tree is ~150 KiB).
+let scenarioSizeLimit = 4 << 20
+
+/// Reads and parses a scenario file; a problem (not a regular file, over the
+/// size limit, an unknown fault name too) is a one-line error, exit 65.
 func loadScenario(_ path: String) -> Scenario {
   let bytes: [UInt8]
-  do { bytes = try Syscalls.readWholeFile(path, limit: 4 << 20) } catch {
-    fail(Exit.badInput, "cannot read scenario file \(path): \(String(cString: strerror(error.errno)))")
+  do { bytes = try InputFile.read(path, limit: scenarioSizeLimit) } catch {
+    fail(Exit.badInput, "cannot read scenario file \(path): \(error)")
   }
   guard let text = String(validating: bytes, as: UTF8.self) else { fail(Exit.badInput, "\(path): not UTF-8 text") }
   do {

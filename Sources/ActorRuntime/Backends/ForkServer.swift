@@ -22,6 +22,13 @@ public final class ForkServer: @unchecked Sendable {
   let childNice: Int32?
   /// How much the server raises its own priority (best effort).
   static let niceBoost: Int32 = 10
+  /// The supervisor that started us: with our own children (the actors),
+  /// the only processes we fork for.
+  let supervisorPid: Int32
+  /// The soft RLIMIT_NOFILE the server was started with: raised to the hard
+  /// limit here (a pidfd per live actor: 1023 at depth 7), given back to
+  /// every child before any actor code runs. nil: not raised.
+  let childOpenFiles: UInt64?
 
   /// An fd owned by the callbacks that use it (a client connection, a
   /// received channel end, a pidfd being watched). A fork child drops the
@@ -55,15 +62,22 @@ public final class ForkServer: @unchecked Sendable {
       niceNote = "nice=\(startNice) (\(error))"
       childNice = nil
     }
+    let supervisor = Syscalls.parentPid
+    let openFiles = ResourceLimits.raiseOpenFilesToHard()
     let loop = EventLoop()
     EventLoop.current = loop
     let probes = (try? ProbeWriter(directory: runDir + "/probes", actor: "forkserver")) ?? ProbeWriter(discardingFor: "forkserver")
     let listener: FileDescriptor
-    do { listener = try UnixSockets.listen(abstract: socketName) } catch {
+    // A depth-7 tree has up to 512 spawners asking at once: with the
+    // default backlog of 128 the rest get EAGAIN and retry every ms,
+    // taking CPU from the server they wait for.
+    do { listener = try UnixSockets.listen(abstract: socketName, backlog: 1024) } catch {
       probes.record("forkserver", "LISTEN_FAILED", detail: String(cString: strerror(error.errno)))
       Syscalls.exitImmediately(71)
     }
-    let server = ForkServer(loop: loop, listener: listener, probes: probes, serial: serial, childNice: childNice)
+    let server = ForkServer(
+      loop: loop, listener: listener, probes: probes, serial: serial, childNice: childNice, supervisorPid: supervisor,
+      childOpenFiles: openFiles)
     probes.record("forkserver", "UP", detail: "socket=@\(socketName) serial=\(serial) \(niceNote)")
     do {
       let ready = FileDescriptor(adopting: readyFD)
@@ -75,12 +89,37 @@ public final class ForkServer: @unchecked Sendable {
     Syscalls.exitImmediately(0)
   }
 
-  init(loop: EventLoop, listener: consuming FileDescriptor, probes: ProbeWriter, serial: Bool, childNice: Int32?) {
+  init(
+    loop: EventLoop, listener: consuming FileDescriptor, probes: ProbeWriter, serial: Bool, childNice: Int32?,
+    supervisorPid: Int32, childOpenFiles: UInt64?
+  ) {
     self.loop = loop
     self.listener = listener
     self.probes = probes
     self.serial = serial
     self.childNice = childNice
+    self.supervisorPid = supervisorPid
+    self.childOpenFiles = childOpenFiles
+  }
+
+  /// The access rule: the abstract socket's name is visible to every
+  /// process on the machine (abstract sockets have no file permissions), so
+  /// the server forks only for a client of our uid that is the supervisor
+  /// or one of the actors we forked (its ppid chain reaches us), by the
+  /// credentials the kernel recorded at connect(2) (SO_PEERCRED).
+  /// Anyone else is refused: closed without a fork, with a REFUSED probe.
+  private func admits(_ conn: OwnedFD) -> Bool {
+    guard let peer = try? PeerCredentials.of(conn.raw) else {
+      probes.record("forkserver", "REFUSED", detail: "no peer credentials")
+      return false
+    }
+    let ours = peer.uid == PeerCredentials.ourUID
+    let inRun = peer.pid == supervisorPid || ProcessList.isDescendant(peer.pid, of: Syscalls.pid)
+    if ours && inRun { return true }
+    probes.record(
+      "forkserver", "REFUSED", peer: peer.pid,
+      detail: "uid=\(peer.uid) pid=\(peer.pid): " + (ours ? "not a process of this run" : "not our uid \(PeerCredentials.ourUID)"))
+    return false
   }
 
   func acceptLoop() {
@@ -90,6 +129,10 @@ public final class ForkServer: @unchecked Sendable {
         do { accepted = try UnixSockets.accept(listener) } catch { break }
         guard let c = accepted else { break }
         let conn = OwnedFD(c)
+        guard admits(conn) else {
+          conn.fd.close()
+          continue
+        }
         if serial {
           // Serial: serve this client to the end, blocking, before
           // accepting anyone else.
@@ -141,6 +184,7 @@ public final class ForkServer: @unchecked Sendable {
         // An actor runs at the priority the tree was started with, not the
         // server's (raising nice needs no privilege, so this cannot fail).
         if let n = childNice { try? Syscalls.setNice(n) }
+        if let n = childOpenFiles { try? ResourceLimits.setOpenFilesSoft(n) }
         // The child keeps its channel only; the listener, other clients'
         // connections and pidfds are closed by ForkedChild.
         ForkedChild.become(channelFD: channel.raw, runDir: runDir, name: name, bootHook: bootHook)

@@ -31,10 +31,14 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
   let loop: EventLoop
   /// Where the child's stderr goes (-1: inherited).
   var stderrFD: Int32 = -1
+  /// The process group the child joins (the supervisor's TreeKeeper's for
+  /// the root), 0: the parent's, as every actor's child does.
+  var processGroup: Int32 = 0
 
-  public init(loop: EventLoop, stderrFD: Int32 = -1) {
+  public init(loop: EventLoop, stderrFD: Int32 = -1, processGroup: Int32 = 0) {
     self.loop = loop
     self.stderrFD = stderrFD
+    self.processGroup = processGroup
   }
 
   public func start(_ spec: SpawnSpec, probes: ProbeWriter) async throws -> ChildProcess {
@@ -43,14 +47,14 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
       executable: spec.actorExecutable,
       arguments: ["actor", "--run-dir", spec.runDir, "--name", spec.actor.name]
         + (s.bootHook == .none ? [] : ["--boot-hook", s.bootHook.rawValue]),
-      loop: loop, name: spec.actor.name, stderrFD: stderrFD, inheritFds: s.keepInheritedFds)
+      loop: loop, name: spec.actor.name, stderrFD: stderrFD, inheritFds: s.keepInheritedFds, processGroup: processGroup)
   }
 
   /// Spawns `executable ARGS` with a new socketpair end on fd 3. The
   /// parent's copy of that end is handed over with the child.
   public static func spawnActor(
     executable: String, arguments: [String], loop: EventLoop, name: String, stdoutFD: Int32 = -1, stderrFD: Int32 = -1,
-    inheritFds: Bool = false
+    inheritFds: Bool = false, processGroup: Int32 = 0
   ) throws -> ChildProcess {
     // Both ends are closed on every way out but the hand-over below.
     let pair = try Syscalls.socketPair()
@@ -62,7 +66,7 @@ public struct PosixSpawnBackend: SpawnBackend, @unchecked Sendable {
     }
     let pid = try Syscalls.spawn(
       executable, arguments: [executable] + arguments, channel: childEnd.rawValue, channelTarget: actorChannelFD,
-      stdout: stdoutFD, stderr: stderrFD, keepFDs: inheritFds)
+      stdout: stdoutFD, stderr: stderrFD, keepFDs: inheritFds, processGroup: processGroup)
     // The child is ours and unreaped, so its pid cannot be reused before this.
     let child = ChildProcess(
       pid: pid, name: name, pidfd: try Syscalls.pidfdOpen(pid), channel: Channel(owning: parentEnd, loop: loop),

@@ -29,6 +29,8 @@ public struct RunRecord: Sendable {
   public var supervisorPid: Int32
   public var rootPid: Int32?
   public var forkServerPid: Int32?
+  /// The TreeKeeper (not part of the tree): ends the tree if the tool dies.
+  public var keeperPid: Int32?
   public var rootError: ErrorInfo?
   public var rootValue: String?
   public var rootStatus: WaitStatus?
@@ -91,6 +93,8 @@ public final class RunSupervisor: @unchecked Sendable {
     EventLoop.current = loop
     Syscalls.ignoreSIGPIPE()
     TreeReaper.becomeSubreaper()
+    // A depth-7 tree is 1023 actors: the teardown holds a pidfd for each.
+    ResourceLimits.raiseOpenFilesToHard()
     record.startNs = Syscalls.monotonicNs()
     let probes: ProbeWriter
     do {
@@ -133,10 +137,21 @@ public final class RunSupervisor: @unchecked Sendable {
       }
     }
     var forkServerName: String? = nil
+    // The keeper first: the tree's first process joins its group, so the
+    // tree is ended even if this process is SIGKILLed (TreeKeeper).
+    do {
+      let keeper = try TreeKeeper.start(executable: config.actorExecutable)
+      record.keeperPid = keeper.pid
+    } catch {
+      record.startError = "the tree keeper did not start: \(error)"
+      TreeReaper.tearDown()
+      return
+    }
+    let group = record.keeperPid ?? 0
     if config.backend == "forkserver" {
       let name = "tractor-diag-\(Syscalls.pid)-\(record.startNs % 1_000_000)"
       do {
-        record.forkServerPid = try await startForkServer(name: name)
+        record.forkServerPid = try await startForkServer(name: name, group: group)
         forkServerName = name
         probes.record("forkserver", "STARTED", peer: record.forkServerPid)
       } catch {
@@ -148,7 +163,8 @@ public final class RunSupervisor: @unchecked Sendable {
     // The supervisor never forks (it may have threads): under `fork` the root
     // is exec'ed and forks its own children.
     let rootBackend: any SpawnBackend =
-      config.backend == "forkserver" ? ForkServerClient(loop: loop) : PosixSpawnBackend(loop: loop, stderrFD: captureWriteFD)
+      config.backend == "forkserver"
+      ? ForkServerClient(loop: loop) : PosixSpawnBackend(loop: loop, stderrFD: captureWriteFD, processGroup: group)
     let spec = SpawnSpec(
       actor: config.scenario.root, runDir: config.runDir, backend: config.backend, bounds: config.bounds,
       actorExecutable: config.actorExecutable, forkServer: forkServerName)
@@ -201,7 +217,7 @@ public final class RunSupervisor: @unchecked Sendable {
       probes.record("supervisor", record.timedOut ? "DEADLINE" : "INTERRUPTED", detail: "\(record.aliveAtEnd.count) alive")
       if record.timedOut { onHang(record) }
     }
-    record.killed = TreeReaper.tearDown()
+    record.killed = TreeReaper.tearDown().filter { $0 != record.keeperPid }
     // The root's supervision task sees the kill and unwinds promptly; bounded.
     if !done.isSet { _ = try? await done.wait(deadline: deadline(afterMs: 3000)) }
     if done.isSet, let outcome = await rootTask.value {
@@ -209,6 +225,10 @@ public final class RunSupervisor: @unchecked Sendable {
       case .returned(let v): record.rootValue = v
       case .failed(let e), .cancelled(let e), .died(let e):
         record.rootError = record.rootPid.flatMap { nursery.rawErrors[$0] } ?? e
+        // No process at all: the run did not start (exit 70, not a verdict).
+        if nursery.spawned.isEmpty && e.type == "SpawnFailed" {
+          record.startError = "the root actor could not be started: \(e.message)"
+        }
       }
     }
     if let r = record.rootPid { record.rootStatus = TreeReaper.reaped[r] ?? record.rootStatus }
@@ -228,9 +248,9 @@ public final class RunSupervisor: @unchecked Sendable {
     return total
   }
 
-  /// Live descendants other than the fork server.
+  /// Live descendants other than the fork server and the keeper.
   private func liveTree() -> [Int32] {
-    TreeReaper.liveDescendants(of: Syscalls.pid).filter { $0 != record.forkServerPid }
+    TreeReaper.liveDescendants(of: Syscalls.pid).filter { $0 != record.forkServerPid && $0 != record.keeperPid }
   }
 
   private enum First { case first, second, deadline }
@@ -247,7 +267,7 @@ public final class RunSupervisor: @unchecked Sendable {
     }
   }
 
-  private func startForkServer(name: String) async throws -> Int32 {
+  private func startForkServer(name: String, group: Int32) async throws -> Int32 {
     var pipe = try Syscalls.pipe()
     let r = pipe.first.rawValue
     let serial = config.scenario.settings.serialForkServer
@@ -257,7 +277,8 @@ public final class RunSupervisor: @unchecked Sendable {
     let pid = try ChildLauncher.launch(
       LaunchSpec(
         executable: config.actorExecutable, arguments: args,
-        fds: [.inherit, .inherit, captureWriteFD >= 0 ? .parent(captureWriteFD) : .inherit, .parent(pipe.second.rawValue)])
+        fds: [.inherit, .inherit, captureWriteFD >= 0 ? .parent(captureWriteFD) : .inherit, .parent(pipe.second.rawValue)],
+        processGroup: group)
     ).pid
     pipe.second.close()
     guard try await loop.readable(r, deadline: deadline(afterMs: 5000)) != .timedOut else {

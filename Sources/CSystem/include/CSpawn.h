@@ -16,14 +16,15 @@ void cs_spawn_signal_attrs(posix_spawnattr_t *attr, int caller_signals);
 /// fds[i]; fds[i] == -1 leaves fd i as inherited (0-2) or closed (>= 3).
 /// Every other fd from nfds (at least 3) up is closed unless flags has
 /// CS_SPAWN_KEEP_FDS; CS_SPAWN_NEW_PGROUP makes the child a process-group
-/// leader. The signal mask is emptied and every disposition reset, so a
+/// leader; otherwise `pgroup` > 0 makes it join that existing group (the
+/// tree keeper's). The signal mask is emptied and every disposition reset, so a
 /// child never inherits the termination signals a supervisor blocks;
 /// CS_SPAWN_CALLER_SIGNALS gives it this process's starting ones instead.
 /// Sources are first copied above the table (F_DUPFD_CLOEXEC), so a source
 /// numbered like a target slot cannot be clobbered by an earlier dup2.
 /// Returns 0 or an errno.
 int cs_spawn_mapped(pid_t *pid, const char *path, char *const argv[], char *const envp[],
-                    const int *fds, int nfds, int flags);
+                    const int *fds, int nfds, int flags, pid_t pgroup);
 
 /// pthread_sigmask(SIG_BLOCK, {SIGPIPE}) for the calling thread: a write to
 /// a pipe whose reader died then fails with EPIPE instead of killing us.

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <signal.h>
 #include "CSpawn.h"  /* posix_spawn with a child fd table, SIGPIPE hold */
+#include "CAccess.h"  /* peer credentials of a Unix socket, the open-file limit */
 
 /// pidfd_open(2). Returns fd or -1/errno.
 int cs_pidfd_open(pid_t pid, unsigned int flags);
@@ -52,6 +53,10 @@ void cs_ignore_sigpipe(void);
 /// `argv`/`envp` are NULL terminated. Returns 0 or an errno.
 int cs_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
              int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int flags);
+/// cs_spawn, the child joining the existing process group `pgroup` (> 0;
+/// 0: the caller's group) unless flags has CS_SPAWN_NEW_PGROUP.
+int cs_spawn_in_pgroup(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                       int channel_fd, int target_fd, int stdout_fd, int stderr_fd, int flags, pid_t pgroup);
 
 // epoll (the loop's readiness source).
 int cs_epoll_create(void);
