@@ -39,6 +39,23 @@ public struct Progress: Sendable, Equatable {
   public static let spinShare = 0.5
 
   /// Judges consecutive samples of one process; nil with fewer than two.
+  /// A blocked thread that is found in another call or wait channel in a
+  /// later sample made progress. A runnable thread's syscall says nothing:
+  /// a spinner is caught now in user code, now in sched_yield or a read
+  /// that returns at once, and that is not progress.
+  static func blockedThreadMoved(_ s: [ProgressSample]) -> Bool {
+    var at: [Substring: Substring] = [:]  // tid -> "syscall wchan" while blocked
+    for sample in s {
+      for t in sample.threads {
+        let f = t.split(separator: " ", maxSplits: 2)  // "tid state syscall wchan"
+        guard f.count == 3, f[1] != "R" else { continue }
+        if let before = at[f[0]], before != f[2] { return true }
+        at[f[0]] = f[2]
+      }
+    }
+    return false
+  }
+
   public static func judge(_ s: [ProgressSample]) -> Progress? {
     guard s.count >= 2, let first = s.first, let last = s.last, last.atNs > first.atNs else { return nil }
     var minShare = 1.0
@@ -52,7 +69,7 @@ public struct Progress: Sendable, Equatable {
     let faults = Int(last.minorFaults) - Int(first.minorFaults)
     let rss = Int(last.rssPages - first.rssPages) * 4  // 4 KB pages: x86_64, the one ABI read (SyscallInfo)
     let threads = last.threadCount - first.threadCount
-    let moved = s.contains { $0.threads != first.threads }
+    let moved = blockedThreadMoved(s)
     let activity: Activity
     if cpu == 0 {
       activity = .idle

@@ -184,7 +184,7 @@ struct StoredVerdictTests {
     Expected(
       "watch-mp_forkserver_stall", outcome: "hang", hangClass: .forkserverStall,
       chains: [[25439, 25444, 25448]],
-      cycles: [], stuck: [25439, 25443, 25444, 25447, 25448],
+      cycles: [], stuck: [25439, 25443, 25444, 25448],
       terminals: [.init(25448, .forkserverStall)],
       explains: "python 25444 serves one client at a time: it is blocked in recvmsg(fd 9 socket:["),
     // tractor under trio: the root waits for stubborn's exit (pidfd); the
