@@ -45,7 +45,7 @@ public enum ForeignTreeVerdict {
       let pe = ev.processes[p]!
       return BlockedOn(
         pid: p, probe: "(no probes: foreign process)", kernel: BlockedOnList.kernelText(pe), stack: pe.stack,
-        edge: BlockedOnList.edgeText(p, ev))
+        edge: BlockedOnList.edgeText(p, ev), python: ev.pythonBlocked(p))
     }
     v.notes.append(contentsOf: ev.notes)
     v.terminals = HangClassifier.classify(verdict: v, byPid: [:], evidence: ev, listener: .none, t0: t0)
