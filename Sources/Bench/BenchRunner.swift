@@ -54,6 +54,8 @@ public final class BenchRunner {
     checkInterrupt()
     snapshotCosts()
     checkInterrupt()
+    pythonStackCosts()  // PythonStacksBench.swift
+    checkInterrupt()
     treeRuns()
 
     cleanup()
