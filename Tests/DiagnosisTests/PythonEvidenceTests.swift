@@ -19,7 +19,8 @@ struct PythonEvidenceTests {
     ]
   }
 
-  /// Two foreign processes: 10 waits for the exit of 11; 11 is a trio process
+  /// Two foreign processes in a wait cycle (tractor's shape): 10 waits for the exit
+  /// of 11, 11 listens on its channel to 10; 11 is a trio process
   /// with `keep_waiting` shielded after its cancel, and a task waiting on an
   /// Event held by a frame of another task.
   static let evidence: JSONValue = {
@@ -51,8 +52,11 @@ struct PythonEvidenceTests {
     }
     return [
       "takenAtNs": 1, "processes": .array([proc(10, 1), proc(11, 10)]),
-      "edges": .array([["from": 10, "to": 11, "kind": "waits-exit-of", "evidence": "pidfd"]]),
-      "chains": .array([.array([10, 11])]), "cycles": .array([]), "unexplained": .object([]),
+      "edges": .array([
+        ["from": 10, "to": 11, "kind": "waits-exit-of", "evidence": "pidfd"],
+        ["from": 11, "to": 10, "kind": "waits-data-from", "evidence": "its channel to the parent"],
+      ]),
+      "chains": .array([]), "cycles": .array([.array([10, 11])]), "unexplained": .object([]),
       "python": .object([("11", py)]),
     ]
   }()
@@ -69,6 +73,8 @@ struct PythonEvidenceTests {
       #expect(t.evidence.contains { $0.contains("task keep_waiting [shielded, cancel called]") }, "\(t.evidence)")
       #expect(t.evidence.contains { $0.contains("waiter waits on a trio.Event held by task setter in maybe_set (/src/app.py:40) as ev") },
         "\(t.evidence)")
+      let waiter = try #require(v.terminals.first { $0.pid == 10 }, "10 waits for the exit of 11")
+      #expect(waiter.hangClass == .uncancellableTask && waiter.explanation.contains("exit of python 11"), "\(waiter.explanation)")
       let b = try #require(v.json["blockedOn"]?.array?.first { $0["pid"]?.int == 11 })
       let tasks = b["python"]?["tasks"]?.array ?? []
       #expect(tasks.first?["name"]?.string == "keep_waiting", "the uncancellable task first: \(tasks)")

@@ -31,6 +31,8 @@ struct TractorVerdictTests {
       "no blocked-on entry shows keep_waiting: \(v["blockedOn"]?.compact ?? "")")
     let terminal = try #require(v["terminal"]?.array?.first { $0["pid"] == stubborn }, "\(v["terminal"]?.compact ?? "")")
     #expect(terminal["class"]?.string == "uncancellable-task", "\(terminal.compact)")
+    // The root waits for the exit of stubborn (pidfd): the verdict's class is the same cause.
+    #expect(v["hangClass"]?.string == "uncancellable-task", "\(v["terminal"]?.compact ?? "")")
     let evidence = (terminal["evidence"]?.array ?? []).compactMap(\.string)
     #expect(evidence.contains { $0.contains("[shielded, cancel called]") && $0.contains("keep_waiting") }, "\(evidence)")
     // The stubborn actor's blocked-on entry shows the task, shielded, and its frame.
