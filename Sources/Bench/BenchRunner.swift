@@ -55,6 +55,7 @@ public final class BenchRunner {
     snapshotCosts()
     checkInterrupt()
     watchDeadlineToVerdict()
+    pythonStackCosts()  // PythonStacksBench.swift
     checkInterrupt()
     treeRuns()
     checkInterrupt()

@@ -18,7 +18,7 @@ enum BlockedOnList {
       let pe = evidence?.processes[s]
       return BlockedOn(
         pid: s, probe: probe, kernel: pe.map(kernelText), stack: pe?.stack ?? [],
-        edge: evidence.flatMap { edgeText(s, $0) })
+        edge: evidence.flatMap { edgeText(s, $0) }, python: evidence?.pythonBlocked(s))
     }
   }
 

@@ -2,6 +2,7 @@ import Glibc
 import KernelEvidence
 import MiniJSON
 import NativeStacks
+import PythonStacks
 import SystemCore
 
 /// What the kernel showed about one process while the tree was stuck.
@@ -72,6 +73,8 @@ public struct Evidence: Sendable {
   public var takenAtNs: UInt64 = 0
   /// After merging several snapshots: when each process was last seen.
   public var seenAtNs: [Int32: UInt64] = [:]
+  /// Python threads and tasks of the CPython processes among the stuck ones (PythonEvidence.swift).
+  public var python: [Int32: PythonSnapshot] = [:]
 
   public init() {}
 
@@ -112,6 +115,7 @@ public struct Evidence: Sendable {
       m.stacksMs = max(m.stacksMs, e.stacksMs)
       for n in e.notes where !m.notes.contains(n) { m.notes.append(n) }
       m.takenAtNs = max(m.takenAtNs, e.takenAtNs)
+      for (pid, py) in e.python { m.python[pid] = py }
     }
     m.graph = WaitGraph(edges: edges, chains: chains, cycles: cycles, terminals: [])
     // "At work at the deadline" is the last snapshot's to say, not a stall's.
@@ -167,6 +171,7 @@ public struct Evidence: Sendable {
     if !NativeStacks.isAvailable {
       e.notes.append("native stacks unavailable: \(NativeStacks.unavailableReason ?? "libunwind not loaded")")
     }
+    e.capturePython(stackPids)
     return e
   }
 
@@ -297,6 +302,7 @@ public struct Evidence: Sendable {
       "chains": .array(graph.chains.map { .array($0.map { .int(Int64($0)) }) }),
       "cycles": .array(graph.cycles.map { .array($0.map { .int(Int64($0)) }) }),
       "unexplained": .object(unexplained.sorted { $0.key < $1.key }.map { (String($0.key), .string($0.value)) }),
+      "python": pythonJSON,
     ]
   }
 
@@ -343,5 +349,6 @@ public struct Evidence: Sendable {
     let pids = { (x: JSONValue?) in (x?.array ?? []).map { ($0.array ?? []).compactMap { $0.int.map { Int32($0) } } } }
     graph = WaitGraph(edges: edges, chains: pids(v["chains"]), cycles: pids(v["cycles"]), terminals: [])
     for (k, val) in v["unexplained"]?.object ?? [] { if let p = Int32(k), let s = val.string { unexplained[p] = s } }
+    python = Evidence.python(json: v["python"])
   }
 }

@@ -56,7 +56,7 @@ public enum ForeignTreeVerdict {
       let pe = ev.processes[p]!
       return BlockedOn(
         pid: p, probe: "(no probes: foreign process)", kernel: BlockedOnList.kernelText(pe), stack: pe.stack,
-        edge: BlockedOnList.edgeText(p, ev, listener: g.listener))
+        edge: BlockedOnList.edgeText(p, ev, listener: g.listener), python: ev.pythonBlocked(p))
     }
     v.notes.append(contentsOf: ev.notes)
     v.notes.append(contentsOf: ev.zombieLines.map { $0 + " (a consequence: its parent is stuck)" })

@@ -27,6 +27,8 @@ public enum HangRules {
   /// (a leaked fd, a full pipe, a cycle, a busy CPU, a stalled server) come
   /// before probe sequences, which come before the catch-all.
   public static let ordered: [any HangRule] = [
+    // Python task tree (issue 11): before the generic in-process / unexplained rules.
+    ShieldedTaskRule(),
     PeerWaitInTeardownRule(),
     ForkServerStallRule(),
     MutualChannelRule(),

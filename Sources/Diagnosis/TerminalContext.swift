@@ -76,6 +76,7 @@ public struct TerminalContext: Sendable {
       ev.append("edge \(pid) \(e.kind) \(e.to): \(e.evidence)")
     }
     if let pe = process, !pe.stack.isEmpty { ev.append("stack \(pid): " + pe.stack.prefix(4).joined(separator: " ← ")) }
+    ev.append(contentsOf: pythonEvidence)
     return ev
   }
 }

@@ -43,6 +43,7 @@ public struct BlockedOn: Sendable {
   public var kernel: String?  // syscall, wchan, edge evidence
   public var stack: [String]  // frame lines
   public var edge: String?  // the kernel wait edge leaving this pid, if any
+  public var python: PythonBlocked? = nil  // stuck tasks and main-thread frames (PythonEvidence.swift)
 }
 
 /// A terminal process of a chain and the named cause.
@@ -158,7 +159,7 @@ public struct Verdict: Sendable {
         blockedOn.map {
           [
             "pid": .int(Int64($0.pid)), "probe": .string($0.probe), "kernel": .from($0.kernel), "edge": .from($0.edge),
-            "stack": .array($0.stack.map { .string($0) }),
+            "stack": .array($0.stack.map { .string($0) }), "python": $0.python?.json ?? .null,
           ]
         }),
       "actors": .array(

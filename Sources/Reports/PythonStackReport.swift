@@ -1,3 +1,4 @@
+import Diagnosis
 import MiniJSON
 import PythonStacks
 
@@ -24,17 +25,7 @@ extension SnapshotReport {
 public enum PythonStackText {
   /// "Event.wait (trio/_sync.py:76)": paths inside site-packages or the standard
   /// library shortened to their import path (JSON keeps the full path).
-  public static func frameText(_ f: PythonFrame) -> String {
-    "\(f.qualname) (\(shortPath(f.file)):\(f.line))"
-  }
-
-  static func shortPath(_ path: String) -> String {
-    if let r = path.ranges(of: "/site-packages/").last { return String(path[r.upperBound...]) }
-    if let r = path.firstRange(of: "/lib/python3."), let slash = path[r.upperBound...].firstIndex(of: "/") {
-      return String(path[path.index(after: slash)...])
-    }
-    return path
-  }
+  public static func frameText(_ f: PythonFrame) -> String { PythonEvidenceText.frame(f) }
 
   public static func render(_ py: PythonSnapshot, comm: String) -> String {
     var out = "pid \(py.pid) \(comm): "
@@ -62,12 +53,7 @@ public enum PythonStackText {
     if t.shielded { flags.append("shielded") }
     if t.cancelCalled { flags.append("cancel called") }
     out += pad + "task \(t.name)" + (flags.isEmpty ? "" : " [" + flags.joined(separator: ", ") + "]") + "\n"
-    if let w = t.waitingOn {
-      let holders = w.heldBy.map { h in
-        (h.task.map { "task \($0)" } ?? h.tid.map { "thread \($0)" } ?? "?") + " in " + frameText(h.frame) + " as \(h.variable)"
-      }
-      out += pad + "  waits on a \(w.kind) " + (holders.isEmpty ? "no other frame holds" : "held by " + holders.joined(separator: "; ")) + "\n"
-    }
+    if let w = t.waitText { out += pad + "  " + w + "\n" }
     for f in t.frames { out += pad + "    " + frameText(f) + "\n" }
     for c in t.children { task(c, depth: depth + 1, into: &out) }
   }

@@ -33,6 +33,7 @@ public enum VerdictText {
           if let k = b.kernel { out += "      kernel \(k)\n" }
           if let e = b.edge { out += "      edge   \(e)\n" }
           for f in b.stack.prefix(6) { out += "      \(f)\n" }
+          out += PythonVerdictText.blockedOn(b)  // Python tasks and frames (issue 11)
         }
       }
     }
