@@ -40,41 +40,27 @@ fork-with-threads fork
 eof-spin spawn
 forkserver-serial forkserver
 LIST
+  # One watch sample: TIMEOUT PYTHON-AS-SHOWN PYTHON-ARGV... -- SCRIPT.
+  sample() {
+    local t=$1 shown=$2 script=$3; shift 3
+    echo
+    echo "## watch: \`Fixtures/python/$script.py\`"
+    echo
+    echo '```'
+    echo "\$ tractor-diag watch --timeout $t -- $shown Fixtures/python/$script.py"
+    "$T" watch --timeout "$t" -- "$@" "Fixtures/python/$script.py" 2>/dev/null | grep -v '^ready$' \
+      | sed -n '1,/^blocked on/p' | sed '$d' || true
+    echo '```'
+  }
   for script in full_pipe leaked_fd busy_loop pipe_cycle pidfd_cycle tcp_cycle mutual_socketpair serial_server waitpid_chain; do
-    echo
-    echo "## watch: \`Fixtures/python/$script.py\`"
-    echo
-    echo '```'
-    echo "\$ tractor-diag watch --timeout 2 -- python3 Fixtures/python/$script.py"
-    "$T" watch --timeout 2 -- python3 "Fixtures/python/$script.py" 2>/dev/null | grep -v '^ready$' \
-      | sed -n '1,/^blocked on/p' | sed '$d' || true
-    echo '```'
+    sample 2 python3 "$script" python3
   done
-  # Real trees in the project's venv (make venv).
-  while read -r timeout script; do
-    [ -x .venv/bin/python ] || break
-    echo
-    echo "## watch: \`Fixtures/python/$script.py\`"
-    echo
-    echo '```'
-    echo "\$ tractor-diag watch --timeout $timeout -- .venv/bin/python -W ignore Fixtures/python/$script.py"
-    "$T" watch --timeout "$timeout" -- .venv/bin/python -W ignore "Fixtures/python/$script.py" 2>/dev/null | grep -v '^ready$' \
-      | sed -n '1,/^blocked on/p' | sed '$d' || true
-    echo '```'
-  done <<'LIST'
-4 mp_forkserver_stall
-LIST
-  # Issue 10's classes on real trees, under the project's venv (`make deps`).
-  for spec in asyncio_event:3 timed_sleep:2 working:2; do
-    script=${spec%%:*} t=${spec##*:}
-    echo
-    echo "## watch: \`Fixtures/python/$script.py\` (venv)"
-    echo
-    echo '```'
-    echo "\$ tractor-diag watch --timeout $t -- .venv/bin/python -W ignore Fixtures/python/$script.py"
-    "$T" watch --timeout "$t" -- .venv/bin/python -W ignore "Fixtures/python/$script.py" 2>/dev/null | grep -v '^ready$' \
-      | sed -n '1,/^blocked on/p' | sed '$d' || true
-    echo '```'
-  done
+  # Real trees in the project's venv (make deps): issue 10's classes.
+  if [ -x .venv/bin/python ]; then
+    for spec in mp_forkserver_stall:4 asyncio_event:3 timed_sleep:2 working:2 mp_spawn_chain:4; do
+      sample "${spec##*:}" ".venv/bin/python -W ignore" "${spec%%:*}" .venv/bin/python -W ignore
+    done
+    sample 15 ".venv/bin/python -W ignore" tractor_teardown_hang .venv/bin/python -W ignore
+  fi
 } > "$out"
 echo "wrote $out"

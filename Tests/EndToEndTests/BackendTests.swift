@@ -120,33 +120,10 @@ struct BackendTests {
   /// A client that connects and then sends nothing must not block the
   /// others (tractor's mp_forkserver hang).
   @Test func forkServerServesOthersWhileOneClientIdles() throws {
-    _ = ToolProcess.setUp
-    let name = "tractor-diag-test-\(getpid())"
-    let dir = ToolProcess.runDir("fs-idle")
-    try Syscalls.makeDirectories(dir + "/probes")
-    var ready: [Int32] = [-1, -1]
-    _ = cs_pipe_cloexec(&ready)
-    var pid: pid_t = 0
-    let exe = ToolProcess.binDir + "/tractor-actor"
-    let args = [exe, "forkserver", "--socket", name, "--run-dir", dir, "--ready-fd", "3"]
-    let cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-    #expect(cs_spawn(&pid, exe, cargs, environ, ready[1], 3, -1, -1, 0) == 0)
-    for p in cargs { free(p) }
-    close(ready[1])
-    defer {
-      if pid > 1 {
-        kill(pid, SIGKILL)
-        var st: Int32 = 0
-        while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
-      }
-      TreeReaper.reapExited()
-      #expect(ToolProcess.survivors().isEmpty)
-    }
-    var b: UInt8 = 0
-    var pfd = pollfd(fd: ready[0], events: Int16(POLLIN), revents: 0)
-    #expect(poll(&pfd, 1, 10_000) == 1)
-    #expect(read(ready[0], &b, 1) == 1)
-    close(ready[0])
+    let server = try TestForkServer.start(tag: "fs-idle")
+    defer { server.stop() }
+    let name = server.name
+    let dir = server.dir
 
     func connectToServer() -> Int32 {
       let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -38,34 +38,10 @@ struct ForkServerAccessTests {
     #expect(getuid() == 0, "the test switches to uid 65534 with setpriv: it must run as root")
     let candidates: [String] = ["/usr/bin/setpriv", "/bin/setpriv"]
     let setpriv = try #require(candidates.first { access($0, X_OK) == 0 }, "setpriv (util-linux) is required")
-    _ = ToolProcess.setUp
-    let name = "tractor-diag-access-\(getpid())"
-    let dir = ToolProcess.runDir("fs-access")
-    try Syscalls.makeDirectories(dir + "/probes")
-    _ = chmod(dir, 0o755)
-    var ready: [Int32] = [-1, -1]
-    _ = cs_pipe_cloexec(&ready)
-    var server: pid_t = 0
-    let exe = ToolProcess.binDir + "/tractor-actor"
-    let args = [exe, "forkserver", "--socket", name, "--run-dir", dir, "--ready-fd", "3"]
-    let cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-    #expect(cs_spawn(&server, exe, cargs, environ, ready[1], 3, -1, -1, 0) == 0)
-    for p in cargs { free(p) }
-    close(ready[1])
-    defer {
-      if server > 1 {
-        kill(server, SIGKILL)
-        var st: Int32 = 0
-        while waitpid(server, &st, 0) < 0 && errno == EINTR {}
-      }
-      TreeReaper.reapExited()
-      #expect(ToolProcess.survivors().isEmpty)
-    }
-    var b: UInt8 = 0
-    var pfd = pollfd(fd: ready[0], events: Int16(POLLIN), revents: 0)
-    #expect(poll(&pfd, 1, 10_000) == 1)
-    #expect(read(ready[0], &b, 1) == 1)
-    close(ready[0])
+    let server = try TestForkServer.start(tag: "fs-access", worldReadable: true)
+    defer { server.stop() }
+    let name = server.name
+    let dir = server.dir
 
     // Another uid (nobody), then our uid from outside the run (a child of
     // the test process, not of the server).
