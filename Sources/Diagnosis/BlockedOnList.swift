@@ -1,3 +1,4 @@
+import KernelEvidence
 import Probes
 
 /// What each stuck process is blocked on, for people: its last probes and
@@ -34,8 +35,12 @@ enum BlockedOnList {
   /// cancel-listener rule explains (a child listening to a parent that
   /// waits for its exit) is not shown as what it is blocked on.
   static func edgeText(_ pid: Int32, _ ev: Evidence, listener: CancelListener = .none) -> String? {
-    ev.graph.edges.first(where: { $0.from == pid && !listener.explains($0) }).map { "\($0.kind) \($0.to): \($0.evidence)" }
+    edge(pid, ev, listener: listener).map { "\($0.kind) \($0.to): \($0.evidence)" }
       ?? ev.unexplained[pid].map { "unexplained: \($0)" }
+  }
+
+  static func edge(_ pid: Int32, _ ev: Evidence, listener: CancelListener = .none) -> WaitEdge? {
+    ev.graph.edges.first { $0.from == pid && !listener.explains($0) }
   }
 }
 

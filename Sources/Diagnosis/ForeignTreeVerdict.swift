@@ -56,7 +56,8 @@ public enum ForeignTreeVerdict {
       let pe = ev.processes[p]!
       return BlockedOn(
         pid: p, probe: "(no probes: foreign process)", kernel: BlockedOnList.kernelText(pe), stack: pe.stack,
-        edge: BlockedOnList.edgeText(p, ev, listener: g.listener), python: ev.pythonBlocked(p))
+        edge: BlockedOnList.edgeText(p, ev, listener: g.listener), python: ev.pythonBlocked(p),
+        edgeTo: BlockedOnList.edge(p, ev, listener: g.listener)?.to)
     }
     v.notes.append(contentsOf: ev.notes)
     v.notes.append(contentsOf: ev.zombieLines.map { $0 + " (a consequence: its parent is stuck)" })

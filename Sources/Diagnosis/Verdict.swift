@@ -44,6 +44,8 @@ public struct BlockedOn: Sendable {
   public var stack: [String]  // frame lines
   public var edge: String?  // the kernel wait edge leaving this pid, if any
   public var python: PythonBlocked? = nil  // stuck tasks and main-thread frames (PythonEvidence.swift)
+  /// The process that edge waits on (text can skip an edge a chain shows).
+  public var edgeTo: Int32? = nil
 }
 
 /// A terminal process of a chain and the named cause.

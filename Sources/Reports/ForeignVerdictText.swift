@@ -20,11 +20,14 @@ enum ForeignVerdictText {
       out += VerdictText.chainsAndClass(v)
       let terminals = Set(v.terminals.map(\.pid))
       let claimed = claimedByEvidence(v)
+      let chainSteps = Set(v.waitChains.flatMap { c in zip(c, c.dropFirst()).map { Step(from: $0, to: $1) } })
       if !v.blockedOn.isEmpty {
         out += "\nblocked on\n"
         for b in v.blockedOn.prefix(12) {
           out += "  \(v.name(of: b.pid)) \(b.pid): \(b.kernel ?? "-")\n"
-          if let e = b.edge, !contradicts(e, claimed[b.pid] ?? []), !repeats(e, b.kernel) { out += "      \(e)\n" }
+          // An edge a printed chain already shows (this pid, then its target) is not repeated.
+          let onChain = b.edgeTo.map { to in chainSteps.contains(Step(from: b.pid, to: to)) } ?? false
+          if let e = b.edge, !onChain, !contradicts(e, claimed[b.pid] ?? []), !repeats(e, b.kernel) { out += "      \(e)\n" }
           if terminals.contains(b.pid) { for f in b.stack.prefix(6) { out += "      \(f)\n" } }
         }
         if v.blockedOn.count > 12 { out += "  (+\(v.blockedOn.count - 12) more in --format json)\n" }
@@ -86,4 +89,10 @@ public enum ShellQuote {
     }
     return out + "'"
   }
+}
+
+/// One step of a printed chain: `from` waits on `to`.
+private struct Step: Hashable {
+  var from: Int32
+  var to: Int32
 }

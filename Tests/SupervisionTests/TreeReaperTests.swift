@@ -40,7 +40,14 @@ struct TreeReaperTests {
     try #require(pids.count == 4, "the script reported \(pids)")
     let escapee = pids["escapee"]!
     let orphan = pids["orphan"]!
-    // The shapes this test is about, checked before the kill.
+    // The shapes this test is about, checked before the kill. setsid(1)
+    // calls setsid() only after the shell forked it and printed its pid:
+    // wait for that state (bounded), not for time.
+    var polls = 0
+    while getsid(escapee) == getsid(shell.pid) && polls < 5000 {
+      _ = poll(nil, 0, 1)
+      polls += 1
+    }
     #expect(getsid(escapee) != getsid(shell.pid), "the escapee has its own session")
     #expect(parentOf(orphan) == getpid(), "the orphan was reparented to us")
 
