@@ -73,8 +73,10 @@ struct PythonEvidenceTests {
       #expect(t.evidence.contains { $0.contains("task keep_waiting [shielded, cancel called]") }, "\(t.evidence)")
       #expect(t.evidence.contains { $0.contains("waiter waits on a trio.Event held by task setter in maybe_set (/src/app.py:40) as ev") },
         "\(t.evidence)")
-      let waiter = try #require(v.terminals.first { $0.pid == 10 }, "10 waits for the exit of 11")
-      #expect(waiter.hangClass == .uncancellableTask && waiter.explanation.contains("exit of python 11"), "\(waiter.explanation)")
+      // 11 listens on its channel to 10, which waits for its exit: one chain
+      // 10 -> 11 ending at the stuck task's process, no cycle (CancelListener).
+      #expect(v.waitChains == [[10, 11]] && v.cycles.isEmpty, "\(v.waitChains) \(v.cycles)")
+      #expect(v.terminals.map(\.pid) == [11])
       let b = try #require(v.json["blockedOn"]?.array?.first { $0["pid"]?.int == 11 })
       let tasks = b["python"]?["tasks"]?.array ?? []
       #expect(tasks.first?["name"]?.string == "keep_waiting", "the uncancellable task first: \(tasks)")
