@@ -4,7 +4,7 @@ RUN_ARGS   ?= nested-multierrors --backend forkserver
 # Test processes start real actor trees: run test functions one at a time.
 TEST_FLAGS ?= --no-parallel
 
-.PHONY: deps venv build release run test bench lint clean
+.PHONY: deps venv build release run test bench fuzz lint clean
 
 # The project-local Python venv for the real-tree fixtures (Fixtures/python):
 # Debian's interpreter, never a pyenv shim on PATH, and every package pinned.
@@ -70,6 +70,13 @@ test: deps
 
 bench: release
 	./Scripts/bench.sh
+
+# libFuzzer targets (Fuzz/) over the IPC frames, scenarios, probe logs and the
+# /proc and sock_diag parsers, each for FUZZ_SECONDS on Tests/Fuzz/Corpus/<target>.
+# Built apart (.build/fuzz): build and test neither build nor wait for them.
+FUZZ_SECONDS ?= 60
+fuzz:
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) ./Scripts/fuzz.sh
 
 lint:
 	@if command -v swift-format >/dev/null; then swift-format lint --recursive Sources Tests; else echo "swift-format not found"; fi
