@@ -2,6 +2,13 @@
 SWIFT      ?= swift
 RUN_ARGS   ?= nested-multierrors --backend forkserver
 # Test processes start real actor trees: run test functions one at a time.
+# Parallel runs are not safe, for three reasons in the tests' design: the test
+# process is a child subreaper, and whatever a run leaves behind is reparented
+# to it with nothing saying which test it came from, so ToolProcess.survivors()
+# SIGKILLs every live descendant of the test process (another test's tree
+# included); TreeReaper's own tests tear down all descendants of the test
+# process; and reaping with waitpid(-1) takes other tests' children's exit
+# statuses. Scoping each of these to one test's tree is open work.
 TEST_FLAGS ?= --no-parallel
 
 .PHONY: deps venv build release run test bench fuzz lint clean
