@@ -150,6 +150,19 @@ import Testing
   func rejectsBadInput(text: String) {
     #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
   }
+
+  /// fuzz-scenario crash-948b2f1e: a number beyond Double's range parsed as
+  /// infinity and printed as null. It is refused; the largest finite one is kept.
+  @Test(arguments: ["1e999", "-1e999", "[65555555000000000000E00036880]"])
+  func refusesNumbersOutOfRange(text: String) {
+    #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+  }
+
+  @Test func keepsTheLargestFiniteNumber() throws {
+    let v = try JSONParser.parse("1.7976931348623157e308")
+    #expect(v == .double(.greatestFiniteMagnitude))
+    #expect(try JSONParser.parse(v.compact) == v)
+  }
 }
 
 @Suite(.timeLimit(.minutes(1))) struct ProbeTests {
