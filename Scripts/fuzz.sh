@@ -23,6 +23,9 @@ for t in $TARGETS; do
   [ -x "$SCRATCH/release/fuzz-$t" ] || { echo "fuzz-$t did not build"; exit 1; }
 done
 
+# A crash is libFuzzer's and ASan's to report: Swift's own backtracer would
+# trip ASan while reading the crashed process's memory.
+export SWIFT_BACKTRACE=enable=no
 summary=()
 failed=0
 for t in $TARGETS; do
