@@ -2,9 +2,16 @@
 SWIFT      ?= swift
 RUN_ARGS   ?= nested-multierrors --backend forkserver
 # Test processes start real actor trees: run test functions one at a time.
+# Parallel runs are not safe, for three reasons in the tests' design: the test
+# process is a child subreaper, and whatever a run leaves behind is reparented
+# to it with nothing saying which test it came from, so ToolProcess.survivors()
+# SIGKILLs every live descendant of the test process (another test's tree
+# included); TreeReaper's own tests tear down all descendants of the test
+# process; and reaping with waitpid(-1) takes other tests' children's exit
+# statuses. Scoping each of these to one test's tree is open work.
 TEST_FLAGS ?= --no-parallel
 
-.PHONY: deps venv build release run test bench lint clean
+.PHONY: deps venv build release run test bench fuzz lint clean
 
 # The project-local Python venv for the real-tree fixtures (Fixtures/python):
 # Debian's interpreter, never a pyenv shim on PATH, and every package pinned.
@@ -85,6 +92,13 @@ test: deps
 
 bench: release
 	./Scripts/bench.sh
+
+# libFuzzer targets (Fuzz/) over the IPC frames, scenarios, probe logs and the
+# /proc and sock_diag parsers, each for FUZZ_SECONDS on Tests/Fuzz/Corpus/<target>.
+# Built apart (.build/fuzz): build and test neither build nor wait for them.
+FUZZ_SECONDS ?= 60
+fuzz:
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) ./Scripts/fuzz.sh
 
 lint:
 	@if command -v swift-format >/dev/null; then swift-format lint --recursive Sources Tests; else echo "swift-format not found"; fi

@@ -92,3 +92,21 @@ let package = Package(
   ],
   swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (make fuzz, Fuzz/): in the package only when TRACTOR_FUZZ is
+// set, so `swift build` and `swift test` never see them; they link only with
+// -sanitize=fuzzer and are built in their own scratch path (.build/fuzz).
+if Context.environment["TRACTOR_FUZZ"] != nil {
+  package.targets += [
+    .target(name: "CFuzz", path: "Fuzz/CFuzz"),
+    .target(name: "FuzzSupport", dependencies: ["CFuzz"], path: "Fuzz/FuzzSupport"),
+    .executableTarget(name: "fuzz-frame", dependencies: ["ActorRuntime", "FuzzSupport"], path: "Fuzz/frame"),
+    .executableTarget(name: "fuzz-scenario", dependencies: ["ActorRuntime", "MiniJSON", "FuzzSupport"], path: "Fuzz/scenario"),
+    .executableTarget(name: "fuzz-probelog", dependencies: ["Probes", "FuzzSupport"], path: "Fuzz/probelog"),
+    .executableTarget(name: "fuzz-procstat", dependencies: ["SystemCore", "FuzzSupport"], path: "Fuzz/procstat"),
+    .executableTarget(name: "fuzz-kernel", dependencies: ["CKernel", "KernelEvidence", "FuzzSupport"], path: "Fuzz/kernel"),
+  ]
+  package.products += ["frame", "scenario", "probelog", "procstat", "kernel"].map {
+    .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"])
+  }
+}

@@ -2,6 +2,7 @@
 #include "CKernel.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +49,8 @@ static int push(void **arr, size_t size, size_t *count, size_t *cap, const void 
 
 /// Turns one SOCK_DIAG_BY_FAMILY message into a record; 0 = skip it.
 typedef int (*ck_parse_fn)(const struct nlmsghdr *h, void *rec);
+static int parse_reply(const char *buf, ssize_t n, ck_parse_fn parse, size_t size, void **arr, size_t *count,
+                       size_t *cap, long *rc);
 
 /// Sends one NETLINK_SOCK_DIAG dump request (`req`: a netlink header then
 /// the family's request; the header is filled in here) and collects the
@@ -78,32 +81,62 @@ static long sock_diag_dump(struct nlmsghdr *req, size_t req_len, int timeout_ms,
   size_t count = 0, cap = 0;
   long rc = 0;
   int done = 0;
-  _Alignas(16) char rec[256];  // one record, as large as the largest type
   // Bounded: even a machine with millions of sockets finishes well within this.
   enum { BUF_SIZE = 32768 };
   char *local = malloc(BUF_SIZE);
-  if (!local || size > sizeof rec) { free(local); close(fd); return -ENOMEM; }
+  if (!local) { close(fd); return -ENOMEM; }
   for (int iter = 0; iter < 100000 && !done; iter++) {
     ssize_t n = recv_retry(fd, local, BUF_SIZE);
     if (n < 0) { rc = -errno; break; }
     if (n == 0) break;
-    struct nlmsghdr *h = (struct nlmsghdr *)local;
-    for (; NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        struct nlmsgerr *err = NLMSG_DATA(h);
-        rc = err->error ? err->error : -EPROTO;
-        done = 1;
-        break;
-      }
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
-      memset(rec, 0, size);
-      if (!parse(h, rec)) continue;
-      if (push(&arr, size, &count, &cap, rec) < 0) { rc = -ENOMEM; done = 1; break; }
-    }
+    done = parse_reply(local, n, parse, size, &arr, &count, &cap, &rc);
   }
   free(local);
   close(fd);
+  if (rc < 0 && count == 0) { free(arr); return rc; }
+  *out = arr;
+  return (long)count;
+}
+
+/// The pure half of a dump: decodes one received buffer (`buf`, 4-byte
+/// aligned, `n` bytes) into records appended to *arr. Returns 1 when the dump
+/// is over (NLMSG_DONE, NLMSG_ERROR with *rc set, or out of memory).
+static int parse_reply(const char *buf, ssize_t n, ck_parse_fn parse, size_t size, void **arr, size_t *count,
+                       size_t *cap, long *rc) {
+  _Alignas(16) char rec[256];  // one record, as large as the largest type
+  if (size > sizeof rec) { *rc = -ENOMEM; return 1; }
+  // Signed: NLMSG_NEXT subtracts the ALIGNED length, so a last message whose
+  // nlmsg_len is not a multiple of 4 takes `len` below 0; cast to unsigned
+  // (as this loop once did) that let the walk run past the buffer (found by
+  // fuzz-kernel; a real kernel pads every message, a damaged reply need not).
+  int len = n > INT_MAX ? INT_MAX : (int)n;
+  const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+  for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    if (h->nlmsg_type == NLMSG_DONE) return 1;
+    if (h->nlmsg_type == NLMSG_ERROR) {
+      const struct nlmsgerr *err = NLMSG_DATA(h);
+      *rc = h->nlmsg_len >= NLMSG_LENGTH(sizeof *err) && err->error ? err->error : -EPROTO;
+      return 1;
+    }
+    if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+    memset(rec, 0, size);
+    if (!parse(h, rec)) continue;
+    if (push(arr, size, count, cap, rec) < 0) { *rc = -ENOMEM; return 1; }
+  }
+  return 0;
+}
+
+/// ck_*_diag_parse: one reply buffer -> records, as a dump decodes it (for fuzzing).
+static long parse_buffer(const void *buf, size_t len, ck_parse_fn parse, size_t size, void **out) {
+  *out = NULL;
+  char *copy = malloc(len ? len : 1);  // malloc'ed: aligned as a recv buffer is
+  if (!copy) return -ENOMEM;
+  memcpy(copy, buf, len);
+  void *arr = NULL;
+  size_t count = 0, cap = 0;
+  long rc = 0;
+  parse_reply(copy, (ssize_t)len, parse, size, &arr, &count, &cap, &rc);
+  free(copy);
   if (rc < 0 && count == 0) { free(arr); return rc; }
   *out = arr;
   return (long)count;
@@ -182,4 +215,12 @@ long ck_tcp_diag_dump(int family, ck_inet_sock **out, int timeout_ms) {
   msg.req.sdiag_protocol = IPPROTO_TCP;
   msg.req.idiag_states = 0xffffffffu;
   return sock_diag_dump(&msg.nlh, sizeof msg, timeout_ms, parse_tcp, sizeof(ck_inet_sock), (void **)out);
+}
+
+long ck_unix_diag_parse(const void *buf, size_t len, ck_unix_sock **out) {
+  return parse_buffer(buf, len, parse_unix, sizeof(ck_unix_sock), (void **)out);
+}
+
+long ck_tcp_diag_parse(const void *buf, size_t len, ck_inet_sock **out) {
+  return parse_buffer(buf, len, parse_tcp, sizeof(ck_inet_sock), (void **)out);
 }

@@ -53,8 +53,12 @@ struct SocketTable: Sendable {
       error = Int32(truncatingIfNeeded: -n)
       return
     }
-    for i in 0..<Int(n) {
-      let c = base[i]
+    addUnix(UnsafeBufferPointer(start: base, count: Int(n)))
+  }
+
+  /// Records of a Unix dump (or of ck_unix_diag_parse, for the fuzzer).
+  mutating func addUnix(_ records: UnsafeBufferPointer<ck_unix_sock>) {
+    for c in records {
       var s = KernelSocket(inode: UInt64(c.ino), peer: UInt64(c.peer), state: c.state)
       if c.has_rqlen != 0 {
         s.rqueue = c.rqueue
@@ -73,7 +77,7 @@ struct SocketTable: Sendable {
   }
 
   /// A TCP socket with its two ends as text.
-  private struct TCPEnds {
+  struct TCPEnds {
     var socket: KernelSocket
     var local: String
     var remote: String
@@ -84,9 +88,13 @@ struct SocketTable: Sendable {
     let n = ck_tcp_diag_dump(family, &raw, 500)
     defer { ck_free(raw) }
     guard n > 0, let base = raw else { return [] }
+    return tcpSockets(UnsafeBufferPointer(start: base, count: Int(n)))
+  }
+
+  /// Records of a TCP dump (or of ck_tcp_diag_parse, for the fuzzer).
+  static func tcpSockets(_ records: UnsafeBufferPointer<ck_inet_sock>) -> [TCPEnds] {
     var out: [TCPEnds] = []
-    for i in 0..<Int(n) {
-      let c = base[i]
+    for c in records {
       guard c.ino != 0 else { continue }  // TIME_WAIT and the like: no process holds them
       let local = endpoint(family: c.family, addr: c.src, port: c.sport)
       let remote = endpoint(family: c.family, addr: c.dst, port: c.dport)
@@ -97,7 +105,7 @@ struct SocketTable: Sendable {
     return out
   }
 
-  private mutating func addTCP(_ sockets: [TCPEnds]) {
+  mutating func addTCP(_ sockets: [TCPEnds]) {
     var byEnds: [String: UInt64] = [:]
     for t in sockets where !t.socket.isListener { byEnds[t.local + "|" + t.remote] = t.socket.inode }
     for var t in sockets {

@@ -33,17 +33,28 @@ public struct ProbeLog: Sendable {
     var damaged = 0
     for name in names {
       guard let bytes = Syscalls.readFile(dir + "/" + name) else { damaged += 1; continue }
-      for line in bytes.split(separator: 10, omittingEmptySubsequences: true) {
-        if let v = try? JSONParser.parse(bytes: Array(line)), let e = ProbeEvent(json: v) {
-          events.append(e)
-        } else {
-          damaged += 1
-        }
-      }
+      let file = parse(lines: bytes)
+      events += file.events
+      damaged += file.damaged
     }
     if events.isEmpty { throw .unreadable(runDir) }
     events.sort { $0.t < $1.t }
     return ProbeLog(events: events, damagedLines: damaged, files: names.count)
+  }
+
+  /// One .jsonl file's content: its events (file order) and the lines that
+  /// are not one (the reader's parser, on bytes for the fuzzer).
+  public static func parse(lines bytes: [UInt8]) -> (events: [ProbeEvent], damaged: Int) {
+    var events: [ProbeEvent] = []
+    var damaged = 0
+    for line in bytes.split(separator: 10, omittingEmptySubsequences: true) {
+      if let v = try? JSONParser.parse(bytes: Array(line)), let e = ProbeEvent(json: v) {
+        events.append(e)
+      } else {
+        damaged += 1
+      }
+    }
+    return (events, damaged)
   }
 
   /// Events per pid, in time order.

@@ -9,7 +9,7 @@ import Testing
 import TestSupport
 
 /// The three spawn backends, end to end, and `compare` across them.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct BackendTests {
   @Test(arguments: ["fork", "forkserver"])
   func nestedMultierrorsIsCleanUnderEveryBackend(backend: String) throws {
@@ -201,7 +201,7 @@ struct BackendTests {
 }
 
 /// Fixtures under every backend, and the tool interrupted mid-run.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct FixtureAndSignalTests {
   static let cleanFixtures = ["nested-multierrors.json", "crash-leaf.json", "all-return.json", "signal-leaf.json", "parent-killed.json"]
 

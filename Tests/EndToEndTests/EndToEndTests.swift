@@ -4,7 +4,7 @@ import Testing
 
 /// Real trees of real processes, through the real CLI. Serialized: each test
 /// starts a process tree, and the machine has two cores.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct EndToEndTests {
   @Test(arguments: [0, 1, 2])
   func nestedMultierrorsIsCleanUnderSpawn(depth: Int) throws {

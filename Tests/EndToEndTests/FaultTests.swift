@@ -6,7 +6,7 @@ import Testing
 /// a hang, the chain starts at the root, and the class is the catalog's. The
 /// classifier never sees which fault was set; these tests are what holds it
 /// to naming each from evidence.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct FaultTests {
   static let cases: [(String, String, String)] = {
     let all = ["spawn", "fork", "forkserver"]
@@ -83,7 +83,7 @@ struct FaultTests {
 /// Fault names in a scenario file are checked: a name the catalog does not
 /// list (or one that was only ever internal) is bad input, not a fault
 /// silently not injected.
-@Suite struct ScenarioFaultNameTests {
+@Suite(.timeLimit(.minutes(5))) struct ScenarioFaultNameTests {
   @Test(arguments: [("x", "$.root.children[0].faults[1]"), ("no-hard-kill", "$.root.children[0].faults[1]")])
   func unknownOrInternalFaultNameExits65WithItsPath(name: String, path: String) throws {
     let dir = ToolProcess.runDir("badfault")

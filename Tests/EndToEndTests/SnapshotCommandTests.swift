@@ -5,14 +5,14 @@ import TestSupport
 
 /// `tractor-diag snapshot` against small real trees of python3 processes.
 /// Each tree runs in its own process group; cleanup SIGKILLs the group and reaps.
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(5)))
 struct SnapshotCommandTests {
   // time.sleep across Python versions: nanosleep, clock_nanosleep, select, pselect6, poll.
   private static let sleepNRs: Set<Int> = [35, 230, 23, 270, 7]
 
   @Test func fullPipeIsACycleWithStacks() throws {
     let script = PythonTrees.fullPipe
-    guard let tree = SpawnedTree(python: script) else { return }  // no python3: skip
+    let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
     defer {
       tree.cleanup()
       #expect(ToolProcess.survivors().isEmpty)
@@ -92,7 +92,7 @@ struct SnapshotCommandTests {
           os.waitpid(g, 0); os._exit(0)
       os.waitpid(c, 0)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
+    let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
     defer {
       tree.cleanup()
       #expect(ToolProcess.survivors().isEmpty)
@@ -166,7 +166,7 @@ struct SnapshotCommandTests {
               os._exit(0)
           os.waitpid(c, 0)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
+    let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
     defer {
       tree.cleanup()
       #expect(ToolProcess.survivors().isEmpty)

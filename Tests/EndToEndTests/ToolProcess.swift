@@ -2,8 +2,8 @@ import ActorRuntime
 import CSystem
 import Glibc
 import MiniJSON
-import Supervision
 import SystemCore
+import TestSupport
 import Testing
 
 /// Runs the built `tractor-diag` as a real child process and collects what it
@@ -132,13 +132,15 @@ enum ToolProcess {
       if live.isEmpty { break }
       found.append(contentsOf: live)
       for p in live { kill(p, SIGKILL) }
-      TreeReaper.reapExited()
+      ProcessTree.reapExited()
     }
-    TreeReaper.reapExited()
+    ProcessTree.reapExited()
     return Array(Set(found)).sorted()
   }
 
-  static func liveDescendants() -> [Int32] { TreeReaper.liveDescendants(of: getpid()) }
+  /// The test's own /proc walk (TestSupport), not the product's TreeReaper:
+  /// a bug in the product's walk must not hide what it left behind.
+  static func liveDescendants() -> [Int32] { ProcessTree.liveDescendants(of: getpid()) }
 }
 
 extension JSONValue {

@@ -62,7 +62,7 @@ struct WatchExitTests {
   /// The command starts with the signal state watch was given (here: SIGUSR1
   /// ignored by the shell that execs watch), not with glibc's internal
   /// signals 32 and 33 ignored, and with none of watch's fds above 2.
-  @Test func theCommandGetsTheCallersSignalsAndNoExtraFDs() {
+  @Test func theCommandGetsTheCallersSignalsAndNoExtraFDs() throws {
     let probe = "grep -E '^Sig(Blk|Ign)' /proc/self/status; ls /proc/self/fd | wc -l"
     let r = ToolProcess.run([
       "watch", "--", "/bin/sh", "-c",
@@ -70,8 +70,7 @@ struct WatchExitTests {
     ])
     #expect(r.status == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
-    #expect(lines.count == 6, "\(r.stdout)")
-    guard lines.count == 6 else { return }
+    try #require(lines.count == 6, "\(r.stdout)")
     #expect(lines[3] == lines[0], "SigBlk of the command equals its caller's")
     #expect(lines[4] == lines[1], "SigIgn of the command equals its caller's")
     #expect(lines[1].hasSuffix("0000000000000200"), "USR1 ignored, nothing else: \(lines[1])")

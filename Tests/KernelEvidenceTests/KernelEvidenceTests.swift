@@ -16,7 +16,7 @@ private func hasEdge(_ s: KernelSnapshot, _ from: Int32, _ kind: WaitKind, _ to:
 private func withBlockedChild(
   _ script: String, childIn childSyscalls: Set<Int>, _ check: (KernelSnapshot, _ parent: Int32, _ child: Int32) throws -> Void
 ) throws {
-  guard let tree = SpawnedTree(python: script) else { return }
+  let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
   defer { tree.cleanup(); #expect(tree.allGone()) }
   let pids = try #require(tree.readReady())
   let (parent, child) = (pids[0], pids[1])
@@ -25,7 +25,7 @@ private func withBlockedChild(
   try check(KernelEvidence.snapshot(pids: [parent], includeDescendants: true), parent, child)
 }
 
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct KernelEvidenceTests {
   @Test func parentWaitingForSleepingChild() throws {
     let script = """
@@ -36,7 +36,7 @@ struct KernelEvidenceTests {
       print("ready", os.getpid(), c, flush=True)
       os.waitpid(c, 0)
       """
-    guard let tree = SpawnedTree(python: script) else { return }  // no python3: skip
+    let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
     defer { tree.cleanup(); #expect(tree.allGone()) }
     let pids = try #require(tree.readReady())
     let (parent, child) = (pids[0], pids[1])
@@ -59,7 +59,7 @@ struct KernelEvidenceTests {
 
   @Test func childBlockedOnFullPipeFormsCycle() throws {
     let script = PythonTrees.fullPipe
-    guard let tree = SpawnedTree(python: script) else { return }
+    let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
     defer { tree.cleanup(); #expect(tree.allGone()) }
     let pids = try #require(tree.readReady())
     let (parent, child) = (pids[0], pids[1])
@@ -247,7 +247,7 @@ struct KernelEvidenceTests {
       print("ready", os.getpid(), c, flush=True)
       ep.poll()
       """
-    guard let tree = SpawnedTree(python: script) else { return }
+    let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
     defer { tree.cleanup(); #expect(tree.allGone()) }
     let pids = try #require(tree.readReady())
     let (parent, child) = (pids[0], pids[1])
@@ -272,7 +272,7 @@ struct KernelEvidenceTests {
       print("ready", os.getpid(), c, flush=True)
       time.sleep(60)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
+    let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
     defer { tree.cleanup(); #expect(tree.allGone()) }
     let pids = try #require(tree.readReady())
     let (parent, child) = (pids[0], pids[1])
@@ -293,7 +293,7 @@ struct KernelEvidenceTests {
   @Test func vanishingAndDeadPidsAreDropped() throws {
     // A process that exits on its own while we snapshot it, repeatedly, to hit the races.
     for _ in 0..<5 {
-      guard let tree = SpawnedTree(argv: ["/bin/sh", "-c", "exit 0"]) else { return }
+      let tree = try #require(SpawnedTree(argv: ["/bin/sh", "-c", "exit 0"]), "could not spawn /bin/sh")
       let s = KernelEvidence.snapshot(pids: [tree.pid], includeDescendants: true)
       #expect(s.processes.count <= 1)
       tree.cleanup()
@@ -322,7 +322,7 @@ struct KernelEvidenceTests {
           os.waitpid(c, 0)
       chain(16)
       """
-    guard let tree = SpawnedTree(python: script) else { return }
+    let tree = try #require(SpawnedTree(python: script), "python3 is required (make deps installs it)")
     defer { tree.cleanup(); #expect(tree.allGone()) }
     _ = try #require(tree.readLine())
     #expect(SpawnedTree.waitUntil { KernelEvidence.descendants(of: tree.pid).count == 16 })

@@ -24,6 +24,14 @@ func spawn(_ argv: [String]) -> pid_t? {
 }
 
 /// poll(2) with no fds as a short sleep inside bounded polling loops.
+/// libunwind is a dependency `make deps` installs: without it these tests
+/// fail with the reason instead of passing without looking.
+func requireLibunwind(sourceLocation: SourceLocation = #_sourceLocation) throws {
+  try #require(
+    NativeStacks.isAvailable, "libunwind is required (make deps installs it): \(NativeStacks.unavailableReason ?? "")",
+    sourceLocation: sourceLocation)
+}
+
 func pollSleep(ms: Int32) { _ = poll(nil, 0, ms) }
 
 
@@ -87,14 +95,14 @@ func expectDetachedAndSleeping(_ pid: pid_t) {
 
 func frameNames(_ t: ThreadStack) -> [String] { t.frames.compactMap(\.symbol) }
 
-@Suite(.serialized)
+@Suite(.serialized, .timeLimit(.minutes(2)))
 struct NativeStacksTests {
   @Test func libunwindLoads() {
     #expect(NativeStacks.isAvailable, "\(NativeStacks.unavailableReason ?? "")")
   }
 
   @Test func sleepBlockedInNanosleep() throws {
-    guard NativeStacks.isAvailable else { return }
+    try requireLibunwind()
     let pid = try #require(spawn(["/bin/sleep", "60"]))
     defer { #expect(killAndReap(pid)) }
     // clock_nanosleep = 230, nanosleep = 35 on x86_64
@@ -109,7 +117,8 @@ struct NativeStacksTests {
   }
 
   @Test func pythonBlockedInRead() throws {
-    guard NativeStacks.isAvailable, let py = SpawnedTree.python else { return }
+    try requireLibunwind()
+    let py = try #require(SpawnedTree.python, "python3 is required (make deps installs it)")
     let pid = try #require(
       spawn([py, "-c", "import os,sys; r,w=os.pipe(); print('ready', flush=True); os.read(r,1)"]))
     defer { #expect(killAndReap(pid)) }
@@ -129,7 +138,8 @@ struct NativeStacksTests {
   }
 
   @Test func pythonThreadsOneStackEach() throws {
-    guard NativeStacks.isAvailable, let py = SpawnedTree.python else { return }
+    try requireLibunwind()
+    let py = try #require(SpawnedTree.python, "python3 is required (make deps installs it)")
     let script = """
       import os, threading
       def f():
@@ -154,7 +164,8 @@ struct NativeStacksTests {
   }
 
   @Test func llvmSymbolizerPass() throws {
-    guard NativeStacks.isAvailable, LLVMSymbolizer.path() != nil else { return }
+    try requireLibunwind()
+    try #require(LLVMSymbolizer.path() != nil, "llvm-symbolizer is required (it ships with the Swift toolchain)")
     let pid = try #require(spawn(["/bin/sleep", "60"]))
     defer { #expect(killAndReap(pid)) }
     #expect(SpawnedTree.waitUntil { blocked(pid, threads: 1, in: ["230", "35"]) })
@@ -191,7 +202,7 @@ struct NativeStacksTests {
   }
 
   @Test func processExitingDuringCapture() throws {
-    guard NativeStacks.isAvailable else { return }
+    try requireLibunwind()
     // Short-lived processes captured right after spawn: each capture races
     // the exit. Whatever happens, no crash, no hang, and a result that is
     // either stacks or notes.
@@ -215,7 +226,8 @@ struct NativeStacksTests {
   }
 
   @Test func threadsComingAndGoingThenExit() throws {
-    guard NativeStacks.isAvailable, let py = SpawnedTree.python else { return }
+    try requireLibunwind()
+    let py = try #require(SpawnedTree.python, "python3 is required (make deps installs it)")
     // Threads start and exit continuously, then the process exits: captures
     // hit threads that vanish between listing, attach, stop and detach.
     let script = """
@@ -250,7 +262,8 @@ struct NativeStacksTests {
   /// llvm-symbolizer paths); it must stay running and untraced. The stall
   /// figures are printed; `make bench` is where they are measured.
   @Test func repeatedCapturesLeaveTheTargetRunning() throws {
-    guard NativeStacks.isAvailable, let py = SpawnedTree.python else { return }
+    try requireLibunwind()
+    let py = try #require(SpawnedTree.python, "python3 is required (make deps installs it)")
     let script = """
       import os, threading
       def f():

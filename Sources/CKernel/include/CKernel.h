@@ -40,6 +40,11 @@ typedef struct {
 /// like ck_unix_diag_dump (same bounds, same result convention).
 long ck_tcp_diag_dump(int family, ck_inet_sock **out, int timeout_ms);
 
+/// Decode one received sock_diag reply buffer as the dumps do (same result
+/// convention), without a socket: the dumps' parser, reachable by the fuzzer.
+long ck_unix_diag_parse(const void *buf, size_t len, ck_unix_sock **out);
+long ck_tcp_diag_parse(const void *buf, size_t len, ck_inet_sock **out);
+
 void ck_free(void *p);
 
 /// prctl(PR_SET_CHILD_SUBREAPER, on): lets a test reap orphaned grandchildren.

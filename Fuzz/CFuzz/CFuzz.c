@@ -1,0 +1,2 @@
+// Header-only target: LLVMFuzzerRunDriver comes from libclang_rt.fuzzer.
+#include "CFuzz.h"
