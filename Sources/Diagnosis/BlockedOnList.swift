@@ -35,8 +35,12 @@ enum BlockedOnList {
   /// cancel-listener rule explains (a child listening to a parent that
   /// waits for its exit) is not shown as what it is blocked on.
   static func edgeText(_ pid: Int32, _ ev: Evidence, listener: CancelListener = .none) -> String? {
-    edge(pid, ev, listener: listener).map { "\($0.kind) \($0.to): \($0.evidence)" }
-      ?? ev.unexplained[pid].map { "unexplained: \($0)" }
+    edgeText(pid, edge(pid, ev, listener: listener), ev)
+  }
+
+  /// The line for an edge already found (or the reason there is none).
+  static func edgeText(_ pid: Int32, _ e: WaitEdge?, _ ev: Evidence) -> String? {
+    e.map { "\($0.kind) \($0.to): \($0.evidence)" } ?? ev.unexplained[pid].map { "unexplained: \($0)" }
   }
 
   static func edge(_ pid: Int32, _ ev: Evidence, listener: CancelListener = .none) -> WaitEdge? {

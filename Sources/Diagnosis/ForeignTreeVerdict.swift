@@ -54,10 +54,10 @@ public enum ForeignTreeVerdict {
     v.outsideChains = g.outsideChains
     v.blockedOn = pids.map { p in
       let pe = ev.processes[p]!
+      let edge = BlockedOnList.edge(p, ev, listener: g.listener)
       return BlockedOn(
         pid: p, probe: "(no probes: foreign process)", kernel: BlockedOnList.kernelText(pe), stack: pe.stack,
-        edge: BlockedOnList.edgeText(p, ev, listener: g.listener), python: ev.pythonBlocked(p),
-        edgeTo: BlockedOnList.edge(p, ev, listener: g.listener)?.to)
+        edge: BlockedOnList.edgeText(p, edge, ev), python: ev.pythonBlocked(p), edgeTo: edge?.to)
     }
     v.notes.append(contentsOf: ev.notes)
     v.notes.append(contentsOf: ev.zombieLines.map { $0 + " (a consequence: its parent is stuck)" })

@@ -30,9 +30,9 @@ struct TractorTreeTests {
     #expect(r.status == 0, "\(r.stderr.suffix(600))")
     #expect(v["outcome"]?.string == "clean", "\(v["terminal"]?.compact ?? "")")
     #expect(v["exitCode"]?.int == 0)
+    // Whatever outlived the command ended within the grace: reported as
+    // lingering (possibly none), never left alive.
     #expect((v["survivors"]?.array ?? []).isEmpty)
-    // Whatever outlived the command ended within the grace: reported, not leaked.
-    for l in v["lingering"]?.array ?? [] { #expect((l["ms"]?.double ?? 0) <= 5000) }
   }
 
   /// The teardown hang under `spawn`: the root waits for stubborn's exit

@@ -22,18 +22,10 @@ struct TreeReaperTests {
 
   @Test func reapsSetsidEscapeeAndOrphan() throws {
     #expect(TreeReaper.becomeSubreaper())
-    let pipe = try Syscalls.pipe()
-    let output = pipe.first
-    var shell: OwnedChild
-    do {
-      let writeEnd = pipe.second
-      shell = try ChildLauncher.launch(
-        LaunchSpec(
-          executable: "/bin/sh", arguments: ["/bin/sh", "-c", Self.script],
-          fds: [.inherit, .parent(writeEnd.rawValue), .inherit], newProcessGroup: true))
-    }
+    var lines: [String] = []
+    var shell = try launchUntilReady(Self.script, newProcessGroup: true, lines: &lines)
     var pids: [String: Int32] = ["shell": shell.pid]
-    for line in readLines(output, until: "ready", timeoutMs: 10_000) {
+    for line in lines {
       let parts = line.split(separator: " ")
       if parts.count == 2, let p = Int32(parts[1]) { pids[String(parts[0])] = p }
     }
@@ -94,18 +86,27 @@ struct TreeReaperTests {
     #expect(polite.tearDown(ladder) == .signaled(SIGTERM))
 
     // It says "ready" once SIGTERM is ignored, so the signal cannot arrive first.
+    var lines: [String] = []
+    var stubborn = try launchUntilReady("trap '' TERM; echo ready; exec sleep 60", lines: &lines)
+    #expect(lines.contains("ready"))
+    #expect(stubborn.tearDown(ladder) == .signaled(SIGKILL))
+  }
+
+  /// `/bin/sh -c script` with its stdout on a pipe, and the lines it printed
+  /// up to "ready" (or all of them when the 10 s bound passes first).
+  func launchUntilReady(_ script: String, newProcessGroup: Bool = false, lines: inout [String]) throws -> OwnedChild {
     let pipe = try Syscalls.pipe()
     let output = pipe.first
-    var stubborn: OwnedChild
+    var child: OwnedChild
     do {
       let writeEnd = pipe.second
-      stubborn = try ChildLauncher.launch(
+      child = try ChildLauncher.launch(
         LaunchSpec(
-          executable: "/bin/sh", arguments: ["sh", "-c", "trap '' TERM; echo ready; exec sleep 60"],
-          fds: [.inherit, .parent(writeEnd.rawValue), .inherit]))
-    }
-    #expect(readLines(output, until: "ready", timeoutMs: 10_000).contains("ready"))
-    #expect(stubborn.tearDown(ladder) == .signaled(SIGKILL))
+          executable: "/bin/sh", arguments: ["/bin/sh", "-c", script],
+          fds: [.inherit, .parent(writeEnd.rawValue), .inherit], newProcessGroup: newProcessGroup))
+    }  // our copy of the write end closes here: EOF when the shell's writers are gone
+    lines = readLines(output, until: "ready", timeoutMs: 10_000)
+    return child
   }
 
   /// Lines from `fd` until one equals `last`, or the bound passes.
