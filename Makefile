@@ -11,7 +11,7 @@ RUN_ARGS   ?= nested-multierrors --backend forkserver
 # statuses. Scoping each of these to one test's tree is open work.
 TEST_FLAGS ?= --no-parallel
 
-.PHONY: deps venv build release run test bench fuzz lint clean
+.PHONY: deps venv build release run install uninstall test bench fuzz lint clean
 
 # The project-local Python venv for the real-tree fixtures (Fixtures/python):
 # Debian's interpreter, never a pyenv shim on PATH, and every package pinned.
@@ -82,6 +82,17 @@ release: deps
 
 run: release
 	./.build/release/tractor-diag $(RUN_ARGS)
+
+# Puts tractor-diag on PATH: both executables go to $(PREFIX)/bin, side by
+# side, because tractor-diag starts the tractor-actor it finds beside itself.
+PREFIX ?= /usr/local
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 .build/release/tractor-diag .build/release/tractor-actor $(DESTDIR)$(PREFIX)/bin/
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/tractor-diag (and tractor-actor beside it)"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tractor-diag $(DESTDIR)$(PREFIX)/bin/tractor-actor
 
 # Run directories of the previous test run are removed first; the latest
 # run's stay in /tmp/tractor-diag-tests for looking into a failure.

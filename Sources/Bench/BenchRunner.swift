@@ -1,4 +1,5 @@
 import Glibc
+import Reports
 import Supervision
 import SystemCore
 
@@ -24,6 +25,8 @@ public final class BenchRunner {
   var signals: TerminationSignals? = nil
   var forkBaselineMs: Double? = nil
   var posixSpawnBaselineMs: Double? = nil
+  /// Which stage runs, on stderr when it is a terminal (a full bench takes about a minute).
+  let progress = ProgressLine("bench")
 
   static let backends = ["spawn", "fork", "forkserver"]
 
@@ -48,18 +51,18 @@ public final class BenchRunner {
     devNull = (try? Syscalls.open("/dev/null", O_RDWR))?.take() ?? -1
     do { try Syscalls.makeDirectories(baseDir) } catch { notes.append("cannot create \(baseDir): \(error)") }
 
-    spawnBaselines()
-    checkInterrupt()
-    probeCost()
-    checkInterrupt()
-    snapshotCosts()
-    checkInterrupt()
-    watchDeadlineToVerdict()
-    pythonStackCosts()  // PythonStacksBench.swift
-    checkInterrupt()
-    treeRuns()
-    checkInterrupt()
-    largeTreeRuns()
+    let stages: [(String, () -> Void)] = [
+      ("spawn baselines", spawnBaselines), ("probe cost", probeCost), ("snapshot and stack costs", snapshotCosts),
+      ("watch deadline to verdict", watchDeadlineToVerdict),
+      ("Python stacks against py-spy", pythonStackCosts),  // PythonStacksBench.swift
+      ("tree runs", treeRuns), ("depth-7 trees", largeTreeRuns),
+    ]
+    for (i, (name, stage)) in stages.enumerated() {
+      progress.show("\(i + 1)/\(stages.count) \(name)")
+      stage()
+      checkInterrupt()
+    }
+    progress.clear()
 
     cleanup()
     totalMs = Double(Syscalls.monotonicNs() - startNs) / 1e6
@@ -72,6 +75,7 @@ public final class BenchRunner {
   }
 
   func interrupted(_ sig: Int32) -> Never {
+    progress.clear()
     cleanup()
     onInterrupt(sig)
   }
