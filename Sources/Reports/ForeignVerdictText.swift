@@ -28,7 +28,19 @@ enum ForeignVerdictText {
           // An edge a printed chain already shows (this pid, then its target) is not repeated.
           let onChain = b.edgeTo.map { to in chainSteps.contains(Step(from: b.pid, to: to)) } ?? false
           if let e = b.edge, !onChain, !contradicts(e, claimed[b.pid] ?? []), !repeats(e, b.kernel) { out += "      \(e)\n" }
-          if terminals.contains(b.pid) { for f in b.stack.prefix(6) { out += "      \(f)\n" } }
+          // A Python process shows its Python frames and tasks, and only the
+          // native frames above the interpreter (the syscall's caller): below
+          // them every frame is _PyEval_EvalFrameDefault, which says nothing.
+          // Terminals get every task; the others one line, so that a tree of
+          // Python processes still fits on a screen.
+          if b.python != nil && terminals.contains(b.pid) {
+            for f in PythonVerdictText.nativeAboveInterpreter(b.stack).prefix(3) { out += "      \(f)\n" }
+            out += PythonVerdictText.blockedOn(b)
+          } else if let line = PythonVerdictText.oneLine(b) {
+            out += "      \(line)\n"
+          } else if terminals.contains(b.pid) {
+            for f in b.stack.prefix(6) { out += "      \(f)\n" }
+          }
         }
         if v.blockedOn.count > 12 { out += "  (+\(v.blockedOn.count - 12) more in --format json)\n" }
       }

@@ -22,4 +22,23 @@ enum PythonVerdictText {
     }
     return out
   }
+
+  /// The native frames of a Python process down to the first one in the
+  /// interpreter (python3.X or libpython): the C call a Python frame made.
+  /// Frames read "symbol+off (module+off)", as NativeStacks renders them.
+  static func nativeAboveInterpreter(_ stack: [String]) -> [String] {
+    Array(stack.prefix { !($0.contains("(python3") || $0.contains("(libpython")) })
+  }
+
+  /// One line for a Python process that is not the terminal: its first
+  /// stuck task, else its main thread's innermost frames.
+  static func oneLine(_ b: BlockedOn) -> String? {
+    guard let py = b.python else { return nil }
+    if let t = py.tasks.first {
+      let more = py.tasks.count + py.moreTasks - 1
+      return "python " + t.summary(frames: 2) + (more > 0 ? " (+\(more) more tasks)" : "")
+    }
+    guard !py.mainFrames.isEmpty else { return nil }
+    return "python " + py.mainFrames.prefix(3).map(PythonEvidenceText.frame).joined(separator: " ← ")
+  }
 }
