@@ -142,7 +142,7 @@ def snapshot_directly(diag_bin, pid, kill, why):
     else:
         try:
             r = subprocess.run(
-                [diag_bin, "snapshot", "--tree"] + [str(p) for p in below],
+                [diag_bin, "snapshot", "--tree", str(pid)],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 timeout=SNAPSHOT_TIMEOUT_S,

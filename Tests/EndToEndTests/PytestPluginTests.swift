@@ -1,0 +1,108 @@
+import Glibc
+import MiniJSON
+import SystemCore
+import Testing
+
+/// The pytest plugin (Integrations/pytest) end to end: pip installs it from
+/// the repository offline into a scratch directory (never into .venv), real
+/// pytest runs a tiny project with it, the plugin re-runs pytest under
+/// `watch --control`, and at the deadline watch's verdict reaches the test's
+/// report and the JUnit XML. The runs are wrapped in a plain `watch` (no
+/// --control) as a bound: past its timeout it exits 124, and if anything of
+/// the run outlives pytest it exits 3, besides the test's own leak check.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct PytestPluginTests {
+  static let repo: String = {
+    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)  // Tests/EndToEndTests/PytestPluginTests.swift
+    return parts.joined(separator: "/")
+  }()
+
+  /// The project venv's python with pytest (`make deps`).
+  static let python: String? = {
+    let p = "\(repo)/.venv/bin/python"
+    guard access(p, X_OK) == 0, Syscalls.listDirectory("\(repo)/.venv/lib").contains(where: { v in
+      Syscalls.listDirectory("\(repo)/.venv/lib/\(v)/site-packages").contains("pytest")
+    }) else { return nil }
+    return p
+  }()
+
+  static let testProject = """
+    import subprocess, sys
+
+    def test_child_blocks_on_full_pipe():
+        # The child writes 200 KB to a pipe this test never reads, and the
+        # test waits for the child: both wait forever once the pipe's 64 KiB
+        # buffer is full.
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdout.write('x' * 200000); sys.stdout.flush()"],
+            stdout=subprocess.PIPE,
+        )
+        child.wait()
+
+    def test_passes():
+        assert sum(range(4)) == 6
+
+    """
+
+  /// Installs the plugin with pip (no index, no build isolation) into DIR/site.
+  static func install(into dir: String) -> ToolRun {
+    ToolProcess.run(
+      [
+        "watch", "--timeout", "30", "--no-stacks", "--", python!, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+        "--no-build-isolation", "--no-deps", "--no-index", "--target", "\(dir)/site", "\(repo)/Integrations/pytest",
+      ], timeoutSeconds: 40)
+  }
+
+  /// The <testcase ...>...</testcase> (or self-closed) element of `name`.
+  static func testcase(_ xml: String, _ name: String) -> String? {
+    guard let start = xml.firstRange(of: "name=\"\(name)\"") else { return nil }
+    let rest = xml[start.lowerBound...]
+    guard let end = rest.firstRange(of: "</testcase>") ?? rest.firstRange(of: "/>") else { return nil }
+    let next = rest.firstRange(of: "<testcase")
+    if let next, next.lowerBound < end.lowerBound { return String(rest[..<next.lowerBound]) }
+    return String(rest[..<end.upperBound])
+  }
+
+  /// A child blocked on a full pipe fails its test at the 5 s deadline with
+  /// the class in the output and in JUnit XML; the passing test gets nothing;
+  /// nothing of the run is left.
+  @Test(.enabled(if: python != nil, "no pytest in \(repo)/.venv (run `make deps`)"))
+  func aTestWhoseChildBlocksOnAFullPipeFailsWithTheVerdict() throws {
+    let dir = ToolProcess.runDir("pytest-plugin")
+    let pip = Self.install(into: dir)
+    try #require(pip.status == 0, "pip install failed: \(pip.stdout) \(pip.stderr)")
+    try Syscalls.writeFile("\(dir)/test_hang.py", Self.testProject)
+    // The plugin finds tractor-diag on PATH (its default); pytest runs in DIR,
+    // where watch's request files go too. 30 s bound: a hang is exit 124.
+    let r = ToolProcess.run(
+      [
+        "watch", "--timeout", "30", "--no-stacks", "--", "/usr/bin/env", "-C", dir, "PATH=\(ToolProcess.binDir):/usr/bin:/bin",
+        "PYTHONPATH=\(dir)/site", Self.python!, "-m", "pytest", "-p", "no:cacheprovider", "--diag-timeout", "5",
+        "--junitxml=\(dir)/junit.xml", "test_hang.py",
+      ], timeoutSeconds: 45)
+    #expect(ToolProcess.survivors().isEmpty, "a process of the run survived")
+    let out = r.stdout + r.stderr
+    #expect(r.status == 1, "pytest's own exit status for a failed test (124: the bound passed; 3: a leak): \(out)")
+    #expect(out.contains("diag-timeout 5 s: blocked-on-full-pipe"), "\(out)")
+    #expect(out.contains("tractor-diag verdict"), "the verdict section: \(out)")
+    #expect(out.contains("1 failed, 1 passed"), "\(out)")
+    // The verdict section was added to the failing test only.
+    #expect(out.ranges(of: "tractor-diag verdict").count == 1, "\(out)")
+
+    let xml = try #require(Syscalls.readFile("\(dir)/junit.xml").map { String(decoding: $0, as: UTF8.self) })
+    let failing = try #require(Self.testcase(xml, "test_child_blocks_on_full_pipe"), "\(xml)")
+    #expect(failing.contains("<property name=\"tractor_diag_class\" value=\"blocked-on-full-pipe\""), "\(failing)")
+    #expect(failing.contains("<failure message=\"diag-timeout 5 s: blocked-on-full-pipe"), "\(failing)")
+    let passing = try #require(Self.testcase(xml, "test_passes"), "\(xml)")
+    #expect(!passing.contains("property") && !passing.contains("failure"), "\(passing)")
+
+    // The request file watch wrote holds the same verdict.
+    let fileProp = "<property name=\"tractor_diag_file\" value=\""
+    let file = try #require(failing.firstRange(of: fileProp).map { failing[$0.upperBound...].prefix { $0 != "\"" } }, "\(failing)")
+    let record = try JSONParser.parse(bytes: try Syscalls.readWholeFile(String(file)))
+    #expect(record["reason"]?.string == "request")
+    #expect(record["verdict"]?["hangClass"]?.string == "blocked-on-full-pipe")
+    #expect(record["label"]?.string == "test_hang.py::test_child_blocks_on_full_pipe")
+  }
+}
