@@ -105,4 +105,81 @@ struct PytestPluginTests {
     #expect(record["verdict"]?["hangClass"]?.string == "blocked-on-full-pipe")
     #expect(record["label"]?.string == "test_hang.py::test_child_blocks_on_full_pipe")
   }
+
+  /// The control socket's rules, from a client under `watch --control`: a
+  /// private directory and socket, a bad line refused, a pid outside the
+  /// caller's subtree refused, the caller's own subtree judged and ended, and
+  /// an orphan (reparented to watch, so no longer below the command) refused.
+  static let protocolClient = #"""
+    import json, os, socket, stat, subprocess, sys
+
+    path = os.environ["TRACTOR_DIAG_CONTROL"]
+
+    def ask(line):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(20)
+            s.connect(path)
+            s.sendall(line.encode() + b"\n")
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return json.loads(data)
+
+    def say(step, value):
+        print(json.dumps({"step": step, "value": value}), flush=True)
+
+    say("path", path)
+    say("modes", [oct(stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)), oct(stat.S_IMODE(os.stat(path).st_mode))])
+    say("notJSON", ask("hello"))
+    say("notBelowCaller", ask(json.dumps({"op": "diagnose", "pid": 1})))
+    child = subprocess.Popen(["sleep", "30"])
+    r = ask(json.dumps({"op": "diagnose", "pid": os.getpid(), "exclude": [os.getpid()], "kill": True, "label": "own"}))
+    say("own", {"ok": r["ok"], "killed": r["killed"], "child": child.pid, "summary": r["summary"]})
+    say("childStatus", child.wait(timeout=20))
+    # An orphan is reparented to watch (a subreaper): no longer below the command.
+    rd, wr = os.pipe()
+    if os.fork() == 0:
+        if os.fork() == 0:
+            os.close(rd)
+            while os.getppid() != int(sys.argv[1]):
+                os.sched_yield()
+            os.write(wr, json.dumps(ask(json.dumps({"op": "diagnose", "pid": os.getpid()}))).encode())
+            os._exit(0)
+        os._exit(0)
+    os.close(wr)
+    os.wait()
+    with os.fdopen(rd) as f:
+        say("orphan", json.loads(f.read()))
+
+    """#
+
+  @Test(.enabled(if: python != nil, "no python in \(repo)/.venv (run `make deps`)"))
+  func theControlSocketAnswersOnlyTheCommandsOwnSubtree() throws {
+    let dir = ToolProcess.runDir("control-socket")
+    try Syscalls.writeFile("\(dir)/client.py", Self.protocolClient)
+    // $PPID in sh -c is watch: the orphan waits until it is reparented there.
+    let r = ToolProcess.run(
+      ["watch", "--control", "--timeout", "30", "--no-stacks", "--", "/bin/sh", "-c", "exec \(Self.python!) \(dir)/client.py $PPID"],
+      timeoutSeconds: 45)
+    #expect(ToolProcess.survivors().isEmpty, "a process of the run survived")
+    #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+    var steps: [String: JSONValue] = [:]
+    for line in r.stdout.split(separator: "\n") {
+      if let j = try? JSONParser.parse(String(line)), let k = j["step"]?.string { steps[k] = j["value"] }
+    }
+    let path = try #require(steps["path"]?.string, "\(r.stdout) \(r.stderr)")
+    #expect(steps["modes"]?.array?.compactMap(\.string) == ["0o700", "0o600"])
+    #expect(access(path, F_OK) != 0, "the socket outlived watch")
+    #expect(steps["notJSON"]?["ok"]?.bool == false)
+    #expect(steps["notBelowCaller"]?["error"]?.string?.hasPrefix("pid 1 is not the caller") == true, "\(r.stdout)")
+    let own = try #require(steps["own"], "\(r.stdout)")
+    #expect(own["ok"]?.bool == true)
+    #expect(own["killed"]?.array?.map(\.int) == [own["child"]?.int], "\(own)")
+    #expect(own["summary"]?.string?.hasPrefix("sleeping:") == true, "\(own)")
+    #expect(steps["childStatus"]?.int == -9, "SIGKILLed by watch")
+    #expect(steps["orphan"]?["error"]?.string?.contains("is not the watched command") == true, "\(r.stdout)")
+  }
 }
