@@ -7,6 +7,8 @@ run directory to item.user_properties (JUnit XML properties), the processes
 are ended (--diag-kill, the default), and the test fails with the summary.
 """
 
+import os
+
 import pytest
 
 from . import deadline, diagnose, reexec
@@ -74,10 +76,22 @@ def pytest_load_initial_conftests(early_config, parser, args):
     ns = early_config.known_args_namespace
     if _session_timeout(early_config, getattr(ns, "diag_timeout", None)) > 0:
         diag_bin = reexec.find_bin(getattr(ns, "diag_bin", None))
-        if not reexec.reasons_not_to(early_config, ns, diag_bin):
-            err = reexec.exec_under_watch(diag_bin)
-            early_config._tractor_diag_exec_error = err
+        why = reexec.reasons_not_to(early_config, ns, diag_bin)
+        if not why:
+            why = ["os.execv of %s failed: %s" % (diag_bin, reexec.exec_under_watch(diag_bin))]
+        early_config._tractor_diag_not_watched = why
     yield
+
+
+def pytest_report_header(config):
+    """Says in the run's header where verdicts will come from."""
+    if _session_timeout(config, config.getoption("diag_timeout")) <= 0:
+        return None
+    path = os.environ.get(diagnose.CONTROL_ENV)
+    if path:
+        return "tractor-diag: under watch --control (%s), pid %d" % (path, os.getpid())
+    why = getattr(config, "_tractor_diag_not_watched", None) or ["unknown"]
+    return "tractor-diag: not under watch (%s): snapshots only where root or ptrace_scope 0 allows" % "; ".join(why)
 
 
 def item_timeout(item):
@@ -97,7 +111,6 @@ def pytest_runtest_protocol(item, nextitem):
     if seconds <= 0:
         yield
         return
-    config = item.config
     d = deadline.start(item, seconds, lambda: _diagnose(item, seconds))
     try:
         yield
@@ -106,8 +119,6 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 def _diagnose(item, seconds):
-    import os
-
     config = item.config
     return diagnose.diagnose(
         config._tractor_diag_bin, os.getpid(), item.nodeid, config.getoption("diag_kill"), int(seconds * 1000)
