@@ -43,7 +43,6 @@ public final class WatchControl: @unchecked Sendable {
   let t0: UInt64
   /// Touched by the server thread only.
   var runDir: String?
-  var requests = 0
 
   /// Makes the directory and the listening socket, and exports the path to
   /// children started from now on. Call it before any thread starts (setenv).
@@ -83,7 +82,10 @@ public final class WatchControl: @unchecked Sendable {
   }
 
   /// Ends the server (a request being answered finishes on its own thread)
-  /// and removes the socket and its directory.
+  /// and removes the socket and its directory. watch calls it when the
+  /// command has exited or outlived the deadline: only then does the main
+  /// thread take its own snapshot, and by then the command's processes
+  /// that could ask are gone or no longer below it.
   public func stop() {
     var one: UInt8 = 1
     _ = Glibc.write(wake.second.rawValue, &one, 1)
@@ -139,9 +141,7 @@ public final class WatchControl: @unchecked Sendable {
     guard ProcessList.isDescendant(req.pid, of: peer.pid) else {
       return WatchControlRequest.refusal("pid \(req.pid) is not the caller \(peer.pid) or below it")
     }
-    requests += 1
-    let dir = requestDirectory()
-    return req.answer(stacks: config.stacks, runDir: dir, t0: t0, render: config.render)
+    return req.answer(stacks: config.stacks, runDir: requestDirectory(), t0: t0, render: config.render)
   }
 
   /// The run directory for request files, made at the first request.
