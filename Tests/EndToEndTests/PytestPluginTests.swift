@@ -160,10 +160,14 @@ struct PytestPluginTests {
   func theControlSocketAnswersOnlyTheCommandsOwnSubtree() throws {
     let dir = ToolProcess.runDir("control-socket")
     try Syscalls.writeFile("\(dir)/client.py", Self.protocolClient)
-    // $PPID in sh -c is watch: the orphan waits until it is reparented there.
+    // The watch under test runs in DIR (its request files go there), inside a
+    // plain watch as the bound. $PPID in sh -c is the inner watch: the orphan
+    // waits until it is reparented there.
     let r = ToolProcess.run(
-      ["watch", "--control", "--timeout", "30", "--no-stacks", "--", "/bin/sh", "-c", "exec \(Self.python!) \(dir)/client.py $PPID"],
-      timeoutSeconds: 45)
+      [
+        "watch", "--timeout", "30", "--no-stacks", "--", "/usr/bin/env", "-C", dir, ToolProcess.tool, "watch", "--control",
+        "--timeout", "30", "--no-stacks", "--", "/bin/sh", "-c", "exec \(Self.python!) \(dir)/client.py $PPID",
+      ], timeoutSeconds: 45)
     #expect(ToolProcess.survivors().isEmpty, "a process of the run survived")
     #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
     var steps: [String: JSONValue] = [:]
@@ -181,5 +185,6 @@ struct PytestPluginTests {
     #expect(own["summary"]?.string?.hasPrefix("sleeping:") == true, "\(own)")
     #expect(steps["childStatus"]?.int == -9, "SIGKILLed by watch")
     #expect(steps["orphan"]?["error"]?.string?.contains("is not the watched command") == true, "\(r.stdout)")
+    #expect(Syscalls.listDirectory("\(dir)/tractor-diag-runs").count == 1, "one run dir for the one judged request")
   }
 }
