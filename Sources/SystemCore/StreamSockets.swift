@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 
 /// AF_UNIX SOCK_STREAM sockets bound to a path (watch's control socket),
@@ -82,49 +81,5 @@ public enum StreamSockets {
       }
     }
     return true
-  }
-}
-
-/// Threads of the tool (never of an actor process: those stay single-threaded).
-public enum Threads {
-  private final class Body: @unchecked Sendable {
-    let run: @Sendable () -> Void
-    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-  }
-
-  /// pthread_create(3) of a detached thread that runs `body`. It inherits the
-  /// caller's signal mask: start it after the termination signals are blocked.
-  public static func startDetached(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
-    let ctx = Unmanaged.passRetained(Body(body)).toOpaque()
-    var attr = pthread_attr_t()
-    pthread_attr_init(&attr)
-    defer { pthread_attr_destroy(&attr) }
-    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-    var t = pthread_t()
-    let rc = pthread_create(
-      &t, &attr,
-      { p in
-        Unmanaged<Body>.fromOpaque(p!).takeRetainedValue().run()
-        return nil
-      }, ctx)
-    guard rc == 0 else {
-      Unmanaged<Body>.fromOpaque(ctx).release()
-      throw SystemError("pthread_create", errno: rc)
-    }
-  }
-}
-
-/// The process environment, which children started later inherit.
-public enum Environment {
-  /// setenv(3). Not thread-safe (glibc): call it before any thread starts.
-  public static func set(_ name: String, _ value: String) { setenv(name, value, 1) }
-}
-
-extension Syscalls {
-  /// getcwd(3); nil when the directory is gone or the path is too long.
-  public static func currentDirectory() -> String? {
-    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    guard getcwd(&buf, buf.count) != nil else { return nil }
-    return String(cString: buf)
   }
 }
