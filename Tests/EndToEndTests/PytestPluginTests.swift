@@ -28,7 +28,8 @@ struct PytestPluginTests {
   }()
 
   static let testProject = """
-    import subprocess, sys
+    import os, subprocess, sys
+    import pytest
 
     def test_child_blocks_on_full_pipe():
         # The child writes 200 KB to a pipe this test never reads, and the
@@ -42,6 +43,12 @@ struct PytestPluginTests {
 
     def test_passes():
         assert sum(range(4)) == 6
+
+    @pytest.mark.diag_timeout(3)
+    def test_reads_its_own_pipe():
+        # No child to end: only the signal to the main thread ends this read.
+        r, w = os.pipe()
+        os.read(r, 1)
 
     """
 
@@ -65,8 +72,9 @@ struct PytestPluginTests {
   }
 
   /// A child blocked on a full pipe fails its test at the 5 s deadline with
-  /// the class in the output and in JUnit XML; the passing test gets nothing;
-  /// nothing of the run is left.
+  /// the class in the output and in JUnit XML; a test blocked in read(2) with
+  /// nothing below it fails at its marker's 3 s; the passing test gets
+  /// nothing; nothing of the run is left.
   @Test(.enabled(if: python != nil, "no pytest in \(repo)/.venv (run `make deps`)"))
   func aTestWhoseChildBlocksOnAFullPipeFailsWithTheVerdict() throws {
     let dir = ToolProcess.runDir("pytest-plugin")
@@ -86,14 +94,18 @@ struct PytestPluginTests {
     #expect(r.status == 1, "pytest's own exit status for a failed test (124: the bound passed; 3: a leak): \(out)")
     #expect(out.contains("diag-timeout 5 s: blocked-on-full-pipe"), "\(out)")
     #expect(out.contains("tractor-diag verdict"), "the verdict section: \(out)")
-    #expect(out.contains("1 failed, 1 passed"), "\(out)")
-    // The verdict section was added to the failing test only.
-    #expect(out.ranges(of: "tractor-diag verdict").count == 1, "\(out)")
+    #expect(out.contains("2 failed, 1 passed"), "\(out)")
+    // The verdict section was added to the failing tests only.
+    #expect(out.ranges(of: "tractor-diag verdict").count == 2, "\(out)")
 
     let xml = try #require(Syscalls.readFile("\(dir)/junit.xml").map { String(decoding: $0, as: UTF8.self) })
     let failing = try #require(Self.testcase(xml, "test_child_blocks_on_full_pipe"), "\(xml)")
     #expect(failing.contains("<property name=\"tractor_diag_class\" value=\"blocked-on-full-pipe\""), "\(failing)")
     #expect(failing.contains("<failure message=\"diag-timeout 5 s: blocked-on-full-pipe"), "\(failing)")
+    // The marker's deadline; the read(2) in the main thread was interrupted.
+    let reader = try #require(Self.testcase(xml, "test_reads_its_own_pipe"), "\(xml)")
+    #expect(reader.contains("<failure message=\"diag-timeout 3 s: "), "\(reader)")
+    #expect(reader.contains("<property name=\"tractor_diag_class\""), "\(reader)")
     let passing = try #require(Self.testcase(xml, "test_passes"), "\(xml)")
     #expect(!passing.contains("property") && !passing.contains("failure"), "\(passing)")
 
