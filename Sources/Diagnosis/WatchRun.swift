@@ -19,6 +19,8 @@ public enum WatchRun {
     public var termGraceMs: Int
     public var stacks: Bool
     public var stdoutToStderr: Bool
+    /// --control: answer diagnosis requests from the command's processes (WatchControl).
+    public var control: WatchControl.Config? = nil
 
     public init(timeoutMs: Int, graceMs: Int = 2000, termGraceMs: Int = 1000, stacks: Bool, stdoutToStderr: Bool) {
       self.timeoutMs = timeoutMs
@@ -50,6 +52,9 @@ public enum WatchRun {
     // gets our stdio, cwd, environment and the signal state we were started
     // with, and none of our other fds.
     var child: OwnedChild
+    // --control: the socket exists (and its path is in our environment)
+    // before the command starts; served once its pid is known.
+    let control = controlServer(o.control, t0: start)
     do {
       child = try ChildLauncher.launch(
         LaunchSpec(
@@ -57,11 +62,13 @@ public enum WatchRun {
           fds: [.inherit, o.stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: true,
           callerSignals: true))
     } catch {
+      control?.stop()
       return Outcome(
         verdict: emptyVerdict(command, start), commandStatus: nil,
         startError: "cannot start \(exe): \(String(cString: strerror(error.errno)))")
     }
     let pgid = child.pid
+    control?.serve(commandPid: child.pid)
     var status: WaitStatus? = nil
     var interrupted: Int32? = nil
     var lingering: [LingeringProcess] = []
@@ -70,6 +77,7 @@ public enum WatchRun {
     case .interrupted(let sig): interrupted = sig
     case .timedOut: break
     }
+    control?.stop()
     if status != nil {
       // What the command left gets the grace to end by itself: a lingering
       // process, not a leak. Named now, while it is alive.
@@ -162,6 +170,16 @@ public enum WatchRun {
     let ppid = ProcStat.read(pid: pid)?.ppid
     return ProcessNaming.identify(
       argv: cmdline(pid), comm: comm.hasSuffix("\n") ? String(comm.dropLast()) : comm, parentArgv: ppid.map(cmdline))
+  }
+
+  /// The control socket, or nil with a one-line warning (the command still runs;
+  /// its clients find no TRACTOR_DIAG_CONTROL and say so).
+  static func controlServer(_ c: WatchControl.Config?, t0: UInt64) -> WatchControl? {
+    guard let c else { return nil }
+    do { return try WatchControl.open(c, t0: t0) } catch {
+      Syscalls.write("tractor-diag watch: no control socket: \(error)\n", to: 2)
+      return nil
+    }
   }
 
   static func emptyVerdict(_ command: [String], _ start: UInt64) -> Verdict {

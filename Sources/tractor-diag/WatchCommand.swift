@@ -8,7 +8,7 @@ import SystemCore
 struct Watch: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
-    usage: "tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json] [--no-stacks] -- CMD ARGS...",
+    usage: "tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json] [--no-stacks] [--control] -- CMD ARGS...",
     discussion: """
       The command runs in its own process group with watch's stdin, stdout, stderr,
       cwd, environment and the signal mask and ignored signals watch was started with
@@ -24,6 +24,10 @@ struct Watch: ParsableCommand {
         130  Ctrl-C: one snapshot and verdict, then the tree is ended (a second Ctrl-C
              kills at once); SIGTERM or SIGHUP: the tree is ended the same way
              without a snapshot, exit 128 + the signal
+      With --control, the command's processes (the pytest plugin in Integrations/pytest)
+      can ask for a verdict on their own subtree before the timeout, and have it ended:
+      one JSON line per connection on the socket named by TRACTOR_DIAG_CONTROL
+      (same uid, the command or below it only; see WatchControlRequest).
       Processes that end by themselves within --grace after the command exits are
       reported as lingering (JSON `lingering`), not as a leak.
       With --format json the command's own stdout goes to stderr, and `exitCode` is
@@ -45,6 +49,9 @@ struct Watch: ParsableCommand {
   @Flag(help: "Skip native stacks (ptrace).")
   var noStacks = false
 
+  @Flag(help: "Answer diagnosis requests from the command's processes on a Unix socket (path in TRACTOR_DIAG_CONTROL).")
+  var control = false
+
   @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
   var command: [String] = []
 
@@ -62,11 +69,11 @@ struct Watch: ParsableCommand {
   }
 
   func run() throws {
-    let o = WatchRun.run(
-      command: argv,
-      options: WatchRun.Options(
-        timeoutMs: Int(timeout * 1000), graceMs: Int(grace * 1000), termGraceMs: Int(termGrace * 1000), stacks: !noStacks,
-        stdoutToStderr: format == .json))
+    var options = WatchRun.Options(
+      timeoutMs: Int(timeout * 1000), graceMs: Int(grace * 1000), termGraceMs: Int(termGrace * 1000), stacks: !noStacks,
+      stdoutToStderr: format == .json)
+    if control { options.control = WatchControl.Config(stacks: !noStacks, render: { VerdictText.render($0) }) }
+    let o = WatchRun.run(command: argv, options: options)
     if let e = o.startError { fail(Exit.commandNotStarted, e) }
     var v = o.verdict
     if v.outcome == "clean" {
