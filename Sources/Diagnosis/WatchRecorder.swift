@@ -69,9 +69,10 @@ public final class WatchRecorder: @unchecked Sendable {
   /// One light sample now: kept when `--sample` asked for samples, fed to
   /// the stall detector when `--on-stall` did.
   public func sample(tree: [Int32]) {
-    guard !tree.isEmpty, schedule.samplePeriodMs != nil else { return }
+    guard schedule.samplePeriodMs != nil else { return }
     let cpu0 = Syscalls.clockNs(CLOCK_THREAD_CPUTIME_ID) ?? 0
-    let s = LightSample.take(pids: tree)
+    // An empty tree is a sample too: it is where the last processes' exits show.
+    let s = tree.isEmpty ? LightSample(t: Syscalls.monotonicNs(), processes: []) : LightSample.take(pids: tree)
     sampleCpuNs += (Syscalls.clockNs(CLOCK_THREAD_CPUTIME_ID) ?? 0) &- cpu0
     samples += 1
     if schedule.sampleMs != nil { dir?.append(s) }
