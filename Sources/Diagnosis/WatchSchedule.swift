@@ -18,9 +18,10 @@ public struct WatchSchedule: Sendable, Equatable {
     self.onStallMs = onStallMs
   }
 
-  /// The smallest `--sample` accepted. Measured: one light sample of a
-  /// 10-process Python tree costs ~2-4 ms of CPU here (README, "Time in
-  /// watch"); at 10 ms that would be a third of a core.
+  /// The smallest `--sample` accepted. Measured (LightSample.take): one
+  /// light sample of a 10-process Python tree costs ~4 ms of CPU, of a
+  /// 7-actor tractor tree ~7 ms; at 10 ms that is half a core or more, at
+  /// 50 ms under 15% (README, "Time in watch").
   public static let minSampleMs = 10
 
   /// How often to sample: `--sample`, or, for `--on-stall` alone, a fifth

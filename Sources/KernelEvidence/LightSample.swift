@@ -62,11 +62,15 @@ public struct LightSample: Sendable, Equatable {
 
   /// Samples `pids` and their descendants. The wait edges come from the
   /// same derivation as a full snapshot's (KernelEvidence.snapshot: /proc,
-  /// sock_diag, a poll caller's fd array from /proc/PID/mem), so a sample
-  /// and a snapshot never disagree on who waits for whom.
+  /// sock_diag, a poll caller's fd array from /proc/PID/mem), without the
+  /// scan of processes outside the tree for the other ends of its fds:
+  /// edges join the tree's processes only. Measured on a 10-process Python
+  /// tree (release build, 87 processes on the machine, load 18 on 2 cores):
+  /// 7.2 ms of CPU per sample with the scan, 4.0-4.4 ms without; a 7-actor
+  /// tractor tree (TCP channels: sock_diag's TCP dump too) 7.0 ms.
   public static func take(pids: [Int32]) -> LightSample {
     let t = Syscalls.monotonicNs()
-    let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: true)
+    let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: true, holdersOutside: false)
     var waits: [Int32: [Wait]] = [:]
     for e in snap.edges { waits[e.from, default: []].append(Wait(kind: e.kind, pid: e.to, fd: e.fd)) }
     let processes = snap.processes.map { p in

@@ -67,7 +67,7 @@ struct Watch: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "A light sample (state, syscall, wchan, CPU, wait edges; no stacks, no ptrace) of every process every MS ms, one JSON line each in RUN-DIR/samples.jsonl (at least \(WatchSchedule.minSampleMs); ~2-4 ms of CPU per sample of 10 processes).",
+      "A light sample (state, syscall, wchan, CPU, wait edges; no stacks, no ptrace) of every process every MS ms, one JSON line each in RUN-DIR/samples.jsonl (at least \(WatchSchedule.minSampleMs); a sample of 10 processes costs ~4-7 ms of CPU: 50 or more keeps it under 15% of a core).",
       valueName: "MS"))
   var sample: Int?
 
