@@ -122,4 +122,24 @@ struct WatchTimeTests {
     #expect(ToolProcess.run(["compare", "--watch", "prog {backend} | tee x", "--backends", "a,b"]).status == 64)
     #expect(ToolProcess.run(["compare", "--watch", "prog {backend}", "--backends", "a,b", "--depth", "3"]).status == 64)
   }
+
+  /// Ctrl-C during a trial: its tree killed and reaped, the partial table
+  /// with the cut trial on its own line, exit 130, no later trial.
+  @Test func ctrlCDuringCompareWatchStopsAndExits130() throws {
+    let dir = ToolProcess.runDir("compare-watch-int")
+    let tool = try #require(
+      RunningTool(["compare", "--watch", "/bin/sh -c 'exec sleep 30' {backend}", "--backends", "a,b", "--trials", "2", "--timeout", "40", "--run-dir", dir]))
+    // The first trial has sampled its tree: it is running.
+    let until = Syscalls.monotonicNs() + 20_000_000_000
+    while Syscalls.readFile(dir + "/a-1/samples.jsonl") == nil && Syscalls.monotonicNs() < until {
+      if ProcStat.read(pid: tool.pid).map({ $0.state == "Z" }) ?? true { break }
+      ProcessControl.sleep(ms: 10)
+    }
+    tool.signal(SIGINT)
+    let r = tool.finish(timeoutSeconds: 30)
+    #expect(ToolProcess.survivors().isEmpty)
+    #expect(r.status == 130, "\(r.stdout) \(r.stderr)")
+    #expect(r.stdout.contains("interrupted: trial 1 was cut short by signal 2"), "\(r.stdout)")
+    #expect(Syscalls.readFile(dir + "/a-2/watch.json") == nil && Syscalls.readFile(dir + "/b-1/watch.json") == nil)
+  }
 }
