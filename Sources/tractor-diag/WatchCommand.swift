@@ -32,11 +32,13 @@ struct Watch: ParsableCommand {
       With --format json the command's own stdout goes to stderr, and `exitCode` is
       watch's exit code.
 
-      Time in watch (none of it stops the command or changes its exit status): the
-      run directory (--run-dir, default tractor-diag-runs/watch-RUN-ID, said on stderr)
-      keeps watch.json, verdict.json, evidence.json (the snapshot behind a verdict),
-      samples.jsonl (--sample) and snapshot-<ms>ms.json (--at, --on-stall), each
-      snapshot summarised on stderr in one line. 70: the run directory cannot be made.
+      Time in watch (none of it stops the command or changes its exit
+      status): the run directory (--run-dir, default
+      tractor-diag-runs/watch-RUN-ID, said on stderr) keeps watch.json,
+      verdict.json, evidence.json (the snapshot behind a verdict),
+      samples.jsonl (--sample) and snapshot-<ms>ms.json (--at, --on-stall),
+      each snapshot summarised on stderr in one line.
+        70   the run directory cannot be made
       """)
 
   @Option(help: "Seconds to let the command run.")
