@@ -83,7 +83,9 @@ public final class WatchRecorder: @unchecked Sendable {
   public func snapshot(_ reason: WatchSnapshotReason, tree: [Int32]) {
     guard let snapshotter, !tree.isEmpty else { return }
     let t = Syscalls.monotonicNs()
-    let ms = Int((t &- clock.startNs) / 1_000_000)
+    var ms = Int((t &- clock.startNs) / 1_000_000)
+    // One file per snapshot: an --at and a stall in the same ms do not share one.
+    while snapshots.contains(where: { $0.ms == ms }) { ms += 1 }
     let snap = snapshotter(tree)
     snapshots.append((ms, reason))
     stall?.rebase()
