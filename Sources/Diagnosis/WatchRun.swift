@@ -22,6 +22,16 @@ public enum WatchRun {
     /// --control: answer diagnosis requests from the command's processes (WatchControl).
     public var control: WatchControl.Config? = nil
 
+    // Time in watch (WatchSchedule.swift, WatchRecorder.swift,
+    // WatchRunDirectory.swift): where the run's files go, what is looked at
+    // while the command runs, and a line on stderr for each snapshot.
+    public var runDir: WatchRunDirectory? = nil
+    public var schedule = WatchSchedule()
+    public var snapshotter: WatchSnapshotter? = nil
+    public var log: (@Sendable (String) -> Void)? = nil
+    /// The command's fds 0-2 instead of watch's (compare --watch: a file per trial).
+    public var commandFDs: [ProcessControl.ChildFD]? = nil
+
     public init(timeoutMs: Int, graceMs: Int = 2000, termGraceMs: Int = 1000, stacks: Bool, stdoutToStderr: Bool) {
       self.timeoutMs = timeoutMs
       self.graceMs = graceMs
@@ -38,6 +48,14 @@ public enum WatchRun {
     /// From the deadline to the verdict (snapshot, stacks, classes), before
     /// the teardown; nil when the command did not outlive the deadline.
     public var deadlineToVerdictMs: Double? = nil
+    /// CLOCK_MONOTONIC: the start, when the command exited (nil if it did
+    /// not), and the end (tree ended, verdict built).
+    public var startNs: UInt64 = 0
+    public var commandExitNs: UInt64? = nil
+    public var endNs: UInt64 = 0
+    public var commandPid: Int32? = nil
+    /// What the recorder did (samples, their cost, snapshots).
+    public var recorder: WatchRecorder? = nil
   }
 
   public static func run(command: [String], options o: Options) -> Outcome {
@@ -59,7 +77,7 @@ public enum WatchRun {
       child = try ChildLauncher.launch(
         LaunchSpec(
           executable: exe, arguments: [exe] + command.dropFirst(),
-          fds: [.inherit, o.stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: true,
+          fds: o.commandFDs ?? [.inherit, o.stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: true,
           callerSignals: true))
     } catch {
       control?.stop()
@@ -72,21 +90,33 @@ public enum WatchRun {
     var status: WaitStatus? = nil
     var interrupted: Int32? = nil
     var lingering: [LingeringProcess] = []
-    switch child.wait(untilNs: start + UInt64(o.timeoutMs) * 1_000_000, signals: signals) {
-    case .exited(let s): status = s
-    case .interrupted(let sig): interrupted = sig
-    case .timedOut: break
+    let deadline = start + UInt64(o.timeoutMs) * 1_000_000
+    let recorder = WatchRecorder(o.schedule, startNs: start, dir: o.runDir, snapshotter: o.snapshotter, log: o.log)
+    // Woken for each sample and snapshot due before the deadline (none: one wait).
+    waiting: while true {
+      switch child.wait(untilNs: recorder.nextNs(limitNs: deadline), signals: signals) {
+      case .exited(let s): status = s
+      case .interrupted(let sig): interrupted = sig
+      case .timedOut:
+        if Syscalls.monotonicNs() < deadline {
+          recorder.runDue(tree: tree())
+          continue waiting
+        }
+      }
+      break
     }
     control?.stop()
+    var commandExitNs: UInt64? = nil
     if status != nil {
       // What the command left gets the grace to end by itself: a lingering
       // process, not a leak. Named now, while it is alive.
       let exitedAt = Syscalls.monotonicNs()
+      commandExitNs = exitedAt
       TreeReaper.reapExited()
       var names: [Int32: String] = [:]
       for p in TreeReaper.liveDescendants() { names[p] = identity(p).name }
-      let w = DescendantWait.untilGone(
-        { TreeReaper.liveDescendants() }, deadlineNs: exitedAt + UInt64(o.graceMs) * 1_000_000, signals: signals)
+      recorder.sample(tree: tree())
+      let w = WatchGrace.wait(deadlineNs: exitedAt + UInt64(o.graceMs) * 1_000_000, signals: signals, recorder: recorder)
       interrupted = w.signal
       lingering = w.ended.map {
         LingeringProcess(pid: $0.pid, name: names[$0.pid] ?? "pid \($0.pid)", ms: Double($0.atNs &- exitedAt) / 1e6)
@@ -105,6 +135,8 @@ public enum WatchRun {
       for p in ev.processes.keys { argv[p] = cmdline(p) }
       v = ForeignTreeVerdict.build(
         command: command, evidence: ev, stillRunning: status == nil, commandPid: child.pid, t0: start, argv: argv)
+      let when = interrupted != nil ? "at the interruption" : (status == nil ? "at the deadline" : "after the grace")
+      o.runDir?.writeEvidence(ev, note: "kernel evidence taken \(when)")
     } else {
       v = emptyVerdict(command, start)
       v.outcome = alive.isEmpty ? "clean" : (status == nil ? "hang" : "leak")
@@ -121,11 +153,24 @@ public enum WatchRun {
     v.survivors = TreeReaper.liveDescendants()
     v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
     if let s = status { v.notes.insert("the command exited: \(s)", at: 0) }
+    switch v.outcome {
+    case "hang": v.notes.append("the command outlived the \(Double(o.timeoutMs) / 1000) s timeout")
+    case "leak": v.notes.append("the command finished but left these processes running after the \(Double(o.graceMs) / 1000) s grace")
+    default: break
+    }
     v.exitCodeOverride = exitCode(v, status)
-    let deadlineNs = start + UInt64(o.timeoutMs) * 1_000_000
-    let toVerdict = status == nil && interrupted == nil ? Double(verdictNs &- deadlineNs) / 1e6 : nil
-    return Outcome(verdict: v, commandStatus: status, startError: nil, deadlineToVerdictMs: toVerdict)
+    if let d = o.runDir { v.runDir = d.path }
+    let toVerdict = status == nil && interrupted == nil ? Double(verdictNs &- deadline) / 1e6 : nil
+    var out = Outcome(verdict: v, commandStatus: status, startError: nil, deadlineToVerdictMs: toVerdict)
+    (out.startNs, out.commandExitNs, out.endNs, out.commandPid) = (start, commandExitNs, Syscalls.monotonicNs(), child.pid)
+    out.recorder = recorder
+    o.runDir?.write(out, timeoutMs: o.timeoutMs)
+    return out
   }
+
+  /// The processes of the watched tree: everything below us that is alive
+  /// (the command, what it started, orphans reparented to us).
+  static func tree() -> [Int32] { TreeReaper.liveDescendants() }
 
   /// The exit code a CI job can tell apart: the command's own when it
   /// finished in time and left nothing; 124 past the deadline; 3 when it

@@ -7,7 +7,7 @@ struct InodeIndex: Sendable {
 
   /// `procs` are already read (their fd tables are reused); other processes are scanned
   /// only for sockets/pipes the set could be waiting on.
-  static func build(procs: [ProcessSnapshot], sockets: SocketTable) -> InodeIndex {
+  static func build(procs: [ProcessSnapshot], sockets: SocketTable, scanOthers: Bool = true) -> InodeIndex {
     var idx = InodeIndex()
     var wantSockets = Set<UInt64>()
     var wantPipes = Set<UInt64>()
@@ -34,7 +34,7 @@ struct InodeIndex: Sendable {
       }
     }
     let inSet = Set(procs.map { $0.pid })
-    for pid in ProcFS.listNumeric("/proc") where !inSet.contains(pid) {
+    for pid in scanOthers ? ProcFS.listNumeric("/proc") : [] where !inSet.contains(pid) {
       for fd in ProcFS.listNumeric("/proc/\(pid)/fd") {
         guard let link = ProcFS.readLink("/proc/\(pid)/fd/\(fd)") else { continue }
         if let ino = ProcFS.bracketInode(link, prefix: "socket:[") {

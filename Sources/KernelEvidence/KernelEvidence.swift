@@ -7,6 +7,13 @@ public enum KernelEvidence {
   /// Snapshot the given pids (and, with includeDescendants, all their descendants). Processes that
   /// vanish mid-read are dropped silently: never crash, never throw for ESRCH/ENOENT.
   public static func snapshot(pids: [Int32], includeDescendants: Bool) -> KernelSnapshot {
+    snapshot(pids: pids, includeDescendants: includeDescendants, holdersOutside: true)
+  }
+
+  /// `holdersOutside` false skips the scan of every other process's fds for
+  /// the other ends of the set's pipes and sockets: edges only join members
+  /// anyway, and the scan is about half of a snapshot's cost (a light sample).
+  public static func snapshot(pids: [Int32], includeDescendants: Bool, holdersOutside: Bool) -> KernelSnapshot {
     let t0 = Syscalls.monotonicNs()
     var set = Set<Int32>()
     for p in pids where p > 0 {
@@ -28,7 +35,7 @@ public enum KernelEvidence {
         for j in procs[i].fds.indices { ProcessReader.attachSocket(&procs[i].fds[j], sockets) }
       }
     }
-    let index = InodeIndex.build(procs: procs, sockets: sockets)
+    let index = InodeIndex.build(procs: procs, sockets: sockets, scanOthers: holdersOutside)
     for i in procs.indices {
       for j in procs[i].fds.indices {
         procs[i].fds[j].peers = index.peers(of: procs[i].fds[j])

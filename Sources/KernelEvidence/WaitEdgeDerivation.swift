@@ -11,10 +11,10 @@ enum WaitEdgeDerivation {
     var seen = Set<String>()
     var reasons: [String] = []
 
-    mutating func add(_ to: Int32, _ kind: WaitKind, _ evidence: String) {
+    mutating func add(_ to: Int32, _ kind: WaitKind, _ evidence: String, fd: Int32? = nil) {
       guard to != pid, inSet.contains(to) else { return }
       let key = "\(to)/\(kind.rawValue)"
-      if seen.insert(key).inserted { edges.append(WaitEdge(from: pid, to: to, kind: kind, evidence: evidence)) }
+      if seen.insert(key).inserted { edges.append(WaitEdge(from: pid, to: to, kind: kind, evidence: evidence, fd: fd)) }
     }
 
     mutating func note(_ reason: String) {
@@ -82,7 +82,7 @@ enum WaitEdgeDerivation {
       case 3:
         if let f = p.fd(id), case .pidfd(let target) = f.kind {
           b.add(target, .exitOf,
-                "\(who)waitid(P_PIDFD, fd \(id)) in \(src); /proc/\(p.pid)/fdinfo/\(id) Pid: \(target)")
+                "\(who)waitid(P_PIDFD, fd \(id)) in \(src); /proc/\(p.pid)/fdinfo/\(id) Pid: \(target)", fd: id)
           if !b.inSet.contains(target) { b.note("waitid(P_PIDFD fd \(id) -> Pid \(target)): not in set") }
         } else {
           b.note("waitid(P_PIDFD, fd \(id)): fd is not a pidfd")
@@ -131,7 +131,7 @@ enum WaitEdgeDerivation {
         let hs = index.socketHolders[ino] ?? []
         let pending = sockets.byInode[ino]?.rqueue.map { " (\($0) pending)" } ?? ""
         let ev = "\(who)connect(2) on fd \(fd) to unix:\(name) (sockaddr from /proc/\(p.pid)/mem), listener socket:[\(ino)]\(pending) held by \(holderList(hs, excluding: p.pid))"
-        for h in hs { b.add(h.pid, .acceptFrom, ev) }
+        for h in hs { b.add(h.pid, .acceptFrom, ev, fd: fd) }
         if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {
           b.note("connect to unix:\(name): listener socket:[\(ino)] held outside set")
         }
@@ -197,7 +197,7 @@ enum WaitEdgeDerivation {
       let q = f.queued.map { ", \($0) bytes queued" } ?? ""
       let tcp = f.socketIsTCP ? f.socketName.map { " " + $0 } ?? "" : ""
       let ev = "\(base) (sock_diag socket:[\(ino)]\(tcp) peer socket:[\(peer)]\(q)), peer holders: \(holderList(hs, excluding: p.pid))"
-      for h in hs { b.add(h.pid, kind, ev) }
+      for h in hs { b.add(h.pid, kind, ev, fd: fd) }
       if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {
         b.note("\(call.split(separator: "(").first ?? "") on \(f.link): peer held outside set")
       }
@@ -207,15 +207,15 @@ enum WaitEdgeDerivation {
       let role = writing ? "readers" : "writers"
       let ev = "\(base) (/proc/\(p.pid)/fdinfo/\(fd) \(writing ? "O_WRONLY" : "O_RDONLY")), \(role): \(holderList(hs, excluding: p.pid))"
       if !writing, let child = sentinelWriter(p, writers: hs, procs: procs) {
-        b.add(child, .exitOf, "\(ev): pipe written only by child \(child): a multiprocessing sentinel, EOF at its exit")
+        b.add(child, .exitOf, "\(ev): pipe written only by child \(child): a multiprocessing sentinel, EOF at its exit", fd: fd)
         return
       }
-      for h in hs { b.add(h.pid, writing ? .roomFrom : .dataFrom, ev) }
+      for h in hs { b.add(h.pid, writing ? .roomFrom : .dataFrom, ev, fd: fd) }
       if !hs.contains(where: { b.inSet.contains($0.pid) && $0.pid != p.pid }) {
         b.note("\(call.split(separator: "(").first ?? "") on \(f.link): \(role) outside set")
       }
     case .pidfd(let target):
-      b.add(target, .exitOf, "\(base) (/proc/\(p.pid)/fdinfo/\(fd) Pid: \(target))")
+      b.add(target, .exitOf, "\(base) (/proc/\(p.pid)/fdinfo/\(fd) Pid: \(target))", fd: fd)
       if !b.inSet.contains(target) { b.note("pidfd \(fd) (Pid: \(target)) not in set") }
     case .file(let path):
       b.note("\(call.split(separator: "(").first ?? "") on \(path)")

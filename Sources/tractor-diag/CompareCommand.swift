@@ -8,10 +8,26 @@ import SystemCore
 struct Compare: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run the same tree under several backends and show where they diverge.",
-    discussion: "Exit 0 when every backend and trial is clean, 1 when any hangs or leaks, 3 otherwise.")
+    discussion: """
+      Two modes. Ours: the nested-multierrors tree (or --scenario) under our backends
+      (spawn, fork, forkserver). --watch 'CMD ... {backend} ...': any program under its
+      own backends (--backends is then required, names are the program's), each trial
+      under watch (its own run dir, its tree sampled every 20 ms), compared by outcome
+      (clean, hang, leak, failed with its status), duration, leaks, hang classes and
+      the first divergence in process events (which processes appeared, in what order
+      they exited). The command is split like a shell splits simple quoting, and run
+      without a shell. Exit 0 when every backend and trial is clean, 1 when any hangs or
+      leaks, 3 otherwise, 130 on Ctrl-C (after the partial table).
+      """)
 
-  @Option(help: "Comma-separated backends; the first is the reference.")
-  var backends: String = "spawn,fork,forkserver"
+  @Option(help: "Comma-separated backends; the first is the reference (default spawn,fork,forkserver; required with --watch).")
+  var backends: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Compare a program across its own backends: a command line with {backend} where each backend's name goes.",
+      valueName: "CMD"))
+  var watch: String?
 
   @Option(help: "Runs per backend (1-50).")
   var trials: Int = 3
@@ -23,17 +39,31 @@ struct Compare: ParsableCommand {
 
   @OptionGroup var options: RunOptions
 
-  var backendList: [String] { backends.split(separator: ",").map { String($0).trimmingSpaces() } }
+  var backendList: [String] {
+    (backends ?? "spawn,fork,forkserver").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+  }
 
   func validate() throws {
     let list = backendList
     guard !list.isEmpty else { throw ValidationError("--backends is empty") }
-    try RunOptions.validate(backends: list)
+    if let w = watch {
+      do { _ = try CommandTemplate(w) } catch { throw ValidationError("--watch: \(error)") }
+      guard backends != nil else { throw ValidationError("--watch needs --backends (the program's own backend names)") }
+      guard scenario == nil, options.faults.isEmpty, shape.depth == 1, shape.breadth == 2, shape.delayMs == 0 else {
+        throw ValidationError("--watch compares a program of yours: --scenario, --fault, --depth, --breadth and --delay-ms do not apply")
+      }
+      for b in list where !b.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) {
+        throw ValidationError("--backends: '\(b)' is not a plain name (letters, digits, _ - .)")
+      }
+    } else {
+      try RunOptions.validate(backends: list)
+    }
     guard Set(list).count == list.count else { throw ValidationError("--backends lists a backend twice") }
     guard (1...50).contains(trials) else { throw ValidationError("--trials must be 1...50") }
   }
 
   func run() throws {
+    if let w = watch { runWatch(w) }
     let s = options.withFaults(scenario.map(loadScenario) ?? shape.scenario)
     let base = options.runDirectory(prefix: "compare-")
     let progress = isatty(2) != 0
@@ -84,5 +114,49 @@ extension String {
     while s.first == " " { s = s.dropFirst() }
     while s.last == " " { s = s.dropLast() }
     return String(s)
+  }
+}
+
+extension Compare {
+  /// compare --watch: the program once per backend and trial under watch.
+  func runWatch(_ template: String) -> Never {
+    guard let cmd = try? CommandTemplate(template) else { fail(Exit.usage, "--watch: cannot split the command") }
+    let base = options.runDirectory(prefix: "compare-")
+    let progress = isatty(2) != 0
+    let snapshotter = SnapshotReport.watchSnapshotter(stacks: !options.noStacks)
+    var results: [WatchBackendTrials] = []
+    var interrupted = false
+    backends: for b in backendList {
+      var r = WatchBackendTrials(backend: b, trials: [])
+      for t in 1...trials {
+        if progress { Syscalls.write("\r\u{1b}[Kcompare: \(b) trial \(t)/\(trials)", to: 2) }
+        switch WatchComparison.trial(
+          argv: cmd.argv(backend: b), runDir: "\(base)/\(b)-\(t)", timeoutMs: Int(options.timeout * 1000),
+          stacks: !options.noStacks, snapshotter: snapshotter)
+        {
+        case .failure(let e): fail(Exit.internalError, "\(b) trial \(t) did not start: \(e)")
+        case .success(let trial):
+          // Ctrl-C: watch ended and reaped this trial's tree; stop here.
+          if trial.interrupted != nil {
+            r.interrupted = trial
+            interrupted = true
+          } else {
+            r.trials.append(trial)
+          }
+        }
+        if interrupted { break }
+      }
+      results.append(r)
+      if interrupted { break backends }
+    }
+    if progress { Syscalls.write("\r\u{1b}[K", to: 2) }
+    emit(
+      options.format == .json
+        ? WatchComparison.json(results, command: cmd.words, compareDir: base).pretty + "\n"
+        : WatchCompareText.render(results, command: cmd.words, compareDir: base))
+    if interrupted { Syscalls.exit(Exit.interrupted) }
+    let all = results.flatMap(\.trials)
+    if all.contains(where: { $0.outcome == .hang || $0.outcome == .leak }) { Syscalls.exit(Exit.hangOrLeak) }
+    Syscalls.exit(all.allSatisfy { $0.outcome == .clean } ? Exit.clean : Exit.unexpected)
   }
 }

@@ -73,61 +73,13 @@ struct Snapshot: ParsableCommand {
     if noPython {
       report.notes.append("python stacks skipped (--no-python)")
     } else {
-      report.python = PythonStackSession().capture(pids: report.snapshot.processes.filter { $0.state != "Z" && $0.pid != getpid() }.map(\.pid))
+      report.capturePython()
     }
     if noStacks {
       report.notes.append("native stacks skipped (--no-stacks)")
     } else {
-      captureStacks(into: &report)
+      report.captureStacks(symbolizer: symbolize ? .llvmSymbolizer : .fast, maxFrames: maxFrames)
     }
     emit(format == .json ? report.json.pretty + "\n" : report.text)
-  }
-
-  /// Stacks of every thread of every process in the snapshot, one process at a time.
-  /// NativeStacks never throws and always detaches; its notes become report notes.
-  func captureStacks(into report: inout SnapshotReport) {
-    report.stacksTaken = true
-    if let why = NativeStacks.unavailableReason {
-      report.notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
-    }
-    let symbolizer: Symbolizer = symbolize ? .llvmSymbolizer : .fast
-    let t0 = Syscalls.monotonicNs()
-    var denied: [Int32] = []
-    var gone: [Int32] = []
-    var skippedWrites: [Int32] = []
-    for p in report.snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != Syscalls.pid {
-      // Looking must not change the process (same rule as the verdicts).
-      if p.threadInWrite != nil {
-        skippedWrites.append(p.pid)
-        report.stacks[p.pid] = ProcessStacks(
-          pid: p.pid, threads: [], note: "stack not taken: blocked in a write, which a ptrace stop would cut short",
-          elapsedNs: 0, unwindNs: 0, symbolizeNs: 0)
-        continue
-      }
-      let st = NativeStacks.capture(pid: p.pid, maxFrames: maxFrames, symbolizer: symbolizer)
-      report.stacks[p.pid] = st
-      guard let note = st.note else { continue }
-      if note.hasPrefix("ptrace not permitted") {
-        denied.append(p.pid)
-      } else if note.hasPrefix("no such process") || note.contains("exited") {
-        gone.append(p.pid)
-      }
-    }
-    report.stacksNs = Syscalls.monotonicNs() &- t0
-    if !skippedWrites.isEmpty {
-      report.notes.append(
-        "no stack for \(skippedWrites.map(String.init).joined(separator: ", ")): blocked in a write, which a ptrace stop would cut short")
-    }
-    if !denied.isEmpty {
-      report.notes.append(
-        "ptrace not permitted for " + denied.map(String.init).joined(separator: ", ")
-          + ": /proc-only evidence (needs CAP_SYS_PTRACE or ptrace_scope 0)")
-    }
-    if !gone.isEmpty {
-      report.notes.append("exited before or during stack capture: " + gone.map(String.init).joined(separator: ", "))
-    }
-    if symbolize, report.stacks.values.contains(where: { $0.threads.contains { ($0.note ?? "").contains("llvm-symbolizer") } }) {
-      report.notes.append("llvm-symbolizer had problems; see the threads' stack notes (fast names kept)")
-    }
   }
 }

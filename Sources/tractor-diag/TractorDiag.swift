@@ -77,7 +77,7 @@ struct RunOptions: ParsableArguments {
   }
 
   func runDirectory(prefix: String = "") -> String {
-    runDir ?? "tractor-diag-runs/\(prefix)\(Syscalls.pid)-\(Syscalls.monotonicNs() % 1_000_000)"
+    runDir ?? RunDirectoryName.fresh(prefix: prefix)
   }
 
   /// The scenario with the --fault options applied (a bad @ACTOR is a usage

@@ -8,7 +8,10 @@ import SystemCore
 struct Watch: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
-    usage: "tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json] [--no-stacks] [--control] -- CMD ARGS...",
+    usage: """
+      tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json] [--no-stacks]
+                         [--run-dir DIR] [--at S]... [--sample MS] [--on-stall S] [--control] -- CMD ARGS...
+      """,
     discussion: """
       The command runs in its own process group with watch's stdin, stdout, stderr,
       cwd, environment and the signal mask and ignored signals watch was started with
@@ -32,6 +35,14 @@ struct Watch: ParsableCommand {
       reported as lingering (JSON `lingering`), not as a leak.
       With --format json the command's own stdout goes to stderr, and `exitCode` is
       watch's exit code.
+
+      Time in watch (none of it stops the command or changes its exit
+      status): the run directory (--run-dir, default
+      tractor-diag-runs/watch-RUN-ID, said on stderr) keeps watch.json,
+      verdict.json, evidence.json (the snapshot behind a verdict),
+      samples.jsonl (--sample) and snapshot-<ms>ms.json (--at, --on-stall),
+      each snapshot summarised on stderr in one line.
+        70   the run directory cannot be made
       """)
 
   @Option(help: "Seconds to let the command run.")
@@ -52,6 +63,33 @@ struct Watch: ParsableCommand {
   @Flag(help: "Answer diagnosis requests from the command's processes on a Unix socket (path in TRACTOR_DIAG_CONTROL).")
   var control = false
 
+  // Time in watch: where the run's files go, and what is looked at while it runs.
+  @Option(help: "Where watch.json, verdict.json, evidence.json, samples and snapshots go (default: tractor-diag-runs/watch-RUN-ID).")
+  var runDir: String?
+
+  @Option(
+    name: .customLong("at"),
+    help: ArgumentHelp(
+      "A full snapshot (kernel, Python and native stacks) this long after the start, kept as RUN-DIR/snapshot-<ms>ms.json (repeatable).",
+      valueName: "SECONDS"))
+  var at: [Double] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "A light sample (state, syscall, wchan, CPU, wait edges; no stacks, no ptrace) of every process every MS ms, one JSON line each in RUN-DIR/samples.jsonl (at least \(WatchSchedule.minSampleMs); a sample of 10 processes costs ~4-7 ms of CPU: 50 or more keeps it under 15% of a core).",
+      valueName: "MS"))
+  var sample: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "A full snapshot when no process used CPU and no wait edge changed for this long (once per stall).",
+      valueName: "SECONDS"))
+  var onStall: Double?
+
+  var schedule: WatchSchedule {
+    WatchSchedule(atMs: at.map { Int(($0 * 1000).rounded()) }, sampleMs: sample, onStallMs: onStall.map { Int(($0 * 1000).rounded()) })
+  }
+
   @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
   var command: [String] = []
 
@@ -66,19 +104,33 @@ struct Watch: ParsableCommand {
     guard grace >= 0 && grace <= 3600 else { throw ValidationError("--grace must be in [0, 3600] seconds") }
     guard termGrace >= 0 && termGrace <= 3600 else { throw ValidationError("--term-grace must be in [0, 3600] seconds") }
     guard !argv.isEmpty else { throw ValidationError("no command given (usage: tractor-diag watch [--timeout S] -- CMD ARGS...)") }
+    for a in at where !(a >= 0 && a <= timeout) { throw ValidationError("--at \(a): must be in [0, --timeout] seconds") }
+    if let s = sample, !(WatchSchedule.minSampleMs...60000).contains(s) {
+      throw ValidationError("--sample must be \(WatchSchedule.minSampleMs)...60000 ms")
+    }
+    if let s = onStall, !(s >= 0.05 && s <= 86400) { throw ValidationError("--on-stall must be in [0.05, 86400] seconds") }
   }
 
   func run() throws {
     var options = WatchRun.Options(
       timeoutMs: Int(timeout * 1000), graceMs: Int(grace * 1000), termGraceMs: Int(termGrace * 1000), stacks: !noStacks,
       stdoutToStderr: format == .json)
-    if control { options.control = WatchControl.Config(stacks: !noStacks, render: { VerdictText.render($0) }) }
+    let dirPath = runDir ?? RunDirectoryName.fresh(prefix: "watch-")
+    do { options.runDir = try WatchRunDirectory(path: dirPath) } catch { fail(Exit.internalError, "cannot create the run directory: \(error)") }
+    if format == .text { Syscalls.write("tractor-diag watch: run dir \(dirPath)\n", to: 2) }
+    options.schedule = schedule
+    options.snapshotter = SnapshotReport.watchSnapshotter(stacks: !noStacks)
+    options.log = { Syscalls.write("tractor-diag watch: \($0)\n", to: 2) }
+    if control {
+      // Each request's verdict and evidence go into the watch's run dir.
+      options.control = WatchControl.Config(stacks: !noStacks, runDir: dirPath, render: { VerdictText.render($0) })
+    }
     let o = WatchRun.run(command: argv, options: options)
     if let e = o.startError { fail(Exit.commandNotStarted, e) }
-    var v = o.verdict
+    let v = o.verdict
     if v.outcome == "clean" {
       if format == .json {
-        emit(watchJSON(v, o).pretty + "\n")
+        emit(o.json.pretty + "\n")
       } else if !v.lingering.isEmpty {
         // stdout is the command's; our note goes to stderr.
         let l = v.lingering.map { "\($0.name) \($0.pid) (\(Int($0.ms.rounded())) ms)" }.joined(separator: ", ")
@@ -86,22 +138,7 @@ struct Watch: ParsableCommand {
       }
       Syscalls.exit(v.exitCode)
     }
-    switch v.outcome {
-    case "hang": v.notes.append("the command outlived the \(timeout) s timeout")
-    case "leak": v.notes.append("the command finished but left these processes running after the \(grace) s grace")
-    default: break
-    }
-    emit(format == .json ? watchJSON(v, o).pretty + "\n" : VerdictText.render(v))
+    emit(format == .json ? o.json.pretty + "\n" : VerdictText.render(v))
     Syscalls.exit(v.exitCode)
-  }
-
-  func watchJSON(_ v: Verdict, _ o: WatchRun.Outcome) -> JSONValue {
-    var j = v.json
-    if case .object(var pairs) = j {
-      pairs.insert(("commandStatus", o.commandStatus.map { .int(Int64($0.code)) } ?? .null), at: 2)
-      pairs.insert(("command", .array(argv.map { .string($0) })), at: 2)
-      j = .object(pairs)
-    }
-    return j
   }
 }

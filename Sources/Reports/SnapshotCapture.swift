@@ -1,0 +1,126 @@
+import Diagnosis
+import KernelEvidence
+import NativeStacks
+import PythonStacks
+import SystemCore
+
+/// Taking a whole snapshot (kernel, Python, native stacks): what `snapshot`
+/// prints and what `watch --at/--on-stall` keeps, taken one way.
+extension SnapshotReport {
+  /// The kernel snapshot of `pids` (with descendants when `tree`), then the
+  /// Python view and the native stacks unless turned off.
+  public static func take(
+    pids: [Int32], tree: Bool, python: Bool, stacks: Bool, symbolizer: Symbolizer = .fast, maxFrames: Int = 48,
+    notes: [String] = []
+  ) -> SnapshotReport {
+    let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: tree)
+    var notes = notes
+    for p in pids where snap.process(p) == nil { notes.append("pid \(p) exited before it could be read") }
+    var report = SnapshotReport(snapshot: snap, notes: notes, requested: pids, tree: tree)
+    if python {
+      report.capturePython()
+    } else {
+      report.notes.append("python stacks skipped (--no-python)")
+    }
+    if stacks {
+      report.captureStacks(symbolizer: symbolizer, maxFrames: maxFrames)
+    } else {
+      report.notes.append("native stacks skipped (--no-stacks)")
+    }
+    return report
+  }
+
+  /// Python frames and tasks of every live process (process_vm_readv, no stop).
+  public mutating func capturePython() {
+    python = PythonStackSession().capture(
+      pids: snapshot.processes.filter { $0.state != "Z" && $0.pid != Syscalls.pid }.map(\.pid))
+  }
+
+  /// Stacks of every thread of every process in the snapshot, one process at a time.
+  /// NativeStacks never throws and always detaches; its notes become report notes.
+  public mutating func captureStacks(symbolizer: Symbolizer, maxFrames: Int) {
+    stacksTaken = true
+    if let why = NativeStacks.unavailableReason {
+      notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
+    }
+    let t0 = Syscalls.monotonicNs()
+    var denied: [Int32] = []
+    var gone: [Int32] = []
+    var skippedWrites: [Int32] = []
+    for p in snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != Syscalls.pid {
+      // Looking must not change the process (same rule as the verdicts).
+      if p.threadInWrite != nil {
+        skippedWrites.append(p.pid)
+        stacks[p.pid] = ProcessStacks(
+          pid: p.pid, threads: [], note: "stack not taken: blocked in a write, which a ptrace stop would cut short",
+          elapsedNs: 0, unwindNs: 0, symbolizeNs: 0)
+        continue
+      }
+      let st = NativeStacks.capture(pid: p.pid, maxFrames: maxFrames, symbolizer: symbolizer)
+      stacks[p.pid] = st
+      guard let note = st.note else { continue }
+      if note.hasPrefix("ptrace not permitted") {
+        denied.append(p.pid)
+      } else if note.hasPrefix("no such process") || note.contains("exited") {
+        gone.append(p.pid)
+      }
+    }
+    stacksNs = Syscalls.monotonicNs() &- t0
+    if !skippedWrites.isEmpty {
+      notes.append(
+        "no stack for \(skippedWrites.map(String.init).joined(separator: ", ")): blocked in a write, which a ptrace stop would cut short")
+    }
+    if !denied.isEmpty {
+      notes.append(
+        "ptrace not permitted for " + denied.map(String.init).joined(separator: ", ")
+          + ": /proc-only evidence (needs CAP_SYS_PTRACE or ptrace_scope 0)")
+    }
+    if !gone.isEmpty {
+      notes.append("exited before or during stack capture: " + gone.map(String.init).joined(separator: ", "))
+    }
+    if symbolizer == .llvmSymbolizer,
+      stacks.values.contains(where: { $0.threads.contains { ($0.note ?? "").contains("llvm-symbolizer") } })
+    {
+      notes.append("llvm-symbolizer had problems; see the threads' stack notes (fast names kept)")
+    }
+  }
+
+  /// One line for a person watching a run: how many processes, which are
+  /// blocked, and where the wait chains end.
+  ///   "4 processes, 3 blocked (python 101 read, ...); chains end at full_pipe.py 103 (write)"
+  public var summary: String {
+    let s = snapshot
+    func who(_ pid: Int32) -> String {
+      let name = s.identity(of: pid)?.name ?? "pid \(pid)"
+      let call = s.process(pid)?.threads.first?.syscall?.name
+      return "\(name) \(pid)" + (call.map { " (\($0))" } ?? "")
+    }
+    let blocked = s.processes.filter(\.isBlocked)
+    var out = "\(s.processes.count) processes, \(blocked.count) blocked"
+    if !blocked.isEmpty {
+      out += " (" + blocked.prefix(4).map { who($0.pid) }.joined(separator: ", ") + (blocked.count > 4 ? ", ..." : "") + ")"
+    }
+    let ends = s.chains.compactMap(\.last)
+    var seen = Set<Int32>()
+    let terminals = ends.filter { seen.insert($0).inserted }
+    if !terminals.isEmpty {
+      out += "; chains end at " + terminals.prefix(3).map(who).joined(separator: ", ")
+    } else if !s.cycles.isEmpty {
+      out += "; \(s.cycles.count) wait cycle(s)"
+    } else {
+      out += "; no wait chain"
+    }
+    return out
+  }
+}
+
+extension SnapshotReport {
+  /// What `watch --at/--on-stall` takes: `snapshot PIDS --tree` with Python
+  /// and native stacks (neither with `stacks` false), as JSON and one line.
+  public static func watchSnapshotter(stacks: Bool) -> WatchSnapshotter {
+    { pids in
+      let r = SnapshotReport.take(pids: pids, tree: true, python: stacks, stacks: stacks)
+      return WatchSnapshot(json: r.json, summary: r.summary)
+    }
+  }
+}
