@@ -39,7 +39,7 @@ struct Watch: ParsableCommand {
   @Option(help: "Seconds between the SIGTERM to the command's process group and the SIGKILL.")
   var termGrace: Double = 1
 
-  @Option(help: "Output format: text or json.")
+  @Option(help: "Output format: text, json or dot.")
   var format: OutputFormat = .text
 
   @Flag(help: "Skip native stacks (ptrace).")
@@ -55,6 +55,7 @@ struct Watch: ParsableCommand {
   func validate() throws {
     // Passthrough capture takes `--help` for the command unless a `--` came first.
     if let first = command.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+    try format.check(OutputFormat.verdictFormats, command: "watch")
     guard timeout > 0 && timeout <= 86400 else { throw ValidationError("--timeout must be in (0, 86400] seconds") }
     guard grace >= 0 && grace <= 3600 else { throw ValidationError("--grace must be in [0, 3600] seconds") }
     guard termGrace >= 0 && termGrace <= 3600 else { throw ValidationError("--term-grace must be in [0, 3600] seconds") }
@@ -84,7 +85,7 @@ struct Watch: ParsableCommand {
     case "leak": v.notes.append("the command finished but left these processes running after the \(grace) s grace")
     default: break
     }
-    emit(format == .json ? watchJSON(v, o).pretty + "\n" : VerdictText.render(v))
+    emit(format == .json ? watchJSON(v, o).pretty + "\n" : render(v, format))
     Syscalls.exit(v.exitCode)
   }
 
