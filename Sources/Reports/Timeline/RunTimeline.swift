@@ -52,13 +52,17 @@ public enum RunTimeline {
     switch s.site {
     case "cancel_actor":
       let ok = s.closedBy == ProbeKind.returned
-      return Item(t: s.startNs, pid: s.pid, verb: "cancel-sent", text: "cancel → \(peer): " + (ok ? "ack after \(dur) ms" : how), foldable: ok)
+      return Item(t: s.startNs, pid: s.pid, verb: "cancel-sent", text: "cancel → \(peer): " + (ok ? "ack after \(dur) ms" : how), summary: "cancel → a child: ack",
+        foldable: ok)
     case "cancel":
-      return Item(t: s.startNs, pid: s.pid, verb: "cancel-got", text: "cancel received (\(s.detail ?? "")), " + (s.unfinished ? "never returned" : "done after \(dur) ms"), foldable: !s.unfinished)
+      return Item(t: s.startNs, pid: s.pid, verb: "cancel-got", text: "cancel received (\(s.detail ?? "")), " + (s.unfinished ? "never returned" : "done after \(dur) ms"),
+        summary: "cancel received (\(s.detail ?? "")), done", foldable: !s.unfinished)
     case "wait_for_no_more_peers":
-      return Item(t: s.startNs, pid: s.pid, verb: "peers", text: "waits for peers (\(s.detail ?? "")): \(how)", foldable: !s.unfinished)
+      return Item(t: s.startNs, pid: s.pid, verb: "peers", text: "waits for peers (\(s.detail ?? "")): \(how)",
+        summary: "waits for peers (\(s.detail ?? "")): \(s.closedBy ?? "")", foldable: !s.unfinished)
     case "child_exit_wait":
-      return Item(t: s.startNs, pid: s.pid, verb: "exit-wait", text: "waits for exit of \(peer): \(how)", foldable: !s.unfinished)
+      return Item(t: s.startNs, pid: s.pid, verb: "exit-wait", text: "waits for exit of \(peer): \(how)",
+        summary: "waits for a child's exit: \(s.closedBy ?? "")", foldable: !s.unfinished)
     case "connect_back" where s.unfinished || s.closedBy != ProbeKind.returned:
       return Item(t: s.startNs, pid: s.pid, verb: "connect", text: "connect-back of \(peer): \(how)", foldable: false)
     case "behavior" where s.unfinished:
@@ -73,17 +77,18 @@ public enum RunTimeline {
   static func singleItem(_ e: ProbeEvent, _ name: (Int32) -> String) -> Item? {
     let peer = e.peer.map { name($0) } ?? "?"
     switch (e.site, e.event) {
-    case ("nursery", "SPAWNED"): return Item(t: e.t, pid: e.pid, verb: "spawned", text: "spawned \(peer) \(e.peer ?? 0)")
+    case ("nursery", "SPAWNED"): return Item(t: e.t, pid: e.pid, verb: "spawned", text: "spawned \(peer) \(e.peer ?? 0)", summary: "spawned children")
     case ("runtime", "UP"):
       let role = e.detail?.split(separator: " ").first.map { String($0.dropFirst("role=".count)) } ?? ""
       return Item(t: e.t, pid: e.pid, verb: "up", text: "up (\(role))")
-    case ("behavior", "RAISE"): return Item(t: e.t, pid: e.pid, verb: "raise", text: "raised: \(e.detail ?? "")")
+    case ("behavior", "RAISE"): return Item(t: e.t, pid: e.pid, verb: "raise", text: "raised: \(e.detail ?? "")", summary: "raised")
     case ("behavior", "CRASH"): return Item(t: e.t, pid: e.pid, verb: "crash", text: "crashed: \(e.detail ?? "")", foldable: false)
     case ("service_scope", "ERROR"): return Item(t: e.t, pid: e.pid, verb: "relay", text: "reports \(e.detail ?? "an error") to its parent")
     case ("nursery", "CHILD_ERROR"):
       let what = e.detail.map { String($0.prefix(while: { $0 != ":" })) } ?? "error"
-      return Item(t: e.t, pid: e.pid, verb: "child-error", text: "got \(what) from \(peer)")
-    case ("nursery", "CANCEL_ALL"): return Item(t: e.t, pid: e.pid, verb: "cancel-all", text: "cancels its other children (\(e.detail ?? ""))")
+      return Item(t: e.t, pid: e.pid, verb: "child-error", text: "got \(what) from \(peer)", summary: "got \(what) from a child")
+    case ("nursery", "CANCEL_ALL"): return Item(t: e.t, pid: e.pid, verb: "cancel-all", text: "cancels its other children (\(e.detail ?? ""))",
+        summary: "cancels its other children")
     case ("hard_kill", _): return Item(t: e.t, pid: e.pid, verb: "kill", text: "\(e.event) → \(peer)", foldable: false)
     case ("msg_loop", "DROPPED"): return Item(t: e.t, pid: e.pid, verb: "dropped", text: "dropped a \(e.detail ?? "message")", foldable: false)
     case ("msg_loop", "SPIN"): return Item(t: e.t, pid: e.pid, verb: "spin", text: "spins on its parent channel's EOF", foldable: false)

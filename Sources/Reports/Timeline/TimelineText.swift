@@ -9,26 +9,33 @@ public enum TimelineText {
     public var pid: Int32
     public var verb: String
     public var text: String
+    /// The text of a line this item is folded into with others (no
+    /// particulars of one process: "cancel → a child: ack").
+    public var summary: String
     public var foldable = true
 
-    public init(t: UInt64, pid: Int32, verb: String, text: String, foldable: Bool = true) {
+    public init(t: UInt64, pid: Int32, verb: String, text: String, summary: String? = nil, foldable: Bool = true) {
       self.t = t
       self.pid = pid
       self.verb = verb
       self.text = text
+      self.summary = summary ?? text
       self.foldable = foldable
     }
   }
 
   /// Folds each item into the open group of its key when it comes within
-  /// `window` ns of the group's first item; a group keeps its first time.
+  /// `window` ns of the group's last item (a wave of one event through one
+  /// level of the tree is one line); a group keeps its first time.
   public static func fold(_ items: [Item], key: (Item) -> String, window: UInt64) -> [Line] {
     var lines: [Line] = []
+    var summaries: [String] = []
     var open: [String: Int] = [:]
     for i in items {
       let k = key(i)
-      if i.foldable, let g = open[k], i.t - lines[g].t <= window {
+      if i.foldable, let g = open[k], i.t - lines[g].lastT <= window {
         if lines[g].pids.insert(i.pid).inserted { lines[g].more += 1 }
+        lines[g].text = summaries[g]
         lines[g].events += 1
         lines[g].lastT = i.t
         continue
@@ -36,6 +43,7 @@ public enum TimelineText {
       var l = Line(t: i.t, lastT: i.t, pid: i.pid, text: i.text)
       l.pids = [i.pid]
       lines.append(l)
+      summaries.append(i.summary)
       if i.foldable { open[k] = lines.count - 1 } else { open[k] = nil }
     }
     return lines
