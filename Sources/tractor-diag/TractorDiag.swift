@@ -44,15 +44,15 @@ func render(_ v: Verdict, _ format: OutputFormat) -> String {
   }
 }
 
-/// Runs one tree, then writes RUN-DIR/trace.json from its files (after
-/// the verdict, so the run does not wait for it; a failure to write it is
-/// a note on stderr, never a different verdict).
+/// Runs one tree; after its verdict, writes RUN-DIR/trace.json from the
+/// files the verdict was built from (~0.1 s for a depth-5 run; a failure to
+/// write it is a note on stderr, never a different verdict).
 func diagnose(_ cfg: RunConfig, stacks: Bool) -> Verdict {
-  let v = DiagnosedRun.run(cfg, stacks: stacks)
-  if v.startError == nil, let why = RunTrace.write(runDir: v.runDir, verdict: v) {
-    Syscalls.write("tractor-diag: no trace.json in \(v.runDir): \(why)\n", to: 2)
+  DiagnosedRun.run(cfg, stacks: stacks) { files, log, v in
+    if let why = RunTrace.write(files, log: log, verdict: v) {
+      Syscalls.write("tractor-diag: no trace.json in \(v.runDir): \(why)\n", to: 2)
+    }
   }
-  return v
 }
 
 @main

@@ -8,13 +8,13 @@ import SystemCore
 /// run itself never pays for it (RUN-DIR/trace.json; `report RUN-DIR
 /// --format perfetto`).
 public enum RunTrace {
-  /// Writes RUN-DIR/trace.json; returns why not (the run keeps its verdict).
+  /// Writes RUN-DIR/trace.json from the files the verdict was built from
+  /// (`DiagnosedRun.run`'s afterVerdict); returns why not (the run keeps
+  /// its verdict).
   @discardableResult
-  public static func write(runDir: String, verdict: Verdict) -> String? {
+  public static func write(_ files: RunFiles, log: ProbeLog, verdict: Verdict) -> String? {
     do {
-      let files = try RunFiles.load(runDir)
-      let log = try ProbeLog.read(runDir: runDir)
-      try Syscalls.writeFile(runDir + "/trace.json", build(files, log: log, verdict: verdict).text)
+      try Syscalls.writeFile(files.runDir + "/trace.json", build(files, log: log, verdict: verdict).text)
       return nil
     } catch { return "\(error)" }
   }
@@ -34,9 +34,13 @@ public enum RunTrace {
     order += byPid.keys.sorted().filter { !order.contains($0) }
     let reapedAt = reapTimes(log.events)
     var lanesOf: [Int32: [ProbeSpan]] = [:]
+    let actorName = Dictionary(v.actors.map { ($0.pid, $0.name) }, uniquingKeysWith: { a, _ in a })
+    func who(_ p: Int32) -> String {
+      p == supPid ? "tractor-diag \(p)" : actorName[p].map { "\($0) \(p)" } ?? "pid \(p)"
+    }
     for (index, pid) in order.enumerated() {
       let events = byPid[pid] ?? []
-      let name = pid == supPid ? "tractor-diag (supervisor)" : (v.actors.first { $0.pid == pid }?.name ?? events.last?.actor ?? "pid \(pid)")
+      let name = pid == supPid ? "tractor-diag (supervisor)" : (actorName[pid] ?? events.last?.actor ?? "pid \(pid)")
       trace.processName(pid: pid, name: "\(name) \(pid)", sortIndex: index)
       guard let first = events.first, let last = events.last else { continue }
       let exited = events.contains { $0.site == "process" && $0.event == ProbeKind.exit }
@@ -45,7 +49,8 @@ public enum RunTrace {
       // The actor's lifetime: lane 0's outer slice, so every flow end and
       // single probe on lane 0 has a slice around it.
       let life = ProbeSpan(
-        pid: pid, site: "actor", peer: nil, detail: name, startNs: first.t, endNs: end, closedBy: exited ? ProbeKind.exit : (pid == supPid ? last.event : nil))
+        pid: pid, site: "actor", peer: nil, detail: name, startNs: first.t, endNs: end,
+        closedBy: exited ? ProbeKind.exit : (pid == supPid ? last.event : nil))
       spans.insert(life, at: 0)
       ProbeSpans.assignLanes(&spans)
       lanesOf[pid] = spans
@@ -54,15 +59,15 @@ public enum RunTrace {
       for s in spans {
         var args: [(String, JSONValue)] = []
         if let d = s.detail { args.append(("detail", .string(d))) }
-        if let p = s.peer { args.append(("peer", .string(v.name(of: p) + " \(p)"))) }
+        if let p = s.peer { args.append(("peer", .string(who(p)))) }
         args.append(s.unfinished ? ("unfinished", true) : ("closedBy", .string(s.closedBy ?? "")))
         let lane = min(s.lane, TraceLane.maxTaskLane)
-        trace.slice(pid: pid, lane: lane, name: sliceName(s, v), cat: "probe", startNs: s.startNs, endNs: s.endNs, args: args)
+        trace.slice(pid: pid, lane: lane, name: sliceName(s, who), cat: "probe", startNs: s.startNs, endNs: s.endNs, args: args)
       }
       for e in single {
         var args: [(String, JSONValue)] = []
         if let d = e.detail { args.append(("detail", .string(d))) }
-        if let p = e.peer { args.append(("peer", .string(v.name(of: p) + " \(p)"))) }
+        if let p = e.peer { args.append(("peer", .string(who(p)))) }
         trace.instant(pid: pid, lane: 0, name: "\(e.site) \(e.event)", cat: "probe", ns: e.t, args: args)
       }
     }
@@ -82,10 +87,10 @@ public enum RunTrace {
     return trace
   }
 
-  static func sliceName(_ s: ProbeSpan, _ v: Verdict) -> String {
+  static func sliceName(_ s: ProbeSpan, _ who: (Int32) -> String) -> String {
     if s.site == "actor" { return s.detail ?? "actor" }
     if s.site == "spawn", let d = s.detail { return "spawn \(d)" }
-    if let p = s.peer { return "\(s.site) \(v.name(of: p))" }
+    if let p = s.peer { return "\(s.site) \(who(p))" }
     return s.site
   }
 
