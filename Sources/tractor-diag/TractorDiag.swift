@@ -45,7 +45,7 @@ func render(_ v: Verdict, _ format: OutputFormat) -> String {
 }
 
 /// Runs one tree; after its verdict, writes RUN-DIR/trace.json from the
-/// files the verdict was built from (~0.1 s for a depth-5 run; a failure to
+/// files the verdict was built from (~65 ms for a depth-5 run; a failure to
 /// write it is a note on stderr, never a different verdict).
 func diagnose(_ cfg: RunConfig, stacks: Bool) -> Verdict {
   DiagnosedRun.run(cfg, stacks: stacks) { files, log, v in
