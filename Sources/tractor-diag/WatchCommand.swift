@@ -8,7 +8,7 @@ import SystemCore
 struct Watch: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
-    usage: "tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json] [--no-stacks] -- CMD ARGS...",
+    usage: "tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json|dot] [--no-stacks] -- CMD ARGS...",
     discussion: """
       The command runs in its own process group with watch's stdin, stdout, stderr,
       cwd, environment and the signal mask and ignored signals watch was started with
