@@ -132,7 +132,7 @@ struct TraceExportTests {
   @Test func unfinishedSpansEndAtTheProcessEndAndSaySo() throws {
     let (trace, _) = try Self.runTrace("fault-ignore-cancel")
     let slices = (trace["traceEvents"]?.array ?? []).filter { $0["ph"]?.string == "X" && $0["pid"]?.int == 12179 }
-    let cancel = try #require(slices.first { $0["name"]?.string == "cancel" })
+    let cancel = try #require(slices.first { $0["name"]?.string == "cancel (unfinished)" })
     #expect(cancel["args"]?["unfinished"]?.bool == true)
     // It ends where its parent reaped it (after the SIGTERM), not at the run's end.
     let end = (cancel["ts"]?.double ?? 0) + (cancel["dur"]?.double ?? 0)

@@ -62,7 +62,9 @@ public enum RunTrace {
         if let p = s.peer { args.append(("peer", .string(who(p)))) }
         args.append(s.unfinished ? ("unfinished", true) : ("closedBy", .string(s.closedBy ?? "")))
         let lane = min(s.lane, TraceLane.maxTaskLane)
-        trace.slice(pid: pid, lane: lane, name: sliceName(s, who), cat: "probe", startNs: s.startNs, endNs: s.endNs, args: args)
+        // "(unfinished)" in the name too: seen without clicking the slice.
+        let name = sliceName(s, who) + (s.unfinished ? " (unfinished)" : "")
+        trace.slice(pid: pid, lane: lane, name: name, cat: "probe", startNs: s.startNs, endNs: s.endNs, args: args)
       }
       for e in single {
         var args: [(String, JSONValue)] = []
