@@ -157,6 +157,15 @@ struct VerdictDotTests {
     #expect(sawCycle && sawBystander, "the stored runs no longer hold a cycle and a bystander to draw")
   }
 
+  @Test func waiterFDFromEdgeEvidence() {
+    // The forms WaitEdgeDerivation writes (stored runs), and edges without an fd.
+    #expect(WaitEdgeFD.fd(evidence: "epoll_wait on epoll fd 4 (/proc/1/fdinfo/4 tfd) watches fd 6 socket:[3] (sock_diag socket:[3] peer socket:[4], 0 bytes queued), peer holders: 2 fd 3") == 6)
+    #expect(WaitEdgeFD.fd(evidence: "recvmsg(2) fd 11 socket:[38379] (sock_diag socket:[38379] peer socket:[38375], 0 bytes queued), peer holders: 14252 fd 8") == 11)
+    #expect(WaitEdgeFD.fd(evidence: "write(2) fd 4 pipe:[72] (/proc/5002/fdinfo/4 O_WRONLY), readers: 5001 fd 3") == 4)
+    #expect(WaitEdgeFD.fd(evidence: "wait4(pid=12708) in /proc/12705/task/12705/syscall") == nil)
+    #expect(WaitEdgeFD.fd(evidence: "probes 12705: child_exit_wait ENTER on 12708, never returned") == nil)
+  }
+
   @Test func escapingKeepsLabelsOneString() {
     #expect(DotWriter.quoted("a \"b\" \\ c\nd") == "\"a \\\"b\\\" \\\\ c\\nd\"")
   }
