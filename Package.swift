@@ -84,7 +84,7 @@ let package = Package(
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "SystemCore"]),
     // Verdicts from stored run directories (Tests/DiagnosisTests/Runs): no processes.
     .testTarget(
-      name: "DiagnosisTests", dependencies: ["Diagnosis", "KernelEvidence", "MiniJSON", "Probes", "SystemCore"],
+      name: "DiagnosisTests", dependencies: ["Diagnosis", "KernelEvidence", "MiniJSON", "Probes", "Reports", "SystemCore"],
       exclude: ["Runs"]),
     .testTarget(
       name: "PythonStacksTests", dependencies: ["PythonStacks", "Reports", "KernelEvidence", "MiniJSON", "TestSupport", "SystemCore"]),

@@ -7,7 +7,11 @@ import SystemCore
 /// it; on a hang, kernel evidence and stacks are taken before the kill; the
 /// run directory then holds all the facts, and the verdict is built from it.
 public enum DiagnosedRun {
-  public static func run(_ config: RunConfig, stacks: Bool = true) -> Verdict {
+  /// `afterVerdict` gets the files the verdict was built from (a view
+  /// written from them, like the trace, need not read them again).
+  public static func run(
+    _ config: RunConfig, stacks: Bool = true, afterVerdict: ((RunFiles, ProbeLog, Verdict) -> Void)? = nil
+  ) -> Verdict {
     // Every stall (up to 4) and the deadline add a snapshot: a hang may be
     // visible at its first stall and already ended by the ladder at the
     // deadline, or the other way round.
@@ -34,7 +38,9 @@ public enum DiagnosedRun {
     do {
       let files = try RunFiles.load(config.runDir)
       let log = (try? ProbeLog.read(runDir: config.runDir)) ?? ProbeLog(events: [])
-      return VerdictBuilder.build(files, log: log)
+      let v = VerdictBuilder.build(files, log: log)
+      afterVerdict?(files, log, v)
+      return v
     } catch {
       var v = VerdictBuilder.build(
         RunFiles(

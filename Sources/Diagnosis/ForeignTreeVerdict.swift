@@ -50,6 +50,7 @@ public enum ForeignTreeVerdict {
     v.stuck = pids.filter { !(ev.processes[$0]?.isZombie ?? false) }
     v.waitChains = g.graph.chains
     v.cycles = g.graph.cycles
+    v.edges = g.graph.edges
     v.bystanders = g.bystanders
     v.outsideChains = g.outsideChains
     v.blockedOn = pids.map { p in

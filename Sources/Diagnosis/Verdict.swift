@@ -1,4 +1,5 @@
 import ActorRuntime
+import KernelEvidence
 import MiniJSON
 
 /// One actor as the verdict shows it.
@@ -112,6 +113,9 @@ public struct Verdict: Sendable {
   /// watch: the process's exit code when it is not the run's (124, 3, the
   /// command's own status, 128+signal); `exitCode` then returns it.
   public var exitCodeOverride: Int32? = nil
+  /// The wait graph's edges (probe and kernel; each kind of a pair, where
+  /// the graph keeps one per pair): what `--format dot` draws. Not in the JSON.
+  public var edges: [WaitEdge] = []
 
   /// 0 clean and as expected; 1 hang or leak; 3 unexpected outcome; 70 the
   /// run did not start; 130 interrupted.

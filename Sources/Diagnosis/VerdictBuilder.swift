@@ -35,6 +35,7 @@ public enum VerdictBuilder {
     v.forkServerPid = sup.forkServerPid
     v.startError = sup.startError
     v.actorSpawnMs = timings.actorSpawnMs
+    v.edges = graph.drawn
     if v.outcome == "hang" || v.outcome == "leak" {
       v.terminals = HangClassifier.classify(
         verdict: v, byPid: byPid, evidence: evidence, listener: graph.listener, t0: table.t0)

@@ -14,6 +14,9 @@ struct VerdictGraph {
   var graph: WaitGraph
   /// Kernel edges that are waits (not explained away).
   var kernelEdgeCount = 0
+  /// Every edge offered to the graph (probe and kernel): the graph keeps
+  /// one per pair, a drawing shows each kind with its fd (`--format dot`).
+  var drawn: [WaitEdge] = []
 
   init(table: ActorTable, byPid: [Int32: [ProbeEvent]], evidence: Evidence?, supervisorPid: Int32?) {
     intervals = ProbeWaitEdges.intervals(byPid).filter { $0.from != supervisorPid }
@@ -24,10 +27,11 @@ struct VerdictGraph {
     listener = CancelListener(parentOf: table.parentOf, probeWaits: waits)
     let stuck = Set(table.stuck)
     var edges: [WaitEdge] = []
+    var drawn: [WaitEdge] = []
     func add(_ e: WaitEdge) -> Bool {
-      guard e.from != e.to, table.pids.contains(e.from), table.pids.contains(e.to),
-        !edges.contains(where: { $0.from == e.from && $0.to == e.to })
-      else { return false }
+      guard e.from != e.to, table.pids.contains(e.from), table.pids.contains(e.to) else { return false }
+      if !drawn.contains(e) { drawn.append(e) }
+      guard !edges.contains(where: { $0.from == e.from && $0.to == e.to }) else { return false }
       edges.append(e)
       return true
     }
@@ -38,6 +42,7 @@ struct VerdictGraph {
       _ = add(e)
       kernelEdgeCount += 1
     }
+    self.drawn = drawn
     // Where every actor in the graph is waited on (a cycle), chains start anywhere.
     graph = WaitGraph(nodes: table.actors.map(\.pid), edges: edges, startAnywhere: true)
   }

@@ -32,6 +32,7 @@ struct BenchCommand: ParsableCommand {
   var format: OutputFormat = .text
 
   func validate() throws {
+    try format.check([.text, .json], command: "bench")
     if let r = runs, !(1...101).contains(r) { throw ValidationError("--runs must be 1...101") }
   }
 

@@ -58,6 +58,7 @@ struct Compare: ParsableCommand {
     } else {
       try RunOptions.validate(backends: list)
     }
+    try options.format.check([.text, .json], command: "compare")
     guard Set(list).count == list.count else { throw ValidationError("--backends lists a backend twice") }
     guard (1...50).contains(trials) else { throw ValidationError("--trials must be 1...50") }
   }
@@ -79,7 +80,7 @@ struct Compare: ParsableCommand {
           Syscalls.write(line, to: 2)
         }
         let cfg = options.config(s, backend: b, runDir: "\(base)/\(b)-\(t)")
-        let v = DiagnosedRun.run(cfg, stacks: !options.noStacks)
+        let v = diagnose(cfg, stacks: !options.noStacks)
         if v.startError != nil { fail(Exit.internalError, "\(b) trial \(t) did not start: \(v.startError ?? "")") }
         // Ctrl-C: the supervisor killed and reaped this trial's tree; stop
         // here and report what ran (a signal during a later trial's start

@@ -16,8 +16,43 @@ func fail(_ code: Int32, _ message: String) -> Never {
 
 func emit(_ text: String) { Syscalls.write(text, to: 1) }
 
+/// Every output format; each command says which it speaks (`check`).
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
   case text, json
+  /// Graphviz: the verdict's wait-for graph (run, nested-multierrors, report, watch).
+  case dot
+  /// Chrome/Perfetto trace of a run directory (report).
+  case perfetto
+
+  /// A format this command does not speak is a usage error (exit 64).
+  func check(_ supported: [OutputFormat], command: String) throws {
+    guard supported.contains(self) else {
+      throw ValidationError(
+        "--format \(rawValue) is not available for \(command) (use \(supported.map(\.rawValue).joined(separator: ", ")))")
+    }
+  }
+
+  static let verdictFormats: [OutputFormat] = [.text, .json, .dot]
+}
+
+/// A verdict in the chosen format (text, json or dot).
+func render(_ v: Verdict, _ format: OutputFormat) -> String {
+  switch format {
+  case .json: return v.json.pretty + "\n"
+  case .dot: return VerdictDot.render(v)
+  case .text, .perfetto: return VerdictText.render(v)
+  }
+}
+
+/// Runs one tree; after its verdict, writes RUN-DIR/trace.json from the
+/// files the verdict was built from (~65 ms for a depth-5 run; a failure to
+/// write it is a note on stderr, never a different verdict).
+func diagnose(_ cfg: RunConfig, stacks: Bool) -> Verdict {
+  DiagnosedRun.run(cfg, stacks: stacks) { files, log, v in
+    if let why = RunTrace.write(files, log: log, verdict: v) {
+      Syscalls.write("tractor-diag: no trace.json in \(v.runDir): \(why)\n", to: 2)
+    }
+  }
 }
 
 @main
@@ -38,6 +73,21 @@ struct TractorDiag: ParsableCommand {
       after the grace, 127 not started (see tractor-diag watch --help).
       """,
     subcommands: [NestedMultierrors.self, RunScenario.self, Compare.self, Report.self, Snapshot.self, Watch.self, Faults.self, BenchCommand.self])
+
+  /// As ArgumentParser's, except that a usage error is one line on stderr
+  /// (`tractor-diag: <what>`, exit 64) rather than the error, the usage and a hint.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        let lines = message(for: error).split(separator: "\n", omittingEmptySubsequences: true)
+        fail(Exit.usage, String(lines.first ?? "usage error"))
+      }
+      exit(withError: error)
+    }
+  }
 }
 
 /// Options of every command that runs a tree: how long, where, what output,
@@ -49,7 +99,7 @@ struct RunOptions: ParsableArguments {
   @Option(help: "Where probe logs and evidence go (default: tractor-diag-runs/RUN-ID).")
   var runDir: String?
 
-  @Option(help: "Output format: text or json.")
+  @Option(help: "Output format: text, json or dot (compare: text or json).")
   var format: OutputFormat = .text
 
   @Option(
@@ -175,13 +225,16 @@ struct TreeOptions: ParsableArguments {
 
   @OptionGroup var run: RunOptions
 
-  func validate() throws { try RunOptions.validate(backends: [backend]) }
+  func validate() throws {
+    try RunOptions.validate(backends: [backend])
+    try run.format.check(OutputFormat.verdictFormats, command: "run and nested-multierrors")
+  }
 
   /// Runs the scenario and prints the verdict; exits with the verdict's code.
   func runAndReport(_ scenario: Scenario) -> Never {
     let cfg = run.config(run.withFaults(scenario), backend: backend, runDir: run.runDirectory())
-    let v = DiagnosedRun.run(cfg, stacks: !run.noStacks)
-    emit(run.format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
+    let v = diagnose(cfg, stacks: !run.noStacks)
+    emit(render(v, run.format))
     Syscalls.exit(v.exitCode)
   }
 }
@@ -217,22 +270,73 @@ struct RunScenario: ParsableCommand {
 
 struct Report: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print the verdict of an earlier run again, offline, from its run directory.")
+    abstract: "Print the verdict of an earlier run again, offline, from its run directory.",
+    discussion: """
+      A run directory of run, nested-multierrors or compare, or of `watch --run-dir`.
+      --format dot draws the wait-for graph (Graphviz); --format perfetto prints the
+      run's trace (as RUN-DIR/trace.json; open it in ui.perfetto.dev); --timeline
+      prints the cascade in time order. The exit code is the verdict's.
+      """)
 
-  @Argument(help: "A run directory (holds run.json and probes/).")
+  @Argument(help: "A run directory (holds run.json and probes/, or watch.json).")
   var runDir: String
 
-  @Option(help: "Output format: text or json.")
+  @Option(help: "Output format: text, json, dot or perfetto.")
   var format: OutputFormat = .text
 
+  @Flag(help: "Print the cascade per actor in time order, in relative ms, instead of the verdict.")
+  var timeline = false
+
+  func validate() throws {
+    try format.check([.text, .json, .dot, .perfetto], command: "report")
+    if timeline && format != .text { throw ValidationError("--timeline prints text; it takes no --format \(format.rawValue)") }
+  }
+
   func run() throws {
+    if WatchRunDir.isWatchRun(runDir) && Syscalls.readFile(runDir + "/run.json") == nil { reportWatch() }
     let files: RunFiles
     do { files = try RunFiles.load(runDir) } catch { fail(Exit.badInput, "\(error)") }
     let log: ProbeLog
     do { log = try ProbeLog.read(runDir: runDir) } catch { fail(Exit.badInput, "\(error)") }
     let v = VerdictBuilder.build(files, log: log)
-    emit(format == .json ? v.json.pretty + "\n" : VerdictText.render(v))
+    if timeline {
+      let sup = files.supervisor
+      emit(
+        RunTimeline.render(
+          log, verdict: v, supervisor: sup?["supervisorPid"]?.int.map { Int32($0) },
+          startNs: sup?["startNs"]?.int.map { UInt64($0) }))
+    } else if format == .perfetto {
+      emit(RunTrace.build(files, log: log, verdict: v).text)
+    } else {
+      emit(render(v, format))
+    }
     Syscalls.exit(v.exitCode)
+  }
+
+  /// A `watch --run-dir` directory: timeline and trace from its samples;
+  /// the verdict (text, dot) rebuilt from its evidence.json as watch does,
+  /// JSON as watch printed it (verdict.json). Exits with watch's code.
+  func reportWatch() -> Never {
+    let w: WatchRunDir
+    do { w = try WatchRunDir.load(runDir) } catch { fail(Exit.badInput, "\(error)") }
+    let code = Int32(w.exitCode ?? 0)
+    if timeline { emit(WatchTimeline.render(w)); Syscalls.exit(code) }
+    switch format {
+    case .perfetto: emit(WatchTrace.build(w).text)
+    case .json:
+      guard let b = Syscalls.readFile(runDir + "/verdict.json") else { fail(Exit.badInput, "\(runDir) has no verdict.json") }
+      emit(String(decoding: b, as: UTF8.self))
+    case .text, .dot:
+      guard let b = Syscalls.readFile(runDir + "/evidence.json"), let j = try? JSONParser.parse(bytes: b) else {
+        fail(Exit.badInput, "\(runDir) has no readable evidence.json")
+      }
+      var v = ForeignTreeVerdict.build(
+        command: w.command, evidence: Evidence.load(json: j), stillRunning: w.outcome != "leak", commandPid: w.commandPid,
+        t0: w.startNs)
+      v.exitCodeOverride = code
+      emit(render(v, format))
+    }
+    Syscalls.exit(code)
   }
 }
 

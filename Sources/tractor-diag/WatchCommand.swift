@@ -9,7 +9,7 @@ struct Watch: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
     usage: """
-      tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json] [--no-stacks]
+      tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json|dot] [--no-stacks]
                          [--run-dir DIR] [--at S]... [--sample MS] [--on-stall S] [--control] -- CMD ARGS...
       """,
     discussion: """
@@ -54,7 +54,7 @@ struct Watch: ParsableCommand {
   @Option(help: "Seconds between the SIGTERM to the command's process group and the SIGKILL.")
   var termGrace: Double = 1
 
-  @Option(help: "Output format: text or json.")
+  @Option(help: "Output format: text, json or dot.")
   var format: OutputFormat = .text
 
   @Flag(help: "Skip native stacks (ptrace).")
@@ -100,6 +100,7 @@ struct Watch: ParsableCommand {
   func validate() throws {
     // Passthrough capture takes `--help` for the command unless a `--` came first.
     if let first = command.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+    try format.check(OutputFormat.verdictFormats, command: "watch")
     guard timeout > 0 && timeout <= 86400 else { throw ValidationError("--timeout must be in (0, 86400] seconds") }
     guard grace >= 0 && grace <= 3600 else { throw ValidationError("--grace must be in [0, 3600] seconds") }
     guard termGrace >= 0 && termGrace <= 3600 else { throw ValidationError("--term-grace must be in [0, 3600] seconds") }
@@ -127,6 +128,8 @@ struct Watch: ParsableCommand {
     }
     let o = WatchRun.run(command: argv, options: options)
     if let e = o.startError { fail(Exit.commandNotStarted, e) }
+    // The Perfetto trace of the run dir (samples, snapshots), built from its files.
+    if let err = WatchTrace.write(runDir: dirPath) { Syscalls.write("tractor-diag watch: no trace.json: \(err)\n", to: 2) }
     let v = o.verdict
     if v.outcome == "clean" {
       if format == .json {
@@ -138,7 +141,7 @@ struct Watch: ParsableCommand {
       }
       Syscalls.exit(v.exitCode)
     }
-    emit(format == .json ? o.json.pretty + "\n" : VerdictText.render(v))
+    emit(format == .json ? o.json.pretty + "\n" : render(v, format))
     Syscalls.exit(v.exitCode)
   }
 }

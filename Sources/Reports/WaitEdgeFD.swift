@@ -1,0 +1,26 @@
+import Diagnosis
+import KernelEvidence
+
+/// The waiter's fd of a kernel wait edge, for labels (DOT edges, trace
+/// wait states). WaitEdge carries no fd field; its evidence is written
+/// by WaitEdgeDerivation (and read back from evidence.json), which names
+/// the waiter's fd as "fd N" (for an epoll or poll set, the watched fd:
+/// "watches fd N"; the epoll fd itself is "epoll fd N"). An exit wait by
+/// wait4/waitid has no fd.
+public enum WaitEdgeFD {
+  public static func fd(_ e: WaitEdge) -> Int32? { fd(evidence: e.evidence) }
+
+  public static func fd(evidence s: String) -> Int32? {
+    if s.hasPrefix("probes ") { return nil }  // a probe edge (VerdictGraph): no fd
+    let words = s.split(separator: " ", omittingEmptySubsequences: true)
+    var fallback: Int32? = nil
+    for i in words.indices.dropLast() where words[i] == "fd" {
+      guard let n = Int32(words[i + 1].prefix(while: \.isNumber)) else { continue }
+      let before = i > words.startIndex ? words[i - 1] : ""
+      if before == "watches" { return n }
+      if before == "epoll" || before.hasPrefix("(") { continue }
+      if fallback == nil { fallback = n }
+    }
+    return fallback
+  }
+}
