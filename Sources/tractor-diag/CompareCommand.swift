@@ -7,6 +7,7 @@ import SystemCore
 
 struct Compare: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "compare",
     abstract: "Run the same tree under several backends and show where they diverge.",
     discussion: """
       Two modes. Ours: the nested-multierrors tree (or --scenario) under our backends

@@ -58,6 +58,10 @@ func diagnose(_ cfg: RunConfig, stacks: Bool) -> Verdict {
 @main
 struct TractorDiag: ParsableCommand {
   static let configuration = CommandConfiguration(
+    // Every command names itself: without a name, ArgumentParser derives it
+    // from the type with String(describing:), whose protocol-conformance scan
+    // over the statically linked libraries was a quarter of the tool's
+    // start-up (perf, `tractor-diag faults`).
     commandName: "tractor-diag",
     abstract: "Find out why a tree of actor processes does not shut down.",
     discussion: """
@@ -270,6 +274,7 @@ struct RunScenario: ParsableCommand {
 
 struct Report: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "report",
     abstract: "Print the verdict of an earlier run again, offline, from its run directory.",
     discussion: """
       A run directory of run, nested-multierrors or compare, or of `watch --run-dir`.
@@ -341,7 +346,8 @@ struct Report: ParsableCommand {
 }
 
 struct Faults: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "List the fault catalog: what each fault does and the class it must be diagnosed as.")
+  static let configuration = CommandConfiguration(
+    commandName: "faults", abstract: "List the fault catalog: what each fault does and the class it must be diagnosed as.")
 
   func run() throws {
     var out = ""

@@ -7,6 +7,7 @@ import SystemCore
 
 struct Watch: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "watch",
     abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
     usage: """
       tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json|dot] [--no-stacks]
