@@ -135,7 +135,12 @@ public struct Evidence: Sendable {
   /// Snapshots `pids` (and descendants), samples CPU time twice
   /// `sampleMs` apart (a busy loop shows as CPU used while "blocked"), and
   /// captures native stacks of every process in `stackPids`.
-  public static func collect(pids: [Int32], stackPids: [Int32], sampleMs: Int = 100, symbolizer: Symbolizer = .fast) -> Evidence {
+  /// `pythonPids`: whose Python frames to read (default: `stackPids`); reading
+  /// them never stops a process, so it may include one whose native stack
+  /// must not be taken.
+  public static func collect(
+    pids: [Int32], stackPids: [Int32], pythonPids: [Int32]? = nil, sampleMs: Int = 100, symbolizer: Symbolizer = .fast
+  ) -> Evidence {
     let t0 = Syscalls.monotonicNs()
     let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: true)
     let snapshotMs = Double(Syscalls.monotonicNs() - t0) / 1e6
@@ -171,7 +176,7 @@ public struct Evidence: Sendable {
     if !NativeStacks.isAvailable {
       e.notes.append("native stacks unavailable: \(NativeStacks.unavailableReason ?? "libunwind not loaded")")
     }
-    e.capturePython(stackPids)
+    e.capturePython(pythonPids ?? stackPids)
     return e
   }
 

@@ -48,7 +48,9 @@ public struct WatchControlRequest: Sendable {
     // Stacks of the processes below the requester; its own only when it
     // has nothing below it (then it is the one to look at).
     let stackPids = !stacks ? [] : below.isEmpty ? [pid] : below.filter { !exclude.contains($0) }
-    let ev = Evidence.collect(pids: [pid], stackPids: stackPids, sampleMs: 100)
+    // Python frames of the requester too: they show the test's own line
+    // (read with process_vm_readv, which stops nothing).
+    let ev = Evidence.collect(pids: [pid], stackPids: stackPids, pythonPids: stacks ? [pid] + below : [], sampleMs: 100)
     var argv: [Int32: [String]] = [:]
     for p in ev.processes.keys { argv[p] = ev.processes[p]?.cmdline }
     var v = ForeignTreeVerdict.build(
