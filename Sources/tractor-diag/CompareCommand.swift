@@ -68,7 +68,7 @@ struct Compare: ParsableCommand {
     if let w = watch { runWatch(w) }
     let s = options.withFaults(scenario.map(loadScenario) ?? shape.scenario)
     let base = options.runDirectory(prefix: "compare-")
-    let progress = isatty(2) != 0
+    let progress = ProgressLine("compare")
     var results: [BackendTrials] = []
     let list = backendList
     var interrupted = false
@@ -76,10 +76,7 @@ struct Compare: ParsableCommand {
       var verdicts: [Verdict] = []
       var cut: Verdict? = nil
       for t in 1...trials {
-        if progress {
-          let line = "\r\u{1b}[Kcompare: \(b) trial \(t)/\(trials)"
-          Syscalls.write(line, to: 2)
-        }
+        progress.show("\(b) trial \(t)/\(trials)")
         let cfg = options.config(s, backend: b, runDir: "\(base)/\(b)-\(t)")
         let v = diagnose(cfg, stacks: !options.noStacks)
         if v.startError != nil { fail(Exit.internalError, "\(b) trial \(t) did not start: \(v.startError ?? "")") }
@@ -101,7 +98,7 @@ struct Compare: ParsableCommand {
         break backends
       }
     }
-    if progress { Syscalls.write("\r\u{1b}[K", to: 2) }
+    progress.clear()
     emit(options.format == .json ? BackendComparison.json(results).pretty + "\n" : CompareText.render(results, scenario: s.name))
     if interrupted { Syscalls.exit(Exit.interrupted) }
     let all = results.flatMap(\.verdicts)
@@ -124,18 +121,20 @@ extension Compare {
   func runWatch(_ template: String) -> Never {
     guard let cmd = try? CommandTemplate(template) else { fail(Exit.usage, "--watch: cannot split the command") }
     let base = options.runDirectory(prefix: "compare-")
-    let progress = isatty(2) != 0
+    let progress = ProgressLine("compare")
     let snapshotter = SnapshotReport.watchSnapshotter(stacks: !options.noStacks)
     var results: [WatchBackendTrials] = []
     var interrupted = false
     backends: for b in backendList {
       var r = WatchBackendTrials(backend: b, trials: [])
       for t in 1...trials {
-        if progress { Syscalls.write("\r\u{1b}[Kcompare: \(b) trial \(t)/\(trials)", to: 2) }
-        switch WatchComparison.trial(
-          argv: cmd.argv(backend: b), runDir: "\(base)/\(b)-\(t)", timeoutMs: Int(options.timeout * 1000),
+        progress.show("\(b) trial \(t)/\(trials)")
+        let dir = "\(base)/\(b)-\(t)"
+        let result = WatchComparison.trial(
+          argv: cmd.argv(backend: b), runDir: dir, timeoutMs: Int(options.timeout * 1000),
           stacks: !options.noStacks, snapshotter: snapshotter)
-        {
+        _ = WatchTrace.write(runDir: dir)  // each trial's trace.json, as a watch writes it
+        switch result {
         case .failure(let e): fail(Exit.internalError, "\(b) trial \(t) did not start: \(e)")
         case .success(let trial):
           // Ctrl-C: watch ended and reaped this trial's tree; stop here.
@@ -151,7 +150,7 @@ extension Compare {
       results.append(r)
       if interrupted { break backends }
     }
-    if progress { Syscalls.write("\r\u{1b}[K", to: 2) }
+    progress.clear()
     emit(
       options.format == .json
         ? WatchComparison.json(results, command: cmd.words, compareDir: base).pretty + "\n"
