@@ -10,9 +10,11 @@ struct Watch: ParsableCommand {
     abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
     usage: "tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json] [--no-stacks] -- CMD ARGS...",
     discussion: """
-      The command runs in its own process group with watch's stdin, stdout, stderr,
-      cwd, environment and the signal mask and ignored signals watch was started with
-      (none of watch's other fds). Exit codes:
+      The command runs with watch's stdin, stdout, stderr, cwd, environment and the
+      signal mask and ignored signals watch was started with (none of watch's other
+      fds), in a process group of its own but for the tree keeper, a small process
+      that leads the group and kills it if watch itself is killed (SIGKILL, a crash),
+      so that nothing of the tree outlives watch. Exit codes:
         the command's own status  it finished in time and left nothing alive after the grace
         124  it outlived the timeout: a snapshot of the whole tree (chains, terminals, what
              each is blocked on, stacks), then SIGTERM to its process group, SIGKILL after
@@ -20,6 +22,7 @@ struct Watch: ParsableCommand {
              setsid, and reparented ones)
         3    it finished, but processes it started were still alive after --grace: they
              are reported as a leak and ended the same way
+        70   internal error: the tree keeper (tractor-actor) could not be started
         127  the command could not be started
         130  Ctrl-C: one snapshot and verdict, then the tree is ended (a second Ctrl-C
              kills at once); SIGTERM or SIGHUP: the tree is ended the same way
@@ -66,8 +69,8 @@ struct Watch: ParsableCommand {
       command: argv,
       options: WatchRun.Options(
         timeoutMs: Int(timeout * 1000), graceMs: Int(grace * 1000), termGraceMs: Int(termGrace * 1000), stacks: !noStacks,
-        stdoutToStderr: format == .json))
-    if let e = o.startError { fail(Exit.commandNotStarted, e) }
+        stdoutToStderr: format == .json, keeperExecutable: RunOptions.actorExecutable()))
+    if let e = o.startError { fail(o.internalError ? Exit.internalError : Exit.commandNotStarted, e) }
     var v = o.verdict
     if v.outcome == "clean" {
       if format == .json {
