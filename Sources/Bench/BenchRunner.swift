@@ -27,6 +27,11 @@ public final class BenchRunner {
 
   static let backends = ["spawn", "fork", "forkserver"]
 
+  /// The parts `--only` can select, in the order they run.
+  public static let sections = ["baselines", "probe", "snapshot", "watch", "python", "trees", "large-tree"]
+  /// The parts to run (empty: all).
+  public var only: Set<String> = []
+
   /// `actorExecutable`: tractor-actor (nil: the tree runs are skipped with
   /// a note). `onInterrupt` gets the signal after everything started here
   /// has been killed and reaped.
@@ -48,18 +53,19 @@ public final class BenchRunner {
     devNull = (try? Syscalls.open("/dev/null", O_RDWR))?.take() ?? -1
     do { try Syscalls.makeDirectories(baseDir) } catch { notes.append("cannot create \(baseDir): \(error)") }
 
-    spawnBaselines()
+    func wants(_ s: String) -> Bool { only.isEmpty || only.contains(s) }
+    if wants("baselines") || wants("trees") { spawnBaselines() }  // the trees' per-actor rows compare with them
     checkInterrupt()
-    probeCost()
+    if wants("probe") { probeCost() }
     checkInterrupt()
-    snapshotCosts()
+    if wants("snapshot") { snapshotCosts() }
     checkInterrupt()
-    watchDeadlineToVerdict()
-    pythonStackCosts()  // PythonStacksBench.swift
+    if wants("watch") { watchDeadlineToVerdict() }
+    if wants("python") { pythonStackCosts() }  // PythonStacksBench.swift
     checkInterrupt()
-    treeRuns()
+    if wants("trees") { treeRuns() }
     checkInterrupt()
-    largeTreeRuns()
+    if wants("large-tree") { largeTreeRuns() }
 
     cleanup()
     totalMs = Double(Syscalls.monotonicNs() - startNs) / 1e6
