@@ -53,7 +53,8 @@ let package = Package(
     .target(
       name: "Bench",
       dependencies: [
-        "ActorRuntime", "Diagnosis", "KernelEvidence", "MiniJSON", "NativeStacks", "Probes", "Reports", "Supervision", "SystemCore",
+        "ActorRuntime", "Diagnosis", "FaultInjection", "KernelEvidence", "MiniJSON", "NativeStacks", "Probes", "Reports", "Supervision",
+        "SystemCore",
       ]),
     // Every actor pays this binary's start-up, and every fork child faults in
     // the pages it runs. Linked fully static: exec does no dynamic linking

@@ -30,6 +30,11 @@ public final class BenchRunner {
 
   static let backends = ["spawn", "fork", "forkserver"]
 
+  /// The parts `--only` can select, in the order they run.
+  public static let sections = ["baselines", "probe", "snapshot", "watch", "python", "trees", "large-tree"]
+  /// The parts to run (empty: all).
+  public var only: Set<String> = []
+
   /// `actorExecutable`: tractor-actor (nil: the tree runs are skipped with
   /// a note). `onInterrupt` gets the signal after everything started here
   /// has been killed and reaped.
@@ -51,14 +56,18 @@ public final class BenchRunner {
     devNull = (try? Syscalls.open("/dev/null", O_RDWR))?.take() ?? -1
     do { try Syscalls.makeDirectories(baseDir) } catch { notes.append("cannot create \(baseDir): \(error)") }
 
-    let stages: [(String, () -> Void)] = [
-      ("spawn baselines", spawnBaselines), ("probe cost", probeCost), ("snapshot and stack costs", snapshotCosts),
-      ("watch deadline to verdict", watchDeadlineToVerdict),
-      ("Python stacks against py-spy", pythonStackCosts),  // PythonStacksBench.swift
-      ("tree runs", treeRuns), ("depth-7 trees", largeTreeRuns),
+    func wants(_ s: String) -> Bool { only.isEmpty || only.contains(s) }
+    // (section for --only, what the progress line says, the measurement)
+    let stages: [(String, String, () -> Void)] = [
+      ("baselines", "spawn baselines", spawnBaselines), ("probe", "probe cost", probeCost),
+      ("snapshot", "snapshot and stack costs", snapshotCosts), ("watch", "watch deadline to verdict", watchDeadlineToVerdict),
+      ("python", "Python stacks against py-spy", pythonStackCosts),  // PythonStacksBench.swift
+      ("trees", "tree runs", treeRuns), ("large-tree", "depth-7 trees", largeTreeRuns),
     ]
-    for (i, (name, stage)) in stages.enumerated() {
-      progress.show("\(i + 1)/\(stages.count) \(name)")
+    // The trees' per-actor rows compare with the spawn baselines.
+    let chosen = stages.filter { wants($0.0) || ($0.0 == "baselines" && wants("trees")) }
+    for (i, (_, name, stage)) in chosen.enumerated() {
+      progress.show("\(i + 1)/\(chosen.count) \(name)")
       stage()
       checkInterrupt()
     }

@@ -26,7 +26,7 @@ extension BenchRunner {
     for _ in 0..<max(runs, 3) {
       let o = WatchRun.run(
         command: [python, "-c", ForkChainScript.chain(levels: 5)],
-        options: WatchRun.Options(timeoutMs: timeoutMs, stacks: true, stdoutToStderr: true))
+        options: WatchRun.Options(timeoutMs: timeoutMs, stacks: true, stdoutToStderr: true, keeperExecutable: actorExecutable))
       if let sig = o.verdict.interrupted { interrupted(sig) }
       guard let ms = o.deadlineToVerdictMs else {
         notes.append("watch bench: the tree did not outlive its deadline (\(o.startError ?? o.verdict.outcome))")

@@ -228,6 +228,12 @@ int cs_termination_signalfd(void) {
   if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return -1;
   return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
+int cs_child_signalfd(void) {
+  sigset_t set; sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+  return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
 int cs_read_signalfd(int fd) {
   struct signalfd_siginfo si;
   ssize_t n = read(fd, &si, sizeof si);

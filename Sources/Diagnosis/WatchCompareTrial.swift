@@ -11,7 +11,8 @@ extension WatchComparison {
   /// the terminal), its tree sampled every `sampleMs`. Returns the trial,
   /// or why it did not start.
   public static func trial(
-    argv: [String], runDir: String, timeoutMs: Int, stacks: Bool, snapshotter: WatchSnapshotter?
+    argv: [String], runDir: String, timeoutMs: Int, stacks: Bool, snapshotter: WatchSnapshotter?,
+    keeperExecutable: String? = nil
   ) -> Result<WatchTrial, WatchTrialError> {
     let dir: WatchRunDirectory
     do { dir = try WatchRunDirectory(path: runDir) } catch { return .failure(WatchTrialError(description: "\(error)")) }
@@ -21,7 +22,7 @@ extension WatchComparison {
       output.replace(with: try Syscalls.open(runDir + "/output.txt", O_WRONLY | O_CREAT | O_TRUNC))
       null.replace(with: try Syscalls.open("/dev/null", O_RDONLY))
     } catch { return .failure(WatchTrialError(description: "\(error)")) }
-    var o = WatchRun.Options(timeoutMs: timeoutMs, stacks: stacks, stdoutToStderr: false)
+    var o = WatchRun.Options(timeoutMs: timeoutMs, stacks: stacks, stdoutToStderr: false, keeperExecutable: keeperExecutable)
     o.runDir = dir
     o.schedule = WatchSchedule(sampleMs: sampleMs)
     o.snapshotter = snapshotter

@@ -31,8 +31,15 @@ public enum WatchRun {
     public var log: (@Sendable (String) -> Void)? = nil
     /// The command's fds 0-2 instead of watch's (compare --watch: a file per trial).
     public var commandFDs: [ProcessControl.ChildFD]? = nil
+    /// tractor-actor, to run the TreeKeeper; nil: no keeper (the command
+    /// leads a group of its own, and a SIGKILL of watch leaves it running).
+    public var keeperExecutable: String?
 
-    public init(timeoutMs: Int, graceMs: Int = 2000, termGraceMs: Int = 1000, stacks: Bool, stdoutToStderr: Bool) {
+    public init(
+      timeoutMs: Int, graceMs: Int = 2000, termGraceMs: Int = 1000, stacks: Bool, stdoutToStderr: Bool,
+      keeperExecutable: String? = nil
+    ) {
+      self.keeperExecutable = keeperExecutable
       self.timeoutMs = timeoutMs
       self.graceMs = graceMs
       self.termGraceMs = termGraceMs
@@ -45,6 +52,8 @@ public enum WatchRun {
     public var verdict: Verdict
     public var commandStatus: WaitStatus?
     public var startError: String?
+    /// The start failed on our side (the keeper), not the command's: exit 70.
+    public var internalError = false
     /// From the deadline to the verdict (snapshot, stacks, classes), before
     /// the teardown; nil when the command did not outlive the deadline.
     public var deadlineToVerdictMs: Double? = nil
@@ -65,10 +74,23 @@ public enum WatchRun {
     guard let exe = Syscalls.findExecutable(command[0]) else {
       return Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "command not found: \(command[0])")
     }
-    // New process group: the command's tree is ours to end (its group gets
-    // the SIGTERM), and the terminal's Ctrl-C comes to us, not to it. It
-    // gets our stdio, cwd, environment and the signal state we were started
-    // with, and none of our other fds.
+    // The keeper first (TreeKeeper): the command joins the keeper's process
+    // group instead of leading one of its own, so a SIGKILL of watch still
+    // ends the tree. That group is still not the terminal's: the command's
+    // tree is ours to end (the group gets the SIGTERM; the keeper ignores
+    // it and dies of the SIGKILL), and the terminal's Ctrl-C comes to us,
+    // not to it. The keeper is left out of every walk of the tree
+    // (TreeReaper.liveDescendants).
+    var keeper: Int32? = nil
+    if let k = o.keeperExecutable {
+      do { keeper = try TreeKeeper.start(executable: k).pid } catch {
+        var out = Outcome(verdict: emptyVerdict(command, start), commandStatus: nil, startError: "the tree keeper did not start: \(error)")
+        out.internalError = true
+        return out
+      }
+    }
+    // The command gets our stdio, cwd, environment and the signal state we
+    // were started with, and none of our other fds.
     var child: OwnedChild
     // --control: the socket exists (and its path is in our environment)
     // before the command starts; served once its pid is known.
@@ -77,15 +99,16 @@ public enum WatchRun {
       child = try ChildLauncher.launch(
         LaunchSpec(
           executable: exe, arguments: [exe] + command.dropFirst(),
-          fds: o.commandFDs ?? [.inherit, o.stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: true,
-          callerSignals: true))
+          fds: o.commandFDs ?? [.inherit, o.stdoutToStderr ? .parent(2) : .inherit, .inherit], newProcessGroup: keeper == nil,
+          callerSignals: true, processGroup: keeper ?? 0))
     } catch {
       control?.stop()
+      TreeReaper.tearDown()  // the keeper
       return Outcome(
         verdict: emptyVerdict(command, start), commandStatus: nil,
         startError: "cannot start \(exe): \(String(cString: strerror(error.errno)))")
     }
-    let pgid = child.pid
+    let pgid = keeper ?? child.pid
     control?.serve(commandPid: child.pid)
     var status: WaitStatus? = nil
     var interrupted: Int32? = nil
@@ -149,7 +172,7 @@ public enum WatchRun {
     v.timeoutMs = o.timeoutMs
     v.interrupted = interrupted
     v.lingering = lingering
-    v.killed = Array(Set(alive + TreeReaper.tearDown())).sorted()
+    v.killed = Array(Set(alive + TreeReaper.tearDown())).filter { $0 != keeper }.sorted()
     v.survivors = TreeReaper.liveDescendants()
     v.durationMs = Double(Syscalls.monotonicNs() - start) / 1e6
     if let s = status { v.notes.insert("the command exited: \(s)", at: 0) }
@@ -185,7 +208,8 @@ public enum WatchRun {
   }
 
   /// SIGTERM to the command's process group, up to `termGraceMs` for it to
-  /// go (a test runner writes its report), then SIGKILL to the group. A
+  /// go (a test runner writes its report), then SIGKILL to the group (the
+  /// keeper, its leader, ignores the SIGTERM and dies of the SIGKILL). A
   /// termination signal during the wait ends it at once. Returns notes.
   static func politeEnd(group pgid: Int32, termGraceMs: Int, signals: TerminationSignals?) -> [String] {
     guard !DescendantWait.groupMembers(pgid).isEmpty else { return [] }

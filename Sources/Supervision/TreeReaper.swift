@@ -19,9 +19,19 @@ public enum TreeReaper {
   public static func descendants(of pid: Int32) -> [Int32] { ProcessList.descendants(of: pid) }
   public static func state(_ pid: Int32) -> Character? { ProcessList.state(pid) }
 
-  /// Live (non-zombie) descendants.
+  /// The TreeKeeper this process started last (set by `TreeKeeper.start`).
+  /// It is our child but not part of the tree it guards.
+  nonisolated(unsafe) public static var keeper: Int32? = nil
+
+  /// Live (non-zombie) descendants, the keeper left out: every walk of
+  /// what a tree holds (evidence, leak and lingering checks, group members)
+  /// goes through here. `tearDown` still kills the keeper.
   public static func liveDescendants(of pid: Int32 = getpid()) -> [Int32] {
-    descendants(of: pid).filter { if let s = state($0) { return s != "Z" && s != "X" }; return false }
+    descendants(of: pid).filter {
+      if $0 == keeper { return false }
+      if let s = state($0) { return s != "Z" && s != "X" }
+      return false
+    }
   }
 
   /// Ends every descendant of this process (or only `root` and its
@@ -48,6 +58,7 @@ public enum TreeReaper {
       }
     }
     reapExited()
+    if let k = keeper, state(k) == nil { keeper = nil }  // gone and reaped: its pid may be reused
     return Array(Set(killed)).sorted()
   }
 

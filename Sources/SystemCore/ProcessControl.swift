@@ -77,6 +77,13 @@ public enum ProcessControl {
     return FileDescriptor(adopting: fd)
   }
 
+  /// sigprocmask(SIG_BLOCK, {SIGCHLD}) + signalfd(2), non-blocking
+  /// (cs_child_signalfd): a child's exit as a readable fd.
+  public static func childSignalFD() throws(SystemError) -> FileDescriptor {
+    let fd = try retryingSyscall("signalfd") { cs_child_signalfd() }
+    return FileDescriptor(adopting: fd)
+  }
+
   /// read(2) of one signalfd_siginfo: the signal number, nil when none is pending.
   public static func readSignal(_ fd: Int32) -> Int32? {
     let s = cs_read_signalfd(fd)

@@ -23,6 +23,9 @@ extension Syscalls {
   /// inherits the forking thread's mask and handlers. No allocation.
   public static func resetSignals() { cs_reset_signals() }
 
+  /// signal(sig, SIG_IGN) for each of `signals` (a pending one is discarded).
+  public static func ignore(signals: [Int32]) { for s in signals { _ = Glibc.signal(s, SIG_IGN) } }
+
   /// signal(SIGPIPE, SIG_IGN): a write to a closed socket fails with EPIPE.
   public static func ignoreSIGPIPE() { cs_ignore_sigpipe() }
 }

@@ -31,15 +31,22 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Output format: text or json.")
   var format: OutputFormat = .text
 
+  @Option(help: "Run only this part (repeatable): \(BenchRunner.sections.joined(separator: ", ")).")
+  var only: [String] = []
+
   func validate() throws {
     try format.check([.text, .json], command: "bench")
     if let r = runs, !(1...101).contains(r) { throw ValidationError("--runs must be 1...101") }
+    for o in only where !BenchRunner.sections.contains(o) {
+      throw ValidationError("--only \(o): not one of \(BenchRunner.sections.joined(separator: ", "))")
+    }
   }
 
   func run() throws {
     let bench = BenchRunner(
       runs: runs ?? (quick ? 3 : 9), quick: quick, actorExecutable: RunOptions.actorExecutablePath(),
       onInterrupt: { sig in fail(Exit.signaled(sig), "bench interrupted by signal \(sig); everything it started was killed") })
+    bench.only = Set(only)
     bench.runAll()
     emit(format == .json ? bench.json.pretty + "\n" : bench.text)
   }

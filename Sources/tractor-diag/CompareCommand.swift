@@ -132,7 +132,7 @@ extension Compare {
         let dir = "\(base)/\(b)-\(t)"
         let result = WatchComparison.trial(
           argv: cmd.argv(backend: b), runDir: dir, timeoutMs: Int(options.timeout * 1000),
-          stacks: !options.noStacks, snapshotter: snapshotter)
+          stacks: !options.noStacks, snapshotter: snapshotter, keeperExecutable: RunOptions.actorExecutable())
         _ = WatchTrace.write(runDir: dir)  // each trial's trace.json, as a watch writes it
         switch result {
         case .failure(let e): fail(Exit.internalError, "\(b) trial \(t) did not start: \(e)")

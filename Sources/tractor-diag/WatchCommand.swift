@@ -14,9 +14,11 @@ struct Watch: ParsableCommand {
                          [--run-dir DIR] [--at S]... [--sample MS] [--on-stall S] [--control] -- CMD ARGS...
       """,
     discussion: """
-      The command runs in its own process group with watch's stdin, stdout, stderr,
-      cwd, environment and the signal mask and ignored signals watch was started with
-      (none of watch's other fds). Exit codes:
+      The command runs with watch's stdin, stdout, stderr, cwd, environment and the
+      signal mask and ignored signals watch was started with (none of watch's other
+      fds), in a process group of its own but for the tree keeper, a small process
+      that leads the group and kills it if watch itself is killed (SIGKILL, a crash),
+      so that nothing of the tree outlives watch. Exit codes:
         the command's own status  it finished in time and left nothing alive after the grace
         124  it outlived the timeout: a snapshot of the whole tree (chains, terminals, what
              each is blocked on, stacks), then SIGTERM to its process group, SIGKILL after
@@ -24,6 +26,7 @@ struct Watch: ParsableCommand {
              setsid, and reparented ones)
         3    it finished, but processes it started were still alive after --grace: they
              are reported as a leak and ended the same way
+        70   internal error: the tree keeper (tractor-actor) could not be started
         127  the command could not be started
         130  Ctrl-C: one snapshot and verdict, then the tree is ended (a second Ctrl-C
              kills at once); SIGTERM or SIGHUP: the tree is ended the same way
@@ -116,7 +119,7 @@ struct Watch: ParsableCommand {
   func run() throws {
     var options = WatchRun.Options(
       timeoutMs: Int(timeout * 1000), graceMs: Int(grace * 1000), termGraceMs: Int(termGrace * 1000), stacks: !noStacks,
-      stdoutToStderr: format == .json)
+      stdoutToStderr: format == .json, keeperExecutable: RunOptions.actorExecutable())
     let dirPath = runDir ?? RunDirectoryName.fresh(prefix: "watch-")
     do { options.runDir = try WatchRunDirectory(path: dirPath) } catch { fail(Exit.internalError, "cannot create the run directory: \(error)") }
     if format == .text { Syscalls.write("tractor-diag watch: run dir \(dirPath)\n", to: 2) }
@@ -128,7 +131,7 @@ struct Watch: ParsableCommand {
       options.control = WatchControl.Config(stacks: !noStacks, runDir: dirPath, render: { VerdictText.render($0) })
     }
     let o = WatchRun.run(command: argv, options: options)
-    if let e = o.startError { fail(Exit.commandNotStarted, e) }
+    if let e = o.startError { fail(o.internalError ? Exit.internalError : Exit.commandNotStarted, e) }
     // The Perfetto trace of the run dir (samples, snapshots), built from its files.
     if let err = WatchTrace.write(runDir: dirPath) { Syscalls.write("tractor-diag watch: no trace.json: \(err)\n", to: 2) }
     let v = o.verdict

@@ -111,8 +111,9 @@ struct WatchExitTests {
     defer { #expect(ToolProcess.survivors().isEmpty) }
     func text() -> String { String(decoding: Syscalls.readFile(out) ?? [], as: UTF8.self) }
     #expect(SpawnedTree.waitUntil(timeoutMs: 30_000) { text().contains("ready") })
-    // `ready` is printed before the sleep starts: wait for the sleep too.
-    #expect(SpawnedTree.waitUntil(timeoutMs: 30_000) { ToolProcess.liveDescendants().count >= 3 })
+    // `ready` is printed before the sleep starts: wait for the sleep too
+    // (watch, its tree keeper, sh, sleep).
+    #expect(SpawnedTree.waitUntil(timeoutMs: 30_000) { ToolProcess.liveDescendants().count >= 4 })
     kill(pid, sig)
     var st: Int32 = 0
     #expect(SpawnedTree.waitUntil(timeoutMs: 60_000) { waitpid(pid, &st, WNOHANG) == pid })

@@ -39,7 +39,8 @@ public struct ActorSettings: Sendable, Equatable {
 
   public init() {}
 
-  static var flags: [(String, WritableKeyPath<ActorSettings, Bool>)] {
+  // Built once: every spec encode and decode walks it (1023 of each at depth 7).
+  nonisolated(unsafe) static let flags: [(String, WritableKeyPath<ActorSettings, Bool>)] = {
     [
       ("peerWaitBounded", \.peerWaitBounded), ("lingerBounded", \.lingerBounded),
       ("cancelParentLoopAtTeardown", \.cancelParentLoopAtTeardown),
@@ -48,7 +49,7 @@ public struct ActorSettings: Sendable, Equatable {
       ("uncancellableServiceTask", \.uncancellableServiceTask), ("lockHoldingThread", \.lockHoldingThread),
       ("blockingChildWait", \.blockingChildWait), ("forkServerHoldsFirstRequest", \.forkServerHoldsFirstRequest),
     ]
-  }
+  }()
 
   /// Only what differs from the default (the spec travels over IPC).
   public var json: JSONValue {
@@ -101,13 +102,14 @@ public struct ChildSupervision: Sendable, Equatable {
 
   public init() {}
 
-  static var flags: [(String, WritableKeyPath<ChildSupervision, Bool>)] {
+  // Built once: every spec encode and decode walks it (1023 of each at depth 7).
+  nonisolated(unsafe) static let flags: [(String, WritableKeyPath<ChildSupervision, Bool>)] = {
     [
       ("connectBackWatchesExit", \.connectBackWatchesExit), ("connectBackShielded", \.connectBackShielded),
       ("keepInheritedFds", \.keepInheritedFds), ("closeChannelBeforeExitWait", \.closeChannelBeforeExitWait),
       ("hardKillLadder", \.hardKillLadder),
     ]
-  }
+  }()
 
   public var json: JSONValue {
     let d = ChildSupervision()

@@ -97,11 +97,17 @@ public struct ActorSpec: Sendable, Equatable {
 
   /// The form sent to a child over IPC: the settings of every node
   /// (non-default ones only) instead of fault names, which no actor reads.
+  /// Settings and supervision only when they differ from the defaults (the
+  /// reader takes a missing one as the default): the spec of a depth-7 root
+  /// carries 1023 nodes, most of them default.
   public var wireJSON: JSONValue {
-    [
-      "name": .string(name), "role": .string(role), "behavior": behavior.json,
-      "children": .array(children.map(\.wireJSON)), "settings": settings.json, "supervision": supervision.json,
+    var o: [(String, JSONValue)] = [
+      ("name", .string(name)), ("role", .string(role)), ("behavior", behavior.json),
+      ("children", .array(children.map(\.wireJSON))),
     ]
+    if settings != ActorSettings() { o.append(("settings", settings.json)) }
+    if supervision != ChildSupervision() { o.append(("supervision", supervision.json)) }
+    return .object(o)
   }
 
   public var count: Int { 1 + children.reduce(0) { $0 + $1.count } }

@@ -17,7 +17,7 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
   private let ownerTID: Int32
 
   // fd readiness waiters, merged per fd because epoll takes one registration per fd.
-  private struct FDWaiter { var token: UInt64; var events: UInt32; var fire: (UInt32) -> Void }
+  fileprivate struct FDWaiter { var token: UInt64; var events: UInt32; var fire: (UInt32) -> Void }
   private var fdWaiters: [Int32: [FDWaiter]] = [:]
   private var registered: [Int32: UInt32] = [:]
 
@@ -113,13 +113,21 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
   /// Forgets every task, timer and fd waiter: in a fork child the parent's
   /// task tree must never run again. The epoll fd is recreated because the
   /// child's fd sweep closes the inherited one.
+  ///
+  /// The parent's state is leaked, not freed: freeing it released every
+  /// closure and object it held (a fork server child dropped up to ~1000
+  /// reap watches and connections), writing to each refcount and so taking
+  /// a copy-on-write fault on the page. Measured at depth 7 under
+  /// forkserver: 3% of all actor CPU went to this teardown of the parent's
+  /// state. Leaking also means no deinit of the parent's objects runs here.
   public func abandonAllForForkChild() {
-    jobs.removeAll()
-    fdWaiters.removeAll()
-    registered.removeAll()
-    heap.removeAll()
-    timerCallbacks.removeAll()
-    betweenJobs.removeAll()
+    _ = Unmanaged.passRetained(Abandoned(fdWaiters, heap, timerCallbacks, betweenJobs))
+    jobs = []
+    fdWaiters = [:]
+    registered = [:]
+    heap = []
+    timerCallbacks = [:]
+    betweenJobs = []
     generation += 1
     do { try epoll.recreateAfterFork() } catch { fatalError("event loop: \(error)") }
   }
@@ -231,5 +239,25 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
       }
     }
     return any
+  }
+}
+
+/// A fork child's reference to its parent's loop state, never released.
+/// Typed fields, not a tuple in an `Any`: boxing a tuple instantiated its
+/// type metadata in every child (measured: 6% of all actor CPU). The jobs
+/// are unowned and `registered` holds no object: nothing to keep.
+private final class Abandoned {
+  let fdWaiters: [Int32: [EventLoop.FDWaiter]]
+  let heap: [(UInt64, UInt64)]
+  let timerCallbacks: [UInt64: () -> Void]
+  let betweenJobs: [() -> Void]
+  init(
+    _ fdWaiters: [Int32: [EventLoop.FDWaiter]], _ heap: [(UInt64, UInt64)], _ timerCallbacks: [UInt64: () -> Void],
+    _ betweenJobs: [() -> Void]
+  ) {
+    self.fdWaiters = fdWaiters
+    self.heap = heap
+    self.timerCallbacks = timerCallbacks
+    self.betweenJobs = betweenJobs
   }
 }

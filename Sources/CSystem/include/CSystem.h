@@ -28,6 +28,9 @@ int cs_close_from(unsigned int first);
 /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and returns a
 /// non-blocking signalfd that reports them (the loop watches it).
 int cs_termination_signalfd(void);
+/// Blocks SIGCHLD in the calling thread and returns a non-blocking signalfd
+/// that reports it (the fork server reaps its children on it).
+int cs_child_signalfd(void);
 /// Reads one signal from a signalfd; returns the signal number or -1.
 int cs_read_signalfd(int fd);
 /// accept4(SOCK_CLOEXEC | SOCK_NONBLOCK)
