@@ -30,6 +30,12 @@ enum ToolProcess {
 
   static let setUp: Void = {
     _ = cs_set_child_subreaper(1)
+    // Temporary files of what the tests start (multiprocessing's pymp-*
+    // directories, which a SIGKILLed fork server never removes) go where
+    // `make test` clears before each run, not into /tmp for good.
+    let tmp = "/tmp/tractor-diag-tests/tmp"
+    try? Syscalls.makeDirectories(tmp)
+    setenv("TMPDIR", tmp, 1)
   }()
 
   static let fixtures: String = {
