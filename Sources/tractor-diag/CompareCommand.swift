@@ -10,15 +10,17 @@ struct Compare: ParsableCommand {
     commandName: "compare",
     abstract: "Run the same tree under several backends and show where they diverge.",
     discussion: """
-      Two modes. Ours: the nested-multierrors tree (or --scenario) under our backends
-      (spawn, fork, forkserver). --watch 'CMD ... {backend} ...': any program under its
-      own backends (--backends is then required, names are the program's), each trial
-      under watch (its own run dir, its tree sampled every 20 ms), compared by outcome
-      (clean, hang, leak, failed with its status), duration, leaks, hang classes and
-      the first divergence in process events (which processes appeared, in what order
-      they exited). The command is split like a shell splits simple quoting, and run
-      without a shell. Exit 0 when every backend and trial is clean, 1 when any hangs or
-      leaks, 3 otherwise, 130 on Ctrl-C (after the partial table).
+      Two modes. Ours: the nested-multierrors tree (or --scenario) under our
+      backends (spawn, fork, forkserver). --watch 'CMD ... {backend} ...': any
+      program under its own backends (--backends is then required, names are the
+      program's), each trial under watch (its own run dir, its tree sampled
+      every 20 ms), compared by outcome (clean, hang, leak, failed with its
+      status), duration, leaks, hang classes and the first divergence in process
+      events (which processes appeared, in what order they exited). The command
+      is split like a shell splits simple quoting, and run without a shell.
+
+      Exit 0 when every backend and trial is clean, 1 when any hangs or leaks, 3
+      otherwise, 130 on Ctrl-C (after the partial table).
       """)
 
   @Option(help: "Comma-separated backends; the first is the reference (default spawn,fork,forkserver; required with --watch).")

@@ -13,40 +13,38 @@ struct Watch: ParsableCommand {
       tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json|dot] [--no-stacks]
                          [--run-dir DIR] [--at S]... [--sample MS] [--on-stall S] [--control] -- CMD ARGS...
       """,
+    // Lines stay under 80 columns: ArgumentParser rewraps longer ones and
+    // breaks the indented table.
     discussion: """
-      The command runs with watch's stdin, stdout, stderr, cwd, environment and the
-      signal mask and ignored signals watch was started with (none of watch's other
-      fds), in a process group of its own but for the tree keeper, a small process
-      that leads the group and kills it if watch itself is killed (SIGKILL, a crash),
-      so that nothing of the tree outlives watch. Exit codes:
-        the command's own status  it finished in time and left nothing alive after the grace
-        124  it outlived the timeout: a snapshot of the whole tree (chains, terminals, what
-             each is blocked on, stacks), then SIGTERM to its process group, SIGKILL after
-             --term-grace, then every process of the tree is killed (also ones that called
-             setsid, and reparented ones)
-        3    it finished, but processes it started were still alive after --grace: they
-             are reported as a leak and ended the same way
-        70   internal error: the tree keeper (tractor-actor) could not be started
-        127  the command could not be started
-        130  Ctrl-C: one snapshot and verdict, then the tree is ended (a second Ctrl-C
-             kills at once); SIGTERM or SIGHUP: the tree is ended the same way
-             without a snapshot, exit 128 + the signal
-      With --control, the command's processes (the pytest plugin in Integrations/pytest)
-      can ask for a verdict on their own subtree before the timeout, and have it ended:
-      one JSON line per connection on the socket named by TRACTOR_DIAG_CONTROL
-      (same uid, the command or below it only; see WatchControlRequest).
-      Processes that end by themselves within --grace after the command exits are
-      reported as lingering (JSON `lingering`), not as a leak.
-      With --format json the command's own stdout goes to stderr, and `exitCode` is
-      watch's exit code.
+      The command runs with watch's stdin, stdout, stderr, cwd, environment,
+      signal mask and ignored signals (none of watch's other fds), in a
+      process group led by the tree keeper, a small process that kills the
+      group if watch itself is killed (SIGKILL, a crash).
 
-      Time in watch (none of it stops the command or changes its exit
-      status): the run directory (--run-dir, default
-      tractor-diag-runs/watch-RUN-ID, said on stderr) keeps watch.json,
-      verdict.json, evidence.json (the snapshot behind a verdict),
-      samples.jsonl (--sample) and snapshot-<ms>ms.json (--at, --on-stall),
-      each snapshot summarised on stderr in one line.
-        70   the run directory cannot be made
+      Exit codes:
+        (own)  the command's status: it finished in time and left nothing
+               alive after --grace (what ended within it is "lingering")
+        124    it outlived --timeout: a snapshot of the whole tree and a
+               verdict, SIGTERM to its process group, SIGKILL after
+               --term-grace, then every process of the tree is killed
+        3      it finished, but processes it started were still alive
+               after --grace: a leak, reported and ended the same way
+        70     internal error: the tree keeper (tractor-actor) could not
+               be started, or the run directory cannot be made
+        127    the command could not be started
+        130    Ctrl-C: one snapshot and verdict, then the tree is ended (a
+               second Ctrl-C kills at once)
+        128+N  signal N (SIGTERM, SIGHUP): ended the same way, no snapshot
+
+      The run directory (--run-dir; default tractor-diag-runs/watch-ID, said
+      on stderr) keeps watch.json, verdict.json, evidence.json, trace.json,
+      samples.jsonl (--sample) and snapshot-<ms>ms.json (--at, --on-stall);
+      none of these stops the command or changes its exit status.
+      With --control, the command's processes (the pytest plugin in
+      Integrations/pytest) can ask for a verdict on their own subtree, and
+      have it ended, on the Unix socket named by TRACTOR_DIAG_CONTROL.
+      With --format json the command's stdout goes to stderr, and
+      `exitCode` is watch's exit code.
       """)
 
   @Option(help: "Seconds to let the command run.")

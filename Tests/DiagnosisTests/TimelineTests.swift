@@ -1,6 +1,8 @@
+import Glibc
 import Diagnosis
 import Probes
 import Reports
+import SystemCore
 import Testing
 
 /// `report --timeline` from stored runs: time order, aligned columns, the
@@ -73,5 +75,25 @@ struct TimelineTests {
     #expect(body.contains("snapshot (at): snapshot-1500ms.json"))
     #expect(body.contains("end: hang, exit 124"))
     #expect(lines.first?.contains("1 damaged sample lines skipped") == true)
+  }
+
+  /// A watch without --sample: the deadline snapshot (evidence.json) is the
+  /// one observation, and the timeline says "seen at the snapshot", never
+  /// "appeared" (when they appeared is not known).
+  @Test func watchRunDirWithoutSamplesUsesTheDeadlineSnapshot() throws {
+    let dir = "/tmp/tractor-diag-timeline-\(getpid())"
+    defer { FileTree.remove(dir) }
+    try Syscalls.makeDirectories(dir)
+    for f in ["watch.json", "verdict.json", "evidence.json"] {
+      let b = try #require(Syscalls.readFile(StoredRun.runs + "/watch-rundir/" + f))
+      try Syscalls.writeFile(dir + "/" + f, String(decoding: b, as: UTF8.self))
+    }
+    let w = try WatchRunDir.load(dir)
+    #expect(w.samplesFromEvidence && w.samples.count == 1)
+    #expect(w.samples.first?.processes.map(\.pid) == [5000, 5001, 5002])
+    let lines = WatchTimeline.render(w).split(separator: "\n").map(String.init)
+    try Self.checkColumns(lines)
+    #expect(!lines.contains { $0.contains("appeared") })
+    #expect(lines.contains { $0.contains(" 5001 ") && $0.contains("seen at the snapshot") && $0.contains("S read → waits-data-from 5002") })
   }
 }

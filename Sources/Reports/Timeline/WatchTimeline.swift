@@ -17,7 +17,12 @@ public enum WatchTimeline {
       let parent = names[p.ppid].map { "under \($0) \(p.ppid)" } ?? "parent \(p.ppid)"
       let list = intervals[p.pid] ?? []
       let first = list.first.map { ": \($0.state.name)" } ?? ""
-      items.append(Item(t: p.firstNs, pid: p.pid, verb: "appeared|\(p.name)", text: "appeared \(parent)\(first)"))
+      // Without samples the one observation is the deadline snapshot: when
+      // the process appeared is not known.
+      let seen = w.samplesFromEvidence ? "seen at the snapshot" : "appeared"
+      // All seen at one instant: only those in the same state fold together.
+      let key = w.samplesFromEvidence ? "\(seen)|\(p.name)|\(first)" : "\(seen)|\(p.name)"
+      items.append(Item(t: p.firstNs, pid: p.pid, verb: key, text: "\(seen) \(parent)\(first)"))
       for (prev, i) in zip(list, list.dropFirst()) where i.startNs < (p.goneNs ?? UInt64.max) {
         items.append(Item(t: i.startNs, pid: p.pid, verb: "state", text: "\(prev.state.name) → \(i.state.name)", foldable: false))
       }

@@ -38,6 +38,8 @@ public struct WatchRunDir: Sendable {
   /// The deadline (or leak, Ctrl-C) snapshot's time, from evidence.json.
   public var evidenceNs: UInt64?
   public var damagedLines = 0
+  /// No samples.jsonl: `samples` is the one observation in evidence.json.
+  public var samplesFromEvidence = false
 
   public struct LoadError: Error, CustomStringConvertible, Sendable {
     public var description: String
@@ -69,8 +71,17 @@ public struct WatchRunDir: Sendable {
       snaps.append(Snapshot(file: name, t: UInt64(max(0, t)), reason: v["reason"]?.string ?? "?"))
     }
     var evidenceNs: UInt64? = nil
+    var fromEvidence = false
     if let b = Syscalls.readFile(dir + "/evidence.json"), let v = try? JSONParser.parse(bytes: b) {
       evidenceNs = (v["takenAtNs"] ?? v["snapshots"]?.array?.last?["takenAtNs"])?.int.map { UInt64(max(0, $0)) }
+      // A watch without --sample still has the deadline snapshot: one
+      // observation of every process (names from the verdict), so that its
+      // timeline and trace name and show them.
+      if samples.isEmpty, let t = evidenceNs, let snap = v["snapshots"]?.array?.last ?? v["processes"].map({ _ in v }) {
+        let names = verdictNames(dir)
+        samples = [evidenceSample(snap, t: t, names: names)]
+        fromEvidence = true
+      }
     }
     let startNs = UInt64(max(0, w["startNs"]?.int ?? Int64(samples.first?.t ?? 0)))
     return WatchRunDir(
@@ -78,7 +89,34 @@ public struct WatchRunDir: Sendable {
       startNs: startNs, endNs: UInt64(max(0, w["endNs"]?.int ?? Int64(samples.last?.t ?? startNs))),
       outcome: w["outcome"]?.string ?? "?", exitCode: w["exitCode"]?.int.map { Int($0) },
       timeoutMs: w["timeoutMs"]?.int.map { Int($0) }, samples: samples.sorted { $0.t < $1.t },
-      snapshots: snaps.sorted { $0.t < $1.t }, evidenceNs: evidenceNs, damagedLines: damaged)
+      snapshots: snaps.sorted { $0.t < $1.t }, evidenceNs: evidenceNs, damagedLines: damaged,
+      samplesFromEvidence: fromEvidence)
+  }
+
+  /// pid -> name from verdict.json's actors (the names the verdict printed).
+  static func verdictNames(_ dir: String) -> [Int32: String] {
+    guard let b = Syscalls.readFile(dir + "/verdict.json"), let v = try? JSONParser.parse(bytes: b) else { return [:] }
+    var m: [Int32: String] = [:]
+    for a in v["actors"]?.array ?? [] {
+      if let pid = a["pid"]?.int, let name = a["name"]?.string { m[Int32(pid)] = name }
+    }
+    return m
+  }
+
+  /// The processes and wait edges of one stored kernel snapshot as a sample.
+  static func evidenceSample(_ snap: JSONValue, t: UInt64, names: [Int32: String]) -> Sample {
+    var waits: [Int32: [WaitState.Wait]] = [:]
+    for e in snap["edges"]?.array ?? [] {
+      guard let from = e["from"]?.int, let to = e["to"]?.int, let kind = e["kind"]?.string else { continue }
+      waits[Int32(from), default: []].append(WaitState.Wait(kind: kind, pid: Int32(to), fd: nil))
+    }
+    let ps = (snap["processes"]?.array ?? []).compactMap { p -> Process? in
+      guard let pid = p["pid"]?.int.map({ Int32($0) }) else { return nil }
+      return Process(
+        pid: pid, ppid: Int32(p["ppid"]?.int ?? 0), name: names[pid] ?? p["comm"]?.string ?? "pid \(pid)",
+        state: WaitState(state: p["state"]?.string ?? "?", syscall: p["syscallName"]?.string, waits: waits[pid] ?? []))
+    }
+    return Sample(t: t, processes: ps)
   }
 
   static func sample(_ v: JSONValue) -> Sample? {
