@@ -80,9 +80,11 @@ struct WatchExitTests {
 
   /// stdin, cwd and environment are watch's own.
   @Test func theCommandGetsTheCallersStdinCwdAndEnvironment() {
+    // The inner watch's run dir goes with the tests' (not into /tmp's cwd).
+    let dir = ToolProcess.runDir("cwd")
     let r = ToolProcess.run([
       "watch", "--", "/bin/sh", "-c",
-      "cd /tmp && echo piped | WATCH_TEST_VAR=given exec \(ToolProcess.tool) watch -- /bin/sh -c 'pwd; echo $WATCH_TEST_VAR; cat'",
+      "cd /tmp && echo piped | WATCH_TEST_VAR=given exec \(ToolProcess.tool) watch --run-dir \(dir) -- /bin/sh -c 'pwd; echo $WATCH_TEST_VAR; cat'",
     ])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout == "/tmp\ngiven\npiped\n", "\(r.stdout)")
