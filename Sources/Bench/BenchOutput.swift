@@ -31,7 +31,7 @@ extension BenchRunner {
       out += "\nnotes:\n"
       for n in notes { out += "  - " + n + "\n" }
     }
-    out += "\n'anchor' ratios compare with published numbers (docs/brief anchors), not with a measurement of this run.\n"
+    out += "\n'anchor' ratios compare with fixed numbers measured once elsewhere (written beside each row in Sources/Bench), not with a measurement of this run.\n"
     return out
   }
 
