@@ -301,7 +301,7 @@ public struct Evidence: Sendable {
         graph.edges.map {
           [
             "from": .int(Int64($0.from)), "to": .int(Int64($0.to)), "kind": .string($0.kind.rawValue),
-            "evidence": .string($0.evidence),
+            "evidence": .string($0.evidence), "fd": .from($0.fd.map { Int64($0) }),
           ]
         }),
       "chains": .array(graph.chains.map { .array($0.map { .int(Int64($0)) }) }),
@@ -349,7 +349,8 @@ public struct Evidence: Sendable {
     for ed in v["edges"]?.array ?? [] {
       guard let f = ed["from"]?.int, let t = ed["to"]?.int, let k = ed["kind"]?.string.flatMap(WaitKind.init(rawValue:))
       else { continue }
-      edges.append(WaitEdge(from: Int32(f), to: Int32(t), kind: k, evidence: ed["evidence"]?.string ?? ""))
+      edges.append(
+        WaitEdge(from: Int32(f), to: Int32(t), kind: k, evidence: ed["evidence"]?.string ?? "", fd: ed["fd"]?.int.map { Int32($0) }))
     }
     let pids = { (x: JSONValue?) in (x?.array ?? []).map { ($0.array ?? []).compactMap { $0.int.map { Int32($0) } } } }
     graph = WaitGraph(edges: edges, chains: pids(v["chains"]), cycles: pids(v["cycles"]), terminals: [])

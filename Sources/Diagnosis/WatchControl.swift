@@ -87,8 +87,7 @@ public final class WatchControl: @unchecked Sendable {
   /// thread take its own snapshot, and by then the command's processes
   /// that could ask are gone or no longer below it.
   public func stop() {
-    var one: UInt8 = 1
-    _ = Glibc.write(wake.second.rawValue, &one, 1)
+    Syscalls.write("x", to: wake.second.rawValue)
     FileTree.remove(directory)
   }
 
@@ -146,7 +145,7 @@ public final class WatchControl: @unchecked Sendable {
 
   /// The run directory for request files, made at the first request.
   func requestDirectory() -> String? {
-    if runDir == nil { runDir = "tractor-diag-runs/watch-control-\(Syscalls.pid)-\(t0 % 1_000_000)" }
+    if runDir == nil { runDir = RunDirectoryName.fresh(prefix: "watch-control-") }
     guard var d = runDir, (try? Syscalls.makeDirectories(d)) != nil else { return nil }
     // Absolute: the client's cwd need not be ours.
     if !d.hasPrefix("/"), let cwd = Syscalls.currentDirectory() { d = cwd + "/" + d }

@@ -1,4 +1,3 @@
-import Glibc
 import SystemCore
 
 /// One line of progress on stderr ("compare: fork trial 2/3"), rewritten in
@@ -10,7 +9,7 @@ public struct ProgressLine {
 
   public init(_ prefix: String) {
     self.prefix = prefix
-    enabled = isatty(2) != 0
+    enabled = Syscalls.isTerminal(2)
   }
 
   /// Replaces the line with `prefix: text` (carriage return, erase line).

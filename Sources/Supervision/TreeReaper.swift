@@ -66,8 +66,9 @@ public enum TreeReaper {
   /// members while we collect it. 2. Collect again (stopping may have raced
   /// a fork). 3. pidfd_open each and SIGKILL through the pidfd (no pid-reuse
   /// race). 4. Poll every pidfd until all have exited, bounded, reaping as
-  /// they go. Repeated (up to 4 rounds) while members remain.
-  private static func escalate(_ members: () -> [Int32], boundMs: Int) -> [Int32] {
+  /// they go (unless `reap` is false: see `killDescendants`). Repeated (up
+  /// to 4 rounds) while members remain.
+  static func escalate(_ members: () -> [Int32], boundMs: Int, reap: Bool = true) -> [Int32] {
     var killed: [Int32] = []
     for _ in 0..<4 {
       let first = members()
@@ -84,7 +85,7 @@ public enum TreeReaper {
         }
         killed.append(p)
       }
-      waitExited(pidfds.fds, boundMs: boundMs)
+      waitExited(pidfds.fds, boundMs: boundMs, reap: reap)
     }
     return killed
   }
@@ -92,11 +93,11 @@ public enum TreeReaper {
   /// Polls the pidfds until every process has exited or the bound passes,
   /// reaping our children as they exit (a killed parent's children are
   /// reparented to us before its pidfd turns readable).
-  private static func waitExited(_ pidfds: [Int32], boundMs: Int) {
+  private static func waitExited(_ pidfds: [Int32], boundMs: Int, reap: Bool = true) {
     let until = Syscalls.monotonicNs() + UInt64(boundMs) * 1_000_000
     var pending = pidfds
     while true {
-      reapExited()
+      if reap { reapExited() }
       if pending.isEmpty { return }
       let now = Syscalls.monotonicNs()
       if now >= until { return }

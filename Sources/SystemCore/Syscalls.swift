@@ -176,6 +176,9 @@ public enum Syscalls {
   /// `directoryEntries`, [] if unreadable.
   public static func listDirectory(_ path: String) -> [String] { (try? directoryEntries(path)) ?? [] }
 
+  /// isatty(3) (an ioctl TCGETS): whether `fd` is a terminal.
+  public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) != 0 }
+
   /// write(2) of all of `text` to an fd we do not own (1, 2); a failure
   /// (closed pipe) ends the write silently.
   public static func write(_ text: String, to fd: Int32) {

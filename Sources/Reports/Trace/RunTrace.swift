@@ -129,7 +129,7 @@ public enum RunTrace {
         names[pid] = p["comm"]?.string
         let waits = edges.filter { $0["from"]?.int == Int64(pid) }.compactMap { e -> WaitState.Wait? in
           guard let to = e["to"]?.int, let kind = e["kind"]?.string else { return nil }
-          return WaitState.Wait(kind: kind, pid: Int32(to), fd: WaitEdgeFD.fd(evidence: e["evidence"]?.string ?? ""))
+          return WaitState.Wait(kind: kind, pid: Int32(to), fd: WaitEdgeFD.fd(json: e))
         }
         states[pid] = WaitState(state: p["state"]?.string ?? "?", syscall: p["syscallName"]?.string, waits: waits)
       }

@@ -108,7 +108,7 @@ public struct WatchRunDir: Sendable {
     var waits: [Int32: [WaitState.Wait]] = [:]
     for e in snap["edges"]?.array ?? [] {
       guard let from = e["from"]?.int, let to = e["to"]?.int, let kind = e["kind"]?.string else { continue }
-      waits[Int32(from), default: []].append(WaitState.Wait(kind: kind, pid: Int32(to), fd: nil))
+      waits[Int32(from), default: []].append(WaitState.Wait(kind: kind, pid: Int32(to), fd: WaitEdgeFD.fd(json: e)))
     }
     let ps = (snap["processes"]?.array ?? []).compactMap { p -> Process? in
       guard let pid = p["pid"]?.int.map({ Int32($0) }) else { return nil }
