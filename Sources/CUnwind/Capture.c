@@ -108,12 +108,13 @@ static size_t remote_read(pid_t pid, uint64_t addr, void *buf, size_t len) {
 // Capture session: one per target process and capture. While a thread is
 // stopped we only copy its registers (PTRACE_GETREGS) and the top of its
 // stack (process_vm_readv); it is detached at once and libunwind then runs
-// over that copy through our own accessors. Everything else libunwind reads
-// (.eh_frame_hdr/.eh_frame of the mapped binaries, code bytes for signal
-// frame detection) is read-only and read from the running target through a
-// small page cache. Unwind tables are located by _UPT_find_proc_info, which
-// parses /proc/PID/maps and mmaps the ELF files itself (no ptrace); its
-// memory reads come back to our access_mem.
+// over that copy through our own accessors. Unwind tables are found in the
+// shared unwind images (UnwindImages.c: each ELF file mapped once per run),
+// and everything libunwind reads from a read-only file mapping
+// (.eh_frame_hdr, .eh_frame, code bytes for signal-frame detection) comes
+// from our own mapping of the file. Only what no file holds (a module
+// without .eh_frame_hdr, [vdso], writable or RELRO pages) goes to the target:
+// _UPT_find_proc_info for the tables, a small page cache for the bytes.
 
 enum { CU_PAGE = 4096, CU_NPAGES = 64 };
 
@@ -123,8 +124,14 @@ typedef struct {
 } cu_page_tag;
 
 typedef struct {
-  uint64_t start, end;
-  int module;  // index into modules[] (file-backed), -1 for anonymous
+  uint64_t start, end, offset;
+  uint64_t dev, ino;      // the file, as maps names it (0/0 anonymous)
+  const char *path;       // into the session's copy of the maps text, or NULL
+  int module;             // index per distinct path (file-backed), -1 for anonymous
+  int writable;
+  int image_state;        // 0 not looked up, 1 image, -1 none
+  const cu_uimage *image;
+  uint64_t bias;          // runtime - link-time address (when image)
 } cu_map;
 
 enum { CU_MAXMAPS = 4096, CU_MAXMODULES = 256 };
@@ -132,13 +139,14 @@ enum { CU_MAXMAPS = 4096, CU_MAXMODULES = 256 };
 struct cu_session {
   pid_t pid;
   void *as;   // unw_addr_space_t over cu_accessors
-  void *upt;  // _UPT_create(pid): find_proc_info for ips outside known modules
-  // /proc/PID/maps as read when the session was created (sorted by start).
+  void *upt;  // _UPT_create(pid): put_unwind_info, and tables of ips outside known modules
+  // /proc/PID/maps as given at creation (sorted by start), and its text.
   cu_map *maps;
   int nmaps;
-  // One _UPT handle per module: _UPT_find_proc_info keeps only the last ELF
-  // image it looked at, and every switch to another module re-reads
-  // /proc/PID/maps and re-maps the file. A handle per module keeps each hot.
+  char *maps_text;
+  // Fallback only (a module with no usable .eh_frame_hdr): one _UPT handle
+  // per module, because _UPT_find_proc_info keeps only the last ELF image it
+  // looked at and re-maps the file on every switch.
   void *module_upt[CU_MAXMODULES];
   int nmodules;
   // Current thread's snapshot.
@@ -147,7 +155,7 @@ struct cu_session {
   size_t stack_len;
   size_t stack_cap;
   uint8_t *stack;
-  // Direct-mapped cache of remote pages (code / unwind tables).
+  // Direct-mapped cache of remote pages (what no file holds).
   cu_page_tag tags[CU_NPAGES];
   uint8_t *pages;
 };
@@ -157,7 +165,7 @@ struct cu_session {
 static __thread cu_session *cur_session;
 
 /// The mapping containing addr (binary search), or NULL.
-static const cu_map *find_map(const cu_session *s, uint64_t addr) {
+static cu_map *find_map(const cu_session *s, uint64_t addr) {
   int lo = 0, hi = s->nmaps;  // first with start > addr
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2;
@@ -168,12 +176,42 @@ static const cu_map *find_map(const cu_session *s, uint64_t addr) {
   return &s->maps[lo - 1];
 }
 
+/// The shared image behind a file mapping (looked up once per mapping).
+static const cu_uimage *map_image(const cu_session *s, cu_map *m) {
+  if (m->image_state == 0) {
+    m->image_state = -1;
+    if (m->path && m->ino != 0) {
+      const cu_uimage *u = cu_uimage_get(s->pid, m->dev, m->ino, m->path);
+      if (u && cu_uimage_bias(u, m->start, m->offset, &m->bias)) {
+        m->image = u;
+        m->image_state = 1;
+      }
+    }
+  }
+  return m->image_state == 1 ? m->image : NULL;
+}
+
 static int acc_find_proc_info(void *as, cu_unw_word_t ip, void *pi, int need, void *arg) {
-  (void)arg;
   cu_session *s = cur_session;
   if (!s) return -CU_UNW_EINVAL;
+  cu_map *m = find_map(s, ip);
+  const cu_uimage *u = m ? map_image(s, m) : NULL;
+  if (u && u->has_table) {
+    // What libunwind's own table finder builds, from the shared image:
+    // segbase = the header, table_data = the search table (runtime addresses;
+    // access_mem serves them from our mapping of the file).
+    cu_unw_dyn_info_t di;
+    memset(&di, 0, sizeof di);
+    di.start_ip = m->start;
+    di.end_ip = m->end;
+    di.gp = u->gp;
+    di.format = CU_UNW_INFO_FORMAT_REMOTE_TABLE;
+    di.segbase = u->hdr_vaddr + m->bias;
+    di.table_len = u->fde_count;  // in words: one 8-byte entry each
+    di.table_data = u->table_vaddr + m->bias;
+    return U.search_unwind_table(as, ip, &di, pi, need, arg);
+  }
   void *upt = s->upt;
-  const cu_map *m = find_map(s, ip);
   if (m && m->module >= 0) {
     if (!s->module_upt[m->module]) s->module_upt[m->module] = U.upt_create(s->pid);
     if (s->module_upt[m->module]) upt = s->module_upt[m->module];
@@ -181,31 +219,33 @@ static int acc_find_proc_info(void *as, cu_unw_word_t ip, void *pi, int need, vo
   return U.upt_find_proc_info(as, ip, pi, need, upt);
 }
 
-/// Parses /proc/PID/maps into s->maps (module = index per distinct path).
-static void load_maps(cu_session *s) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/maps", (int)s->pid);
-  size_t len = 0;
-  int err = 0;
-  char *text = cu_read_file(path, &len, &err);
-  if (!text) return;
+/// Parses a copy of /proc/PID/maps into s->maps (module = index per distinct
+/// path; dev/inode/offset/perms kept for the image lookup).
+static void load_maps(cu_session *s, const char *text_in, size_t len) {
+  s->maps_text = malloc(len + 1);
   s->maps = malloc(sizeof(cu_map) * CU_MAXMAPS);
+  if (!s->maps_text || !s->maps) return;
+  memcpy(s->maps_text, text_in, len);
+  s->maps_text[len] = 0;
   const char *names[CU_MAXMODULES];
   size_t namelens[CU_MAXMODULES];
-  char *line = text;
-  while (s->maps && line && *line && s->nmaps < CU_MAXMAPS) {
+  char *line = s->maps_text;
+  while (line && *line && s->nmaps < CU_MAXMAPS) {
     char *nl = strchr(line, '\n');
     if (nl) *nl = 0;
+    // "start-end perms offset maj:min inode   path"
     char *end;
     uint64_t a = strtoull(line, &end, 16);
     if (*end == '-') {
       uint64_t b = strtoull(end + 1, &end, 16);
-      // Skip perms, offset, dev, inode; the path (if any) follows.
+      while (*end == ' ') end++;
+      int writable = end[0] && end[1] == 'w';
+      while (*end && *end != ' ') end++;
+      uint64_t off = strtoull(end, &end, 16);
+      uint64_t maj = strtoull(end, &end, 16);
+      uint64_t min = *end == ':' ? strtoull(end + 1, &end, 16) : 0;
+      uint64_t ino = strtoull(end, &end, 10);
       const char *p = end;
-      for (int f = 0; f < 4 && *p; f++) {
-        while (*p == ' ') p++;
-        while (*p && *p != ' ') p++;
-      }
       while (*p == ' ') p++;
       int module = -1;
       if (*p == '/') {
@@ -222,11 +262,13 @@ static void load_maps(cu_session *s) {
           namelens[module] = pl;
         }
       }
-      if (b > a) s->maps[s->nmaps++] = (cu_map){a, b, module};
+      if (b > a)
+        s->maps[s->nmaps++] = (cu_map){.start = a, .end = b, .offset = off, .dev = maj << 32 | min,
+                                       .ino = ino, .path = *p == '/' ? p : NULL, .module = module,
+                                       .writable = writable};
     }
     line = nl ? nl + 1 : NULL;
   }
-  free(text);  // names[] are not used past this point
 }
 
 static void acc_put_unwind_info(void *as, void *pi, void *arg) {
@@ -276,8 +318,18 @@ static int acc_access_mem(void *as, cu_unw_word_t addr, cu_unw_word_t *val, int 
     memcpy(val, s->stack + (addr - s->stack_base), 8);
     return 0;
   }
-  // Outside the copied stack top: code and unwind tables (read-only), or a
-  // stack deeper than the copy (read live; the thread runs again by now).
+  // A read-only file mapping: the same bytes are in our mapping of the file.
+  cu_map *m = find_map(s, addr);
+  if (m && !m->writable && addr + 8 <= m->end) {
+    const cu_uimage *u = map_image(s, m);
+    const uint8_t *b = u ? cu_uimage_bytes(u, addr - m->bias, 8) : NULL;
+    if (b) {
+      memcpy(val, b, 8);
+      return 0;
+    }
+  }
+  // Otherwise (no file, writable or RELRO pages, a stack deeper than the
+  // copy) read the target, live: the thread runs again by now.
   uint64_t v;
   if (cached_read(s, addr, (uint8_t *)&v, 8) < 0) return -CU_UNW_EINVAL;
   *val = v;
@@ -329,24 +381,74 @@ static void *cu_accessors[16] = {
     (void *)acc_resume,         (void *)acc_get_proc_name,
 };
 
-cu_session *cu_session_create(pid_t pid, size_t stack_bytes) {
+// The stack-copy buffer of an OS thread, kept from one session to the next:
+// it must be touched before any stop (a page fault must not land while a
+// thread is held), and touching 256 KiB per process was ~5% of a
+// `snapshot --tree` of 6 processes. Freed when the thread exits.
+typedef struct {
+  uint8_t *buf;
+  size_t cap;
+  int busy;
+} cu_stackbuf;
+static pthread_key_t stackbuf_key;
+static pthread_once_t stackbuf_once = PTHREAD_ONCE_INIT;
+static void stackbuf_free(void *p) {
+  cu_stackbuf *b = p;
+  free(b->buf);
+  free(b);
+}
+static void stackbuf_init(void) { (void)pthread_key_create(&stackbuf_key, stackbuf_free); }
+
+/// This thread's buffer when it is free and large enough (touched once),
+/// else NULL (the session then allocates and touches its own).
+static uint8_t *stackbuf_take(size_t cap) {
+  pthread_once(&stackbuf_once, stackbuf_init);
+  cu_stackbuf *b = pthread_getspecific(stackbuf_key);
+  if (!b) {
+    b = calloc(1, sizeof *b);
+    if (!b || pthread_setspecific(stackbuf_key, b) != 0) {
+      free(b);
+      return NULL;
+    }
+  }
+  if (b->busy) return NULL;
+  if (b->cap < cap) {
+    uint8_t *nb = malloc(cap);
+    if (!nb) return NULL;
+    memset(nb, 0, cap);
+    free(b->buf);
+    b->buf = nb;
+    b->cap = cap;
+  }
+  b->busy = 1;
+  return b->buf;
+}
+
+/// Gives `buf` back if it is this thread's buffer; 0 when it was not.
+static int stackbuf_give(uint8_t *buf) {
+  cu_stackbuf *b = pthread_getspecific(stackbuf_key);
+  if (!b || b->buf != buf) return 0;
+  b->busy = 0;
+  return 1;
+}
+
+cu_session *cu_session_create(pid_t pid, size_t stack_bytes, const char *maps, size_t maps_len) {
   if (!cu_load(NULL, 0)) return NULL;
   cu_session *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->pid = pid;
   if (stack_bytes < 4096) stack_bytes = 4096;
   s->stack_cap = stack_bytes;
-  s->stack = malloc(stack_bytes);
+  s->stack = stackbuf_take(stack_bytes);
+  if (!s->stack && (s->stack = malloc(stack_bytes))) memset(s->stack, 0, stack_bytes);
   s->pages = malloc((size_t)CU_PAGE * CU_NPAGES);
   s->upt = U.upt_create(pid);
   s->as = U.create_as(cu_accessors, 0);
-  load_maps(s);
-  if (!s->stack || !s->pages || !s->upt || !s->as) {
+  load_maps(s, maps, maps_len);
+  if (!s->stack || !s->pages || !s->upt || !s->as || !s->maps || !s->maps_text) {
     cu_session_destroy(s);
     return NULL;
   }
-  // Touch the stack buffer now so no page fault lands in a stop.
-  memset(s->stack, 0, stack_bytes);
   // Global caching: threads of one process share code, so unwind info found
   // for the first thread is reused for the others.
   U.set_caching(s->as, CU_UNW_CACHE_GLOBAL);
@@ -360,7 +462,8 @@ void cu_session_destroy(cu_session *s) {
   for (int i = 0; i < s->nmodules; i++)
     if (s->module_upt[i]) U.upt_destroy(s->module_upt[i]);
   free(s->maps);
-  free(s->stack);
+  free(s->maps_text);
+  if (s->stack && !stackbuf_give(s->stack)) free(s->stack);
   free(s->pages);
   free(s);
 }

@@ -61,6 +61,7 @@ static void do_load(void) {
   SYM(upt_destroy, pt, "_UPT_destroy");
   SYM(upt_find_proc_info, pt, "_UPT_find_proc_info");
   SYM(upt_put_unwind_info, pt, "_UPT_put_unwind_info");
+  SYM(search_unwind_table, arch, "_Ux86_64_dwarf_search_unwind_table");
 #undef SYM
   U.ok = 1;
 }

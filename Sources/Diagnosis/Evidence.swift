@@ -159,24 +159,32 @@ public struct Evidence: Sendable {
     e.takenAtNs = t0
     e.snapshotMs = snapshotMs
     let t1 = Syscalls.monotonicNs()
+    var native = Set<Int32>()
     for pid in stackPids where e.processes[pid] != nil {
       // Looking must not change what is looked at (see threadInWrite).
       if let t = snap.process(pid)?.threadInWrite {
         e.processes[pid]?.stackNote = "stack not taken: interrupting its blocked \(t.syscall?.name ?? "write") would cut it short"
         continue
       }
-      let st = NativeStacks.capture(pid: pid, maxFrames: 32, symbolizer: symbolizer)
-      if let n = st.note { e.processes[pid]?.stackNote = n }
+      native.insert(pid)
+    }
+    let python = Set((pythonPids ?? stackPids).filter { e.processes[$0] != nil })
+    let requests = (stackPids + (pythonPids ?? [])).reduce(into: [Int32]()) { if !$0.contains($1) { $0.append($1) } }
+      .map { StackCapture.Request(pid: $0, native: native.contains($0), python: python.contains($0)) }
+    let taken = StackCapture.take(requests, maxFrames: 32, symbolizer: symbolizer)
+    for r in requests where r.native {
+      guard let st = taken[r.pid]?.native else { continue }
+      if let n = st.note { e.processes[r.pid]?.stackNote = n }
       if let main = st.threads.first {
-        e.processes[pid]?.stack = main.frames.map { StackText.frameText($0) }
-        if let n = main.note, e.processes[pid]?.stackNote == nil { e.processes[pid]?.stackNote = n }
+        e.processes[r.pid]?.stack = main.frames.map { StackText.frameText($0) }
+        if let n = main.note, e.processes[r.pid]?.stackNote == nil { e.processes[r.pid]?.stackNote = n }
       }
     }
     e.stacksMs = Double(Syscalls.monotonicNs() - t1) / 1e6
     if !NativeStacks.isAvailable {
       e.notes.append("native stacks unavailable: \(NativeStacks.unavailableReason ?? "libunwind not loaded")")
     }
-    e.capturePython(pythonPids ?? stackPids)
+    for (pid, t) in taken { if let snap = t.python, snap.isPython { e.python[pid] = snap } }
     return e
   }
 

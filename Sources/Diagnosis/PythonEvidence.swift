@@ -6,13 +6,6 @@ import PythonStacks
 /// in evidence.json under `"python": {"PID": PythonSnapshot.json}` so that
 /// `report` rebuilds the same verdict offline.
 extension Evidence {
-  /// Reads the Python threads and tasks of `pids`; only CPython processes are kept.
-  mutating func capturePython(_ pids: [Int32]) {
-    let live = pids.filter { processes[$0] != nil }
-    guard !live.isEmpty else { return }
-    for (pid, snap) in PythonStacks.capture(pids: live) where snap.isPython { python[pid] = snap }
-  }
-
   var pythonJSON: JSONValue {
     .object(python.sorted { $0.key < $1.key }.map { (String($0.key), $0.value.json) })
   }

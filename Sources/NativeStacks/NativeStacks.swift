@@ -37,16 +37,20 @@ public enum NativeStacks {
   /// detached. Never throws; never leaves the target stopped or attached
   /// (a thread that does not stop within 500 ms is retried, bounded, and
   /// reported in its note). Problems are reported in `note` fields.
-  public static func capture(pid: Int32, maxFrames: Int = 48, symbolizer: Symbolizer = .fast)
+  ///
+  /// `maps` is the text of /proc/PID/maps when the caller has read it already
+  /// (a snapshot reads it once per process for every reader: each read costs
+  /// the kernel a walk of every mapping with path formatting).
+  public static func capture(pid: Int32, maxFrames: Int = 48, symbolizer: Symbolizer = .fast, maps: [UInt8]? = nil)
     -> ProcessStacks
   {
     let t0 = Syscalls.monotonicNs()
-    var result = captureUntimed(pid: pid, maxFrames: maxFrames, symbolizer: symbolizer)
+    var result = captureUntimed(pid: pid, maxFrames: maxFrames, symbolizer: symbolizer, maps: maps)
     result.elapsedNs = Syscalls.monotonicNs() - t0
     return result
   }
 
-  static func captureUntimed(pid: Int32, maxFrames: Int, symbolizer: Symbolizer) -> ProcessStacks {
+  static func captureUntimed(pid: Int32, maxFrames: Int, symbolizer: Symbolizer, maps: [UInt8]?) -> ProcessStacks {
     var result = ProcessStacks(pid: pid)
 
     let tids: [Int32]
@@ -96,8 +100,11 @@ public enum NativeStacks {
 
     // One session (libunwind address space + caches) per target process:
     // libunwind caches unwind info by address, so it must not be shared
-    // between processes.
-    let session = cu_session_create(pid, stackCopyBytes)
+    // between processes. The maps are read before any stop.
+    let mapsText = maps ?? Syscalls.readFile("/proc/\(pid)/maps") ?? []
+    let session = mapsText.withUnsafeBufferPointer { b in
+      b.withMemoryRebound(to: CChar.self) { cu_session_create(pid, stackCopyBytes, $0.baseAddress, $0.count) }
+    }
     defer { cu_session_destroy(session) }
     if session == nil {
       result.note = "libunwind not available: unw_create_addr_space failed (/proc-only evidence)"
@@ -156,7 +163,8 @@ public enum NativeStacks {
 
     // All threads are detached: name the frames now.
     let s0 = Syscalls.monotonicNs()
-    Symbolication.resolve(pid: pid, threads: &threads, raw: rawPCs, symbolizer: symbolizer)
+    Symbolication.resolve(
+      pid: pid, threads: &threads, raw: rawPCs, symbolizer: symbolizer, maps: ProcFiles.parseMaps(mapsText))
     result.symbolizeNs = Syscalls.monotonicNs() - s0
     result.threads = threads
     return result

@@ -44,25 +44,19 @@ final class ElfCache: @unchecked Sendable {
     guard let st = Syscalls.status(path), st.isRegular else { return nil }
     let key = Key(
       dev: st.device, ino: st.inode, size: Int64(st.size), mtimeSec: st.modifiedSec, mtimeNsec: st.modifiedNsec)
-    pthread_mutex_lock(lock)
-    clock += 1
-    if let hit = entries[key] {
-      entries[key] = (hit.file, clock)
-      pthread_mutex_unlock(lock)
-      return hit.file
-    }
-    pthread_mutex_unlock(lock)
-    // Open outside the lock (mmap + symbol sort take a while).
-    var err: Int32 = 0
-    guard let e = cu_elf_open(path, &err) else { return nil }
-    let file = ElfFile(e)
+    // Opened under the lock: the capture threads of one snapshot want the same
+    // files (libc, python) at the same moment, and opening one twice (mmap +
+    // sorting every symbol) cost more than the wait.
     pthread_mutex_lock(lock)
     defer { pthread_mutex_unlock(lock) }
     clock += 1
-    if let raced = entries[key] {
-      entries[key] = (raced.file, clock)
-      return raced.file
+    if let hit = entries[key] {
+      entries[key] = (hit.file, clock)
+      return hit.file
     }
+    var err: Int32 = 0
+    guard let e = cu_elf_open(path, &err) else { return nil }
+    let file = ElfFile(e)
     if entries.count >= ElfCache.capacity,
       let oldest = entries.min(by: { $0.value.used < $1.value.used })?.key
     {
@@ -88,9 +82,11 @@ enum Symbolication {
     }
   }
 
-  static func resolve(pid: Int32, threads: inout [ThreadStack], raw: [[UInt64]], symbolizer: Symbolizer) {
+  static func resolve(
+    pid: Int32, threads: inout [ThreadStack], raw: [[UInt64]], symbolizer: Symbolizer, maps: [ProcFiles.Mapping]
+  ) {
     guard raw.contains(where: { !$0.isEmpty }) else { return }
-    let maps = ProcFiles.maps(pid).sorted { $0.start < $1.start }
+    let maps = maps.sorted { $0.start < $1.start }
     var modules: [String: Module] = [:]
 
     func mapping(for pc: UInt64) -> ProcFiles.Mapping? {

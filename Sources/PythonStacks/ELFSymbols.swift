@@ -96,10 +96,14 @@ struct ELFSymbols: Sendable {
   /// capture of a tree ~3.9 ms, the others ~0.6 ms).
   private static let cache = Mutex<[String: ELFSymbols?]>([:])
 
+  /// Parsed under the lock: the capture threads of one snapshot ask for the
+  /// same interpreter binary at the same moment; one parses, the other waits.
   static func cached(_ key: String, _ parse: () -> ELFSymbols?) -> ELFSymbols? {
-    if let hit = cache.withLock({ $0[key] }) { return hit }
-    let e = parse()
-    cache.withLock { $0[key] = e }
-    return e
+    cache.withLock { c in
+      if let hit = c[key] { return hit }
+      let e = parse()
+      c[key] = e
+      return e
+    }
   }
 }

@@ -12,7 +12,11 @@ struct FileMapping: Sendable {
   /// address order; nil when maps cannot be read. Parsed as bytes: a Python
   /// process has ~100-300 lines and a String per line cost more than the read.
   static func read(pid: Int32) -> [FileMapping]? {
-    guard let bytes = Syscalls.readFile("/proc/\(pid)/maps") else { return nil }
+    Syscalls.readFile("/proc/\(pid)/maps").map(parse)
+  }
+
+  /// The mappings `read(pid:)` keeps, from the text of /proc/PID/maps.
+  static func parse(_ bytes: [UInt8]) -> [FileMapping] {
     var out: [FileMapping] = []
     let lib = Array("libpython".utf8)
     bytes.withUnsafeBufferPointer { b in

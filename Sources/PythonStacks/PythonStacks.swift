@@ -43,15 +43,17 @@ public final class PythonStackSession {
     return nil
   }
 
-  public func capture(pid: Int32) -> PythonSnapshot {
+  /// `maps`: the text of /proc/PID/maps when the caller has read it already
+  /// (one read per process for every reader of a snapshot).
+  public func capture(pid: Int32, maps: [UInt8]? = nil) -> PythonSnapshot {
     let t0 = Syscalls.monotonicNs()
-    var snap = read(pid: pid)
+    var snap = read(pid: pid, mapsText: maps)
     snap.elapsedNs = Syscalls.monotonicNs() &- t0
     return snap
   }
 
-  private func read(pid: Int32) -> PythonSnapshot {
-    guard let maps = FileMapping.read(pid: pid) else {
+  private func read(pid: Int32, mapsText: [UInt8]?) -> PythonSnapshot {
+    guard let maps = mapsText.map(FileMapping.parse) ?? FileMapping.read(pid: pid) else {
       return PythonSnapshot(
         pid: pid, status: Syscalls.exists(pid) ? .denied : .gone,
         note: "cannot read /proc/\(pid)/maps (another user, or ptrace not permitted: needs a descendant or CAP_SYS_PTRACE)")

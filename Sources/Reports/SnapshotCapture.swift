@@ -17,52 +17,53 @@ extension SnapshotReport {
     var notes = notes
     for p in pids where snap.process(p) == nil { notes.append("pid \(p) exited before it could be read") }
     var report = SnapshotReport(snapshot: snap, notes: notes, requested: pids, tree: tree)
-    if python {
-      report.capturePython()
-    } else {
-      report.notes.append("python stacks skipped (--no-python)")
-    }
-    if stacks {
-      report.captureStacks(symbolizer: symbolizer, maxFrames: maxFrames)
-    } else {
-      report.notes.append("native stacks skipped (--no-stacks)")
-    }
+    report.capture(python: python, stacks: stacks, symbolizer: symbolizer, maxFrames: maxFrames)
     return report
   }
 
-  /// Python frames and tasks of every live process (process_vm_readv, no stop).
-  public mutating func capturePython() {
-    python = PythonStackSession().capture(
-      pids: snapshot.processes.filter { $0.state != "Z" && $0.pid != Syscalls.pid }.map(\.pid))
-  }
-
-  /// Stacks of every thread of every process in the snapshot, one process at a time.
-  /// NativeStacks never throws and always detaches; its notes become report notes.
-  public mutating func captureStacks(symbolizer: Symbolizer, maxFrames: Int) {
-    stacksTaken = true
-    if let why = NativeStacks.unavailableReason {
-      notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
+  /// The Python view and the native stacks of every live process, taken
+  /// together (StackCapture: one maps read per process, two capture threads).
+  /// A part turned off is said so in the report's notes.
+  public mutating func capture(
+    python: Bool, stacks: Bool, symbolizer: Symbolizer, maxFrames: Int
+  ) {
+    if !python { notes.append("python stacks skipped (--no-python)") }
+    if !stacks { notes.append("native stacks skipped (--no-stacks)") }
+    guard python || stacks else { return }
+    if stacks {
+      stacksTaken = true
+      if let why = NativeStacks.unavailableReason {
+        notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
+      }
     }
     let t0 = Syscalls.monotonicNs()
-    var denied: [Int32] = []
-    var gone: [Int32] = []
     var skippedWrites: [Int32] = []
+    var requests: [StackCapture.Request] = []
     for p in snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != Syscalls.pid {
+      var native = stacks
       // Looking must not change the process (same rule as the verdicts).
-      if p.threadInWrite != nil {
+      if stacks && p.threadInWrite != nil {
         skippedWrites.append(p.pid)
-        stacks[p.pid] = ProcessStacks(
+        self.stacks[p.pid] = ProcessStacks(
           pid: p.pid, threads: [], note: "stack not taken: blocked in a write, which a ptrace stop would cut short",
           elapsedNs: 0, unwindNs: 0, symbolizeNs: 0)
-        continue
+        native = false
       }
-      let st = NativeStacks.capture(pid: p.pid, maxFrames: maxFrames, symbolizer: symbolizer)
-      stacks[p.pid] = st
+      requests.append(.init(pid: p.pid, native: native, python: python))
+    }
+    let taken = StackCapture.take(requests, maxFrames: maxFrames, symbolizer: symbolizer)
+    if python { self.python = taken.compactMapValues(\.python) }
+    guard stacks else { return }
+    var denied: [Int32] = []
+    var gone: [Int32] = []
+    for r in requests where r.native {
+      guard let st = taken[r.pid]?.native else { continue }
+      self.stacks[r.pid] = st
       guard let note = st.note else { continue }
       if note.hasPrefix("ptrace not permitted") {
-        denied.append(p.pid)
+        denied.append(r.pid)
       } else if note.hasPrefix("no such process") || note.contains("exited") {
-        gone.append(p.pid)
+        gone.append(r.pid)
       }
     }
     stacksNs = Syscalls.monotonicNs() &- t0
@@ -79,7 +80,7 @@ extension SnapshotReport {
       notes.append("exited before or during stack capture: " + gone.map(String.init).joined(separator: ", "))
     }
     if symbolizer == .llvmSymbolizer,
-      stacks.values.contains(where: { $0.threads.contains { ($0.note ?? "").contains("llvm-symbolizer") } })
+      self.stacks.values.contains(where: { $0.threads.contains { ($0.note ?? "").contains("llvm-symbolizer") } })
     {
       notes.append("llvm-symbolizer had problems; see the threads' stack notes (fast names kept)")
     }

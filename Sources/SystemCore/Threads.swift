@@ -27,4 +27,29 @@ public enum Threads {
       throw SystemError("pthread_create", errno: rc)
     }
   }
+
+  /// Runs every body on its own thread (pthread_create(3)) and returns when
+  /// all have finished (pthread_join(3)). A body whose thread cannot be
+  /// created runs on the caller's thread instead, so every body always runs.
+  public static func runAll(_ bodies: [@Sendable () -> Void]) {
+    var started: [pthread_t] = []
+    for body in bodies.dropFirst() {
+      let ctx = Unmanaged.passRetained(Body(body)).toOpaque()
+      var t = pthread_t()
+      let rc = pthread_create(
+        &t, nil,
+        { p in
+          Unmanaged<Body>.fromOpaque(p!).takeRetainedValue().run()
+          return nil
+        }, ctx)
+      if rc == 0 {
+        started.append(t)
+      } else {
+        Unmanaged<Body>.fromOpaque(ctx).release()
+        body()
+      }
+    }
+    bodies.first?()
+    for t in started { pthread_join(t, nil) }
+  }
 }

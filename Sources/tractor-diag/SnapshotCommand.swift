@@ -71,16 +71,8 @@ struct Snapshot: ParsableCommand {
       emit(report.dot)
       return
     }
-    if noPython {
-      report.notes.append("python stacks skipped (--no-python)")
-    } else {
-      report.capturePython()
-    }
-    if noStacks {
-      report.notes.append("native stacks skipped (--no-stacks)")
-    } else {
-      report.captureStacks(symbolizer: symbolize ? .llvmSymbolizer : .fast, maxFrames: maxFrames)
-    }
+    report.capture(
+      python: !noPython, stacks: !noStacks, symbolizer: symbolize ? .llvmSymbolizer : .fast, maxFrames: maxFrames)
     emit(format == .json ? report.json.pretty + "\n" : report.text)
   }
 }

@@ -1,5 +1,6 @@
 // CUnwind: C shim for NativeStacks: Load.c (dlopen of libunwind), Capture.c
-// (ptrace + unwind), Elf.c (symbol tables), Demangle.c, Files.c.
+// (ptrace + unwind), UnwindImages.c (ELF files behind the unwinding, shared
+// by every session), Elf.c (symbol tables), Demangle.c, Files.c.
 //
 // Why C: Swift's Glibc module does not expose ptrace(2), the PTRACE_* request
 // constants, __WALL, or a convenient dirent; and libunwind's API is a set of
@@ -31,15 +32,17 @@ int cu_load(char *err, size_t errlen);
 
 /// One capture of one process: a libunwind address space over our own
 /// accessors (registers and stack top copied while the thread is stopped;
-/// read-only code and unwind tables read from the running target with
-/// process_vm_readv through a page cache; unwind tables located with
-/// _UPT_find_proc_info, which maps the ELF files itself, one _UPT handle per
-/// module of /proc/PID/maps as read at creation), caching UNW_CACHE_GLOBAL.
+/// unwind tables and read-only code found in the ELF files behind the
+/// target's mappings, each mapped once per run and shared by every session;
+/// what no file holds read from the target with process_vm_readv through a
+/// page cache; _UPT_find_proc_info only for a module without .eh_frame_hdr),
+/// caching UNW_CACHE_GLOBAL. `maps` is the text of /proc/PID/maps (read once
+/// by the caller, who shares it with the other readers of the process).
 /// The stack copy stops at the end of the stack pointer's mapping. Use one per target process and capture (the caches are
 /// keyed by address only). `stack_bytes` is the most copied from each
 /// thread's stack pointer. NULL when libunwind is not loaded or on ENOMEM.
 typedef struct cu_session cu_session;
-cu_session *cu_session_create(pid_t pid, size_t stack_bytes);
+cu_session *cu_session_create(pid_t pid, size_t stack_bytes, const char *maps, size_t maps_len);
 /// Frees the session (unw_destroy_addr_space, _UPT_destroy, buffers).
 void cu_session_destroy(cu_session *s);
 
