@@ -1,4 +1,5 @@
 import Glibc
+import KernelEvidence
 import NativeStacks
 import PythonStacks
 import Synchronization
@@ -43,20 +44,64 @@ public enum StackCapture {
     let results = Mutex<[Int32: Taken]>([:])
     let next = Atomic<Int>(0)
     let one: @Sendable () -> Void = {
-      let python = PythonStackSession()
       while true {
         let i = next.add(1, ordering: .relaxed).oldValue
         guard i < work.count else { return }
-        let r = work[i]
-        let maps = Syscalls.readFile("/proc/\(r.pid)/maps")
-        var t = Taken()
-        if r.python { t.python = python.capture(pid: r.pid, maps: maps) }
-        if r.native { t.native = NativeStacks.capture(pid: r.pid, maxFrames: maxFrames, symbolizer: symbolizer, maps: maps) }
-        results.withLock { $0[r.pid] = t }
+        let t = takeOne(work[i], maxFrames: maxFrames, symbolizer: symbolizer)
+        results.withLock { $0[work[i].pid] = t }
       }
     }
     let n = min(workers, work.count)
     Threads.runAll(Array(repeating: one, count: max(n, 1)))
     return results.withLock { $0 }
+  }
+
+  /// One process, whole, on the calling thread: maps read once, Python first
+  /// (no stop), then the native stacks.
+  static func takeOne(_ r: Request, maxFrames: Int, symbolizer: Symbolizer) -> Taken {
+    let maps = Syscalls.readFile("/proc/\(r.pid)/maps")
+    var t = Taken()
+    if r.python { t.python = PythonStackSession().capture(pid: r.pid, maps: maps) }
+    if r.native { t.native = NativeStacks.capture(pid: r.pid, maxFrames: maxFrames, symbolizer: symbolizer, maps: maps) }
+    return t
+  }
+
+  /// Takes each process's stacks as the kernel snapshot reads it
+  /// (KernelEvidence.snapshot's `alongside`), so that reading the set and
+  /// looking at its stacks overlap on the two reading threads.
+  public final class Alongside: Sendable {
+    let python: Bool
+    let native: Bool
+    let maxFrames: Int
+    let symbolizer: Symbolizer
+    let taken = Mutex<[Int32: Taken]>([:])
+    let skippedWrites = Mutex<[Int32]>([])
+
+    public init(python: Bool, native: Bool, maxFrames: Int, symbolizer: Symbolizer) {
+      self.python = python
+      self.native = native
+      self.maxFrames = maxFrames
+      self.symbolizer = symbolizer
+    }
+
+    /// The hook: nothing for a zombie, an exiting process or ourselves; no
+    /// native stack for a process blocked in a write (a ptrace stop would cut
+    /// the write short: looking must not change what is looked at).
+    public func take(_ p: ProcessSnapshot) {
+      guard python || native, p.state != "Z", p.state != "X", p.pid != Syscalls.pid else { return }
+      var stacks = native
+      if stacks && p.threadInWrite != nil {
+        stacks = false
+        skippedWrites.withLock { $0.append(p.pid) }
+      }
+      let t = StackCapture.takeOne(
+        Request(pid: p.pid, native: stacks, python: python), maxFrames: maxFrames, symbolizer: symbolizer)
+      taken.withLock { $0[p.pid] = t }
+    }
+
+    /// What was taken, by pid.
+    public var results: [Int32: Taken] { taken.withLock { $0 } }
+    /// Processes whose native stack was not taken because they were writing, in pid order.
+    public var writers: [Int32] { skippedWrites.withLock { $0.sorted() } }
   }
 }

@@ -1,18 +1,19 @@
-/// Maps socket and pipe inodes to the (pid, fd) pairs holding them, from one scan of
-/// /proc/*/fd over every process on the machine (a peer may live outside the set).
+import SystemCore
+/// Maps socket and pipe inodes to the (pid, fd) pairs holding them: the set's own
+/// fds, and those of every other process on the machine (a peer may live
+/// outside the set).
 struct InodeIndex: Sendable {
   var socketHolders: [UInt64: [FDHolder]] = [:]
   var pipeReaders: [UInt64: [FDHolder]] = [:]
   var pipeWriters: [UInt64: [FDHolder]] = [:]
 
-  /// `procs` are already read (their fd tables are reused); other processes are scanned
-  /// only for sockets/pipes the set could be waiting on.
-  static func build(procs: [ProcessSnapshot], sockets: SocketTable, scanOthers: Bool = true) -> InodeIndex {
+  /// `procs` are already read (their fd tables are reused); of `others` (the
+  /// fds of every other process, OtherHolders.scan) only sockets/pipes the set
+  /// holds are kept.
+  static func build(procs: [ProcessSnapshot], sockets: SocketTable, others: [OtherHolders.FD]) -> InodeIndex {
     var idx = InodeIndex()
     var wantSockets = Set<UInt64>()
     var wantPipes = Set<UInt64>()
-    // Named FIFOs show as paths: other processes' fds are stat'ed only when
-    // their link is the path of a FIFO the set holds.
     var wantFIFOLinks = Set<String>()
     for p in procs {
       for f in p.fds {
@@ -33,19 +34,22 @@ struct InodeIndex: Sendable {
         if let name = t.connectTarget, let ls = sockets.listenersByName[name] { wantSockets.formUnion(ls) }
       }
     }
-    let inSet = Set(procs.map { $0.pid })
-    for pid in scanOthers ? ProcFS.listNumeric("/proc") : [] where !inSet.contains(pid) {
-      for fd in ProcFS.listNumeric("/proc/\(pid)/fd") {
-        guard let link = ProcFS.readLink("/proc/\(pid)/fd/\(fd)") else { continue }
-        if let ino = ProcFS.bracketInode(link, prefix: "socket:[") {
-          if wantSockets.contains(ino) { idx.socketHolders[ino, default: []].append(FDHolder(pid: pid, fd: fd)) }
-        } else if let ino = ProcFS.bracketInode(link, prefix: "pipe:[")
-          ?? (wantFIFOLinks.contains(link) ? ProcessReader.fifoInode(pid: pid, fd: fd) : nil), wantPipes.contains(ino)
-        {
-          let info = ProcessReader.readFDInfo(pid: pid, fd: fd)
-          let mode = ProcessReader.accessMode(info)
-          idx.addPipe(ino, FDHolder(pid: pid, fd: fd), writeOnly: mode == 1, readWrite: mode == 2)
-        }
+    for o in others {
+      switch o.link {
+      case .socket(let ino):
+        if wantSockets.contains(ino) { idx.socketHolders[ino, default: []].append(o.holder) }
+      case .pipe(let ino):
+        guard wantPipes.contains(ino) else { continue }
+        let mode = ProcessReader.accessMode(ProcessReader.readFDInfo(pid: o.holder.pid, fd: o.holder.fd))
+        idx.addPipe(ino, o.holder, writeOnly: mode == 1, readWrite: mode == 2)
+      case .path(let path):
+        // Named FIFOs show as paths: stat'ed only when the link is the path
+        // of a FIFO the set holds.
+        guard wantFIFOLinks.contains(path), let ino = ProcessReader.fifoInode(pid: o.holder.pid, fd: o.holder.fd),
+          wantPipes.contains(ino)
+        else { continue }
+        let mode = ProcessReader.accessMode(ProcessReader.readFDInfo(pid: o.holder.pid, fd: o.holder.fd))
+        idx.addPipe(ino, o.holder, writeOnly: mode == 1, readWrite: mode == 2)
       }
     }
     return idx
@@ -69,5 +73,40 @@ struct InodeIndex: Sendable {
     default:
       return []
     }
+  }
+}
+
+/// The fds of every process outside a set that could be the other end of
+/// something the set holds: sockets, pipes and paths (a named FIFO shows as
+/// its path). One readlink per fd, nothing else: whether they matter is known
+/// only once the set is read, and the scan runs beside that read.
+enum OtherHolders {
+  enum Link: Sendable {
+    case socket(UInt64)
+    case pipe(UInt64)
+    case path(String)
+  }
+
+  struct FD: Sendable {
+    var holder: FDHolder
+    var link: Link
+  }
+
+  static func scan(excluding set: Set<Int32>) -> [FD] {
+    var out: [FD] = []
+    for pid in ProcFS.listNumeric("/proc") where !set.contains(pid) && pid != Syscalls.pid {
+      for fd in ProcFS.listNumeric("/proc/\(pid)/fd") {
+        guard let link = ProcFS.readLink("/proc/\(pid)/fd/\(fd)") else { continue }
+        let h = FDHolder(pid: pid, fd: fd)
+        if let ino = ProcFS.bracketInode(link, prefix: "socket:[") {
+          out.append(FD(holder: h, link: .socket(ino)))
+        } else if let ino = ProcFS.bracketInode(link, prefix: "pipe:[") {
+          out.append(FD(holder: h, link: .pipe(ino)))
+        } else if link.hasPrefix("/") {
+          out.append(FD(holder: h, link: .path(link)))
+        }
+      }
+    }
+    return out
   }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import SystemCore
 /// Entry points: read a process set from /proc and sock_diag, derive its wait-for graph.
 public enum KernelEvidence {
@@ -13,7 +14,20 @@ public enum KernelEvidence {
   /// `holdersOutside` false skips the scan of every other process's fds for
   /// the other ends of the set's pipes and sockets: edges only join members
   /// anyway, and the scan is about half of a snapshot's cost (a light sample).
-  public static func snapshot(pids: [Int32], includeDescendants: Bool, holdersOutside: Bool) -> KernelSnapshot {
+  ///
+  /// The processes are read, and the other processes scanned, on two threads
+  /// (this machine class has 2 cores; the reads are independent). `alongside`
+  /// runs on the reading thread right after each process is read: a caller
+  /// takes the process's stacks there, so that reading the set and looking at
+  /// its stacks overlap instead of following each other.
+  ///
+  /// `outside`: the scan of every process's fds, taken ahead
+  /// (`scanOutside()`, e.g. while the command line was still being parsed);
+  /// the set's own entries in it are ignored.
+  public static func snapshot(
+    pids: [Int32], includeDescendants: Bool, holdersOutside: Bool,
+    alongside: (@Sendable (ProcessSnapshot) -> Void)? = nil, outside: OutsideHolders? = nil
+  ) -> KernelSnapshot {
     let t0 = Syscalls.monotonicNs()
     var set = Set<Int32>()
     for p in pids where p > 0 {
@@ -22,10 +36,31 @@ public enum KernelEvidence {
     }
     // One sock_diag dump first, so fd classification can attach peers and queue sizes.
     var sockets = SocketTable.dump()
-    var procs: [ProcessSnapshot] = []
-    for pid in set.sorted() {
-      if let p = ProcessReader.read(pid: pid, sockets: sockets) { procs.append(p) }
+    let table = sockets
+    let members = set
+    let order = set.sorted()
+    let scanItems = holdersOutside && outside == nil ? 1 : 0
+    let read = Mutex<[Int32: ProcessSnapshot]>([:])
+    let others = Mutex<[OtherHolders.FD]>([])
+    let next = Atomic<Int>(0)
+    let worker: @Sendable () -> Void = {
+      while true {
+        let i = next.add(1, ordering: .relaxed).oldValue
+        if i >= order.count + scanItems { return }
+        if i < scanItems {
+          let o = OtherHolders.scan(excluding: members)
+          others.withLock { $0 = o }
+          continue
+        }
+        let pid = order[i - scanItems]
+        guard let p = ProcessReader.read(pid: pid, sockets: table) else { continue }
+        read.withLock { $0[pid] = p }
+        alongside?(p)
+      }
     }
+    let items = order.count + scanItems
+    Threads.runAll(Array(repeating: worker, count: items > 1 ? 2 : 1))
+    var procs = read.withLock { m in order.compactMap { m[$0] } }
     let notUnix = procs.contains { p in
       p.fds.contains { if case .socket(let ino) = $0.kind { return sockets.byInode[ino] == nil } else { return false } }
     }
@@ -35,7 +70,8 @@ public enum KernelEvidence {
         for j in procs[i].fds.indices { ProcessReader.attachSocket(&procs[i].fds[j], sockets) }
       }
     }
-    let index = InodeIndex.build(procs: procs, sockets: sockets, scanOthers: holdersOutside)
+    let outsideFDs = outside.map { o in o.fds.filter { !members.contains($0.holder.pid) } } ?? others.withLock { $0 }
+    let index = InodeIndex.build(procs: procs, sockets: sockets, others: holdersOutside ? outsideFDs : [])
     for i in procs.indices {
       for j in procs[i].fds.indices {
         procs[i].fds[j].peers = index.peers(of: procs[i].fds[j])
@@ -48,4 +84,14 @@ public enum KernelEvidence {
     return KernelSnapshot(processes: procs, graph: graph, unexplained: derived.unexplained,
                           elapsedNs: Syscalls.monotonicNs() &- t0)
   }
+
+  /// The fds of every process on the machine but this one that could be the
+  /// other end of something a snapshot's set holds (sockets, pipes, paths),
+  /// to hand to `snapshot(outside:)`.
+  public static func scanOutside() -> OutsideHolders { OutsideHolders(fds: OtherHolders.scan(excluding: [])) }
+}
+
+/// A scan of other processes' fds taken ahead of a snapshot.
+public struct OutsideHolders: Sendable {
+  let fds: [OtherHolders.FD]
 }

@@ -7,69 +7,64 @@ import SystemCore
 /// Taking a whole snapshot (kernel, Python, native stacks): what `snapshot`
 /// prints and what `watch --at/--on-stall` keeps, taken one way.
 extension SnapshotReport {
-  /// The kernel snapshot of `pids` (with descendants when `tree`), then the
-  /// Python view and the native stacks unless turned off.
+  /// The kernel snapshot of `pids` (with descendants when `tree`) and, unless
+  /// turned off, the Python view and native stacks of every live process,
+  /// each taken as soon as its process is read (StackCapture.Alongside: the
+  /// reading threads look at the stacks while the rest is still being read).
+  /// A part turned off is said so in the notes. `prefetch`: work started
+  /// before the command line was parsed (SnapshotPrefetch).
   public static func take(
     pids: [Int32], tree: Bool, python: Bool, stacks: Bool, symbolizer: Symbolizer = .fast, maxFrames: Int = 48,
-    notes: [String] = []
+    notes: [String] = [], prefetch: SnapshotPrefetch? = nil
   ) -> SnapshotReport {
-    let snap = KernelEvidence.snapshot(pids: pids, includeDescendants: tree)
+    let t0 = Syscalls.monotonicNs()
+    let along = StackCapture.Alongside(python: python, native: stacks, maxFrames: maxFrames, symbolizer: symbolizer)
+    let snap = KernelEvidence.snapshot(
+      pids: pids, includeDescendants: tree, holdersOutside: true, alongside: python || stacks ? along.take : nil,
+      outside: prefetch?.outsideHolders())
     var notes = notes
     for p in pids where snap.process(p) == nil { notes.append("pid \(p) exited before it could be read") }
     var report = SnapshotReport(snapshot: snap, notes: notes, requested: pids, tree: tree)
-    report.capture(python: python, stacks: stacks, symbolizer: symbolizer, maxFrames: maxFrames)
+    report.adopt(along, python: python, stacks: stacks, symbolizer: symbolizer, sinceNs: t0)
     return report
   }
 
-  /// The Python view and the native stacks of every live process, taken
-  /// together (StackCapture: one maps read per process, two capture threads).
-  /// A part turned off is said so in the report's notes.
-  public mutating func capture(
-    python: Bool, stacks: Bool, symbolizer: Symbolizer, maxFrames: Int
+  /// The Python views and native stacks `along` took, with their notes.
+  mutating func adopt(
+    _ along: StackCapture.Alongside, python: Bool, stacks: Bool, symbolizer: Symbolizer, sinceNs t0: UInt64
   ) {
     if !python { notes.append("python stacks skipped (--no-python)") }
     if !stacks { notes.append("native stacks skipped (--no-stacks)") }
-    guard python || stacks else { return }
-    if stacks {
-      stacksTaken = true
-      if let why = NativeStacks.unavailableReason {
-        notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
-      }
-    }
-    let t0 = Syscalls.monotonicNs()
-    var skippedWrites: [Int32] = []
-    var requests: [StackCapture.Request] = []
-    for p in snapshot.processes where p.state != "Z" && p.state != "X" && p.pid != Syscalls.pid {
-      var native = stacks
-      // Looking must not change the process (same rule as the verdicts).
-      if stacks && p.threadInWrite != nil {
-        skippedWrites.append(p.pid)
-        self.stacks[p.pid] = ProcessStacks(
-          pid: p.pid, threads: [], note: "stack not taken: blocked in a write, which a ptrace stop would cut short",
-          elapsedNs: 0, unwindNs: 0, symbolizeNs: 0)
-        native = false
-      }
-      requests.append(.init(pid: p.pid, native: native, python: python))
-    }
-    let taken = StackCapture.take(requests, maxFrames: maxFrames, symbolizer: symbolizer)
+    let taken = along.results
     if python { self.python = taken.compactMapValues(\.python) }
     guard stacks else { return }
+    stacksTaken = true
+    // Stacks are taken while the snapshot is read: their time is the whole.
+    stacksNs = Syscalls.monotonicNs() &- t0
+    if let why = NativeStacks.unavailableReason {
+      notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
+    }
+    let writers = along.writers
+    for pid in writers {
+      self.stacks[pid] = ProcessStacks(
+        pid: pid, threads: [], note: "stack not taken: blocked in a write, which a ptrace stop would cut short",
+        elapsedNs: 0, unwindNs: 0, symbolizeNs: 0)
+    }
     var denied: [Int32] = []
     var gone: [Int32] = []
-    for r in requests where r.native {
-      guard let st = taken[r.pid]?.native else { continue }
-      self.stacks[r.pid] = st
+    for (pid, t) in taken.sorted(by: { $0.key < $1.key }) {
+      guard let st = t.native else { continue }
+      self.stacks[pid] = st
       guard let note = st.note else { continue }
       if note.hasPrefix("ptrace not permitted") {
-        denied.append(r.pid)
+        denied.append(pid)
       } else if note.hasPrefix("no such process") || note.contains("exited") {
-        gone.append(r.pid)
+        gone.append(pid)
       }
     }
-    stacksNs = Syscalls.monotonicNs() &- t0
-    if !skippedWrites.isEmpty {
+    if !writers.isEmpty {
       notes.append(
-        "no stack for \(skippedWrites.map(String.init).joined(separator: ", ")): blocked in a write, which a ptrace stop would cut short")
+        "no stack for \(writers.map(String.init).joined(separator: ", ")): blocked in a write, which a ptrace stop would cut short")
     }
     if !denied.isEmpty {
       notes.append(

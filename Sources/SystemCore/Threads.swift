@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Threads of the tool (never of an actor process: those stay single-threaded).
 public enum Threads {
@@ -51,5 +52,39 @@ public enum Threads {
     }
     bodies.first?()
     for t in started { pthread_join(t, nil) }
+  }
+
+  /// A started thread that must be joined.
+  public final class Joinable: @unchecked Sendable {
+    private var thread: pthread_t?
+    private let lock = Mutex<Bool>(false)
+    fileprivate init(_ t: pthread_t?) { thread = t }
+    /// pthread_join(3), once; later calls return at once.
+    public func join() {
+      let first = lock.withLock { joined -> Bool in
+        defer { joined = true }
+        return !joined
+      }
+      if first, let t = thread { pthread_join(t, nil) }
+    }
+  }
+
+  /// pthread_create(3) of a joinable thread running `body`; when the thread
+  /// cannot be created, `body` runs here and now (so it always runs).
+  public static func spawn(_ body: @escaping @Sendable () -> Void) -> Joinable {
+    let ctx = Unmanaged.passRetained(Body(body)).toOpaque()
+    var t = pthread_t()
+    let rc = pthread_create(
+      &t, nil,
+      { p in
+        Unmanaged<Body>.fromOpaque(p!).takeRetainedValue().run()
+        return nil
+      }, ctx)
+    if rc != 0 {
+      Unmanaged<Body>.fromOpaque(ctx).release()
+      body()
+      return Joinable(nil)
+    }
+    return Joinable(t)
   }
 }

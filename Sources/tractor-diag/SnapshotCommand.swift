@@ -5,6 +5,7 @@ import KernelEvidence
 import NativeStacks
 import PythonStacks
 import Reports
+import Synchronization
 import SystemCore
 
 /// Output formats of `snapshot` (it also speaks Graphviz).
@@ -43,6 +44,11 @@ struct Snapshot: ParsableCommand {
   @Option(help: "Frames per thread (1-256).")
   var maxFrames: Int = 48
 
+  /// Started by `main` before the command line is parsed when the first
+  /// argument is this command's name (SnapshotPrefetch: argument-independent
+  /// work that then overlaps the parse).
+  static let prefetch = Mutex<SnapshotPrefetch?>(nil)
+
   /// One line on stderr and exit 64 (ArgumentParser's own usage block would be several lines).
   func validate() throws {
     if pids.isEmpty { fail(Exit.usage, "snapshot: give at least one PID") }
@@ -61,18 +67,16 @@ struct Snapshot: ParsableCommand {
     if live.isEmpty {
       fail(Exit.badInput, "no such process: " + missing.map(String.init).joined(separator: ", "))
     }
-    var notes: [String] = missing.map { "no such process: \($0) (skipped)" }
-
-    let snap = KernelEvidence.snapshot(pids: live, includeDescendants: tree)
-    for p in live where snap.process(p) == nil { notes.append("pid \(p) exited before it could be read") }
-
-    var report = SnapshotReport(snapshot: snap, notes: notes, requested: requested, tree: tree)
+    let notes: [String] = missing.map { "no such process: \($0) (skipped)" }
+    // Dot output has no stacks: do not take them.
+    let report = SnapshotReport.take(
+      pids: live, tree: tree, python: !noPython && format != .dot, stacks: !noStacks && format != .dot,
+      symbolizer: symbolize ? .llvmSymbolizer : .fast, maxFrames: maxFrames, notes: notes,
+      prefetch: Snapshot.prefetch.withLock { $0 })
     if format == .dot {
       emit(report.dot)
       return
     }
-    report.capture(
-      python: !noPython, stacks: !noStacks, symbolizer: symbolize ? .llvmSymbolizer : .fast, maxFrames: maxFrames)
     emit(format == .json ? report.json.pretty + "\n" : report.text)
   }
 }

@@ -81,6 +81,9 @@ struct TractorDiag: ParsableCommand {
   /// As ArgumentParser's, except that a usage error is one line on stderr
   /// (`tractor-diag: <what>`, exit 64) rather than the error, the usage and a hint.
   static func main() {
+    if CommandLine.arguments.dropFirst().first == Snapshot.configuration.commandName {
+      Snapshot.prefetch.withLock { $0 = SnapshotPrefetch.start() }
+    }
     do {
       var command = try parseAsRoot()
       try command.run()
