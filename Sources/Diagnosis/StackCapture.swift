@@ -10,8 +10,8 @@ import SystemCore
 /// - /proc/PID/maps is read ONCE per process and handed to both readers (the
 ///   kernel formats every mapping with its path on each read: reading it three
 ///   times per process was ~20% of a `snapshot --tree` of 6 Python processes);
-/// - the processes are shared out over two capture threads (this machine class
-///   has 2 cores and the targets are idle while we look). Each process is
+/// - the processes are shared out over the capture threads (Threads.lookers:
+///   the targets are idle while we look). Each process is
 ///   captured whole on one thread: the ptrace attach, stop and detach of a
 ///   thread must come from the same tracer thread, and they do.
 public enum StackCapture {
@@ -32,10 +32,6 @@ public enum StackCapture {
     public var python: PythonSnapshot?
   }
 
-  /// Capture threads: the machine's CPUs, at most 2 (beyond that the
-  /// processes of one tree are too few to gain, and the targets need CPU too).
-  static var workers: Int { max(1, min(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
-
   /// Takes every request; results keyed by pid. Requests with neither part are skipped.
   public static func take(
     _ requests: [Request], maxFrames: Int = 48, symbolizer: Symbolizer = .fast
@@ -51,7 +47,7 @@ public enum StackCapture {
         results.withLock { $0[work[i].pid] = t }
       }
     }
-    let n = min(workers, work.count)
+    let n = min(Threads.lookers, work.count)
     Threads.runAll(Array(repeating: one, count: max(n, 1)))
     return results.withLock { $0 }
   }

@@ -15,8 +15,8 @@ public enum KernelEvidence {
   /// the other ends of the set's pipes and sockets: edges only join members
   /// anyway, and the scan is about half of a snapshot's cost (a light sample).
   ///
-  /// The processes are read, and the other processes scanned, on two threads
-  /// (this machine class has 2 cores; the reads are independent). `alongside`
+  /// The processes are read, and the other processes scanned, on
+  /// Threads.lookers threads (the reads are independent). `alongside`
   /// runs on the reading thread right after each process is read: a caller
   /// takes the process's stacks there, so that reading the set and looking at
   /// its stacks overlap instead of following each other.
@@ -59,7 +59,7 @@ public enum KernelEvidence {
       }
     }
     let items = order.count + scanItems
-    Threads.runAll(Array(repeating: worker, count: items > 1 ? 2 : 1))
+    Threads.runAll(Array(repeating: worker, count: max(1, min(Threads.lookers, items))))
     var procs = read.withLock { m in order.compactMap { m[$0] } }
     let notUnix = procs.contains { p in
       p.fds.contains { if case .socket(let ino) = $0.kind { return sockets.byInode[ino] == nil } else { return false } }

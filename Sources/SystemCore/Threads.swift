@@ -29,6 +29,11 @@ public enum Threads {
     }
   }
 
+  /// Threads a snapshot reads and looks with: the machine's CPUs, at most 2.
+  /// This machine class has 2 cores; the processes of one tree are too few to
+  /// gain from more, and the targets need a CPU to stop for ptrace.
+  public static var lookers: Int { max(1, min(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
+
   /// Runs every body on its own thread (pthread_create(3)) and returns when
   /// all have finished (pthread_join(3)). A body whose thread cannot be
   /// created runs on the caller's thread instead, so every body always runs.

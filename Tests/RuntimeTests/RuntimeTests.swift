@@ -146,6 +146,30 @@ import Testing
     #expect(try JSONParser.parse(v.compact) == v)
   }
 
+  /// The byte writer prints what String(Int64) and the old layout printed.
+  @Test func printsIntegersAndLayoutExactly() throws {
+    let v = JSONValue.object([
+      ("a", .int(.min)), ("b", .array([.int(0), .int(-7), .int(.max)])), ("c", .object([])), ("d", .double(3)),
+      ("e", .double(-2.5)), ("f", .array([])),
+    ])
+    #expect(v.compact == #"{"a":-9223372036854775808,"b":[0,-7,9223372036854775807],"c":{},"d":3,"e":-2.5,"f":[]}"#)
+    #expect(
+      v.pretty == """
+        {
+          "a": -9223372036854775808,
+          "b": [
+            0,
+            -7,
+            9223372036854775807
+          ],
+          "c": {},
+          "d": 3,
+          "e": -2.5,
+          "f": []
+        }
+        """)
+  }
+
   @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"\\x\"", "01x", String(repeating: "[", count: 1000)])
   func rejectsBadInput(text: String) {
     #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
