@@ -17,7 +17,6 @@ extension SnapshotReport {
     pids: [Int32], tree: Bool, python: Bool, stacks: Bool, symbolizer: Symbolizer = .fast, maxFrames: Int = 48,
     notes: [String] = [], prefetch: SnapshotPrefetch? = nil
   ) -> SnapshotReport {
-    let t0 = Syscalls.monotonicNs()
     let along = StackCapture.Alongside(python: python, native: stacks, maxFrames: maxFrames, symbolizer: symbolizer)
     let snap = KernelEvidence.snapshot(
       pids: pids, includeDescendants: tree, holdersOutside: true, alongside: python || stacks ? along.take : nil,
@@ -25,13 +24,13 @@ extension SnapshotReport {
     var notes = notes
     for p in pids where snap.process(p) == nil { notes.append("pid \(p) exited before it could be read") }
     var report = SnapshotReport(snapshot: snap, notes: notes, requested: pids, tree: tree)
-    report.adopt(along, python: python, stacks: stacks, symbolizer: symbolizer, sinceNs: t0)
+    report.adopt(along, python: python, stacks: stacks, symbolizer: symbolizer)
     return report
   }
 
   /// The Python views and native stacks `along` took, with their notes.
   mutating func adopt(
-    _ along: StackCapture.Alongside, python: Bool, stacks: Bool, symbolizer: Symbolizer, sinceNs t0: UInt64
+    _ along: StackCapture.Alongside, python: Bool, stacks: Bool, symbolizer: Symbolizer
   ) {
     if !python { notes.append("python stacks skipped (--no-python)") }
     if !stacks { notes.append("native stacks skipped (--no-stacks)") }
@@ -39,8 +38,9 @@ extension SnapshotReport {
     if python { self.python = taken.compactMapValues(\.python) }
     guard stacks else { return }
     stacksTaken = true
-    // Stacks are taken while the snapshot is read: their time is the whole.
-    stacksNs = Syscalls.monotonicNs() &- t0
+    // Taken while the snapshot was read, on two threads: the time is each
+    // process's capture, summed (the snapshot's own time includes them).
+    stacksNs = taken.values.reduce(0) { $0 &+ ($1.native?.elapsedNs ?? 0) &+ ($1.python?.elapsedNs ?? 0) }
     if let why = NativeStacks.unavailableReason {
       notes.append("native stacks unavailable: \(why) (/proc-only evidence)")
     }

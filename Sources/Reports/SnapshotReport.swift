@@ -32,7 +32,8 @@ import PythonStacks
 ///       "edges": [{"from", "to", "kind": "waits-exit-of"|..., "evidence"}],
 ///       "chains": [[pid]], "cycles": [[pid]], "terminals": [pid],
 ///       "unexplained": {"pid": reason},
-///       "elapsedMs": snapshot time, "stacksMs": stack capture time, "notes": [str],
+///       "elapsedMs": snapshot time (stacks included: they are taken while
+///       the set is read), "stacksMs": stack capture time summed over the processes, "notes": [str],
 ///       "pids": [requested pids], "tree": bool, "stacks": bool
 ///     }
 ///
@@ -200,7 +201,7 @@ public struct SnapshotReport: Sendable {
     out += "(\(requested.map(String.init).joined(separator: ", "))\(tree ? " and descendants" : "")): "
     out += "\(s.edges.count) wait edge\(s.edges.count == 1 ? "" : "s"), \(s.cycles.count) cycle\(s.cycles.count == 1 ? "" : "s"), "
     out += "\(s.chains.count) chain\(s.chains.count == 1 ? "" : "s"); took \(elapsedMs) ms"
-    out += stacksTaken ? ", stacks \(stacksMs) ms\n" : "\n"
+    out += stacksTaken ? ", stacks included (\(stacksMs) ms of capture time over all processes)\n" : "\n"
 
     // The answer: cycles, chains (with where each ends), terminals.
     if s.edges.isEmpty { out += "no process in the set waits for another one in the set\n" }
