@@ -28,7 +28,7 @@ final class RunningTool {
       p += 1
     }
     environment += env
-    let argv = [ToolProcess.tool] + args
+    let argv = [ToolProcess.tool] + ToolProcess.withTestRunDir(args)
     var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     var cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
     defer { for c in cargs + cenv { free(c) } }

@@ -52,10 +52,21 @@ enum ToolProcess {
     return d
   }
 
+  /// A watch without --run-dir keeps its run dir under the tests' /tmp
+  /// directory, not in the checkout's tractor-diag-runs/ (where ~40 were left
+  /// by every suite run). `--run-dir` before `--` is the watch's own option.
+  static func withTestRunDir(_ args: [String]) -> [String] {
+    guard args.first == "watch",
+      !args.prefix(while: { $0 != "--" }).contains(where: { $0 == "--run-dir" || $0.hasPrefix("--run-dir=") })
+    else { return args }
+    return [args[0], "--run-dir", runDir("watch")] + args.dropFirst()
+  }
+
   /// Runs the tool with `args`, bounded by `timeoutSeconds` (a generous
   /// bound, not a measurement: past it the tool is killed and the test fails).
   static func run(_ args: [String], timeoutSeconds: Int = 120) -> ToolRun {
     _ = setUp
+    let args = withTestRunDir(args)
     var outPipe: [Int32] = [-1, -1]
     var errPipe: [Int32] = [-1, -1]
     _ = cs_pipe_cloexec(&outPipe)

@@ -66,7 +66,7 @@ struct WatchExitTests {
     let probe = "grep -E '^Sig(Blk|Ign)' /proc/self/status; ls /proc/self/fd | wc -l"
     let r = ToolProcess.run([
       "watch", "--", "/bin/sh", "-c",
-      "trap '' USR1; \(probe); exec \(ToolProcess.tool) watch -- /bin/sh -c \"\(probe)\"",
+      "trap '' USR1; \(probe); exec \(ToolProcess.tool) watch --run-dir \(ToolProcess.runDir("inner")) -- /bin/sh -c \"\(probe)\"",
     ])
     #expect(r.status == 0, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n").map(String.init)
@@ -105,7 +105,10 @@ struct WatchExitTests {
     let out = dir + "/out.txt"
     let fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     var pid: pid_t = 0
-    let argv = [ToolProcess.tool, "watch", "--timeout", "120", "--no-stacks", "--", "/bin/sh", "-c", "echo ready; sleep 120"]
+    let argv = [
+      ToolProcess.tool, "watch", "--run-dir", dir + "/run", "--timeout", "120", "--no-stacks", "--", "/bin/sh", "-c",
+      "echo ready; sleep 120",
+    ]
     let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     #expect(cs_spawn(&pid, ToolProcess.tool, cargs, environ, -1, 3, fd, fd, CS_SPAWN_NEW_PGROUP) == 0)
     for p in cargs { free(p) }
