@@ -47,15 +47,16 @@ extension BenchRunner {
     return candidates.first { access($0, X_OK) == 0 }
   }
 
-  /// Wall time (spawn to reap) of one command, ms; nil when it failed or took over 20 s.
-  func wallMs(_ argv: [String]) -> Double? {
+  /// Wall time (spawn to reap) of one command, ms; nil when it exited with
+  /// another status than `expect` or took over 20 s.
+  func wallMs(_ argv: [String], expect: Int32 = 0) -> Double? {
     let t0 = nowNs()
     guard var child = spawn(argv, newGroup: true) else { return nil }
     guard let done = waitChild(&child, since: t0, timeoutMs: 20_000) else {
       notes.append("\(argv[0]) took more than 20 s; killed")
       return nil
     }
-    if done.status != .exited(0) {
+    if done.status != .exited(expect) {
       let msg = "\(argv.prefix(2).joined(separator: " ")) exited with status \(done.status.code)"
       if !notes.contains(msg) { notes.append(msg) }
       return nil
@@ -69,6 +70,7 @@ extension BenchRunner {
       ("python.treeVsPySpy", "  ... / py-spy dump --subprocesses, same run"),
       ("python.framesPerProcess", "Python frames and tasks, per process"),
       ("python.busyPause", "longest pause of a busy interpreter (one Python capture)"),
+      ("python.startup", "  ... of which start-up and exit (snapshot of no process)"),
     ]
     let py = (["/usr/bin/python3.11", "/usr/bin/python3"] as [String]).first { access($0, X_OK) == 0 }
     guard let py, let root = spawn([py, "-c", Self.pythonTreeScript, Self.pythonTreeScript], newGroup: true)?.pid else {
@@ -95,15 +97,20 @@ extension BenchRunner {
     let ours = [selfExe, "snapshot", "\(root)", "--tree", "--format", "json"]
     let spy = pySpyPath()
     if spy == nil { notes.append("py-spy not found at .venv/bin/py-spy (make bench installs it): no py-spy ratio") }
+    // The same command line with a pid that cannot exist (exit 65 after the
+    // parse): the fixed cost of starting the tool, in every snapshot.
+    let none = [selfExe, "snapshot", "\(Int32.max)", "--tree", "--format", "json"]
     var oursMs: [Double] = []
     var spyMs: [Double] = []
     var ratios: [Double] = []
+    var startMs: [Double] = []
     _ = wallMs(ours)
     if let spy { _ = wallMs([spy, "dump", "--pid", "\(root)", "--subprocesses"]) }
     for _ in 0..<max(runs, 3) {
       checkInterrupt()
       guard let o = wallMs(ours) else { continue }
       oursMs.append(o)
+      if let n = wallMs(none, expect: 65) { startMs.append(n) }
       if let spy, let s = wallMs([spy, "dump", "--pid", "\(root)", "--subprocesses"]) {
         spyMs.append(s)
         ratios.append(o / s)
@@ -125,6 +132,9 @@ extension BenchRunner {
     t.note = "tractor-diag snapshot ROOT --tree --format json, spawn to reap"
     t.ratio("py-spy \(fmtNum(VerdictBuilder.median(spyMs) ?? 0)) ms", against: "py-spy dump --subprocesses", baseline: VerdictBuilder.median(spyMs))
     rows.append(t)
+    var st = BenchRow(key: keys[4].0, name: keys[4].1, unit: "ms", samples: startMs)
+    st.note = "spawn to reap of `snapshot \(Int32.max) --tree`: exec, loader, Swift runtime, argument parsing, exit 65"
+    rows.append(st)
     if spy != nil && !ratios.isEmpty {
       var r = BenchRow(key: keys[1].0, name: keys[1].1, unit: "x", samples: ratios, target: (.le, 0.3))
       r.note = "per repetition: ours / py-spy"
