@@ -47,4 +47,28 @@ struct RuleTests {
     #expect(ForkFromMultithreadedParentRule().classify(ctx) == nil)
     #expect(CancelNotDeliveredRule().classify(ctx) == nil)
   }
+
+  /// A child with no probe yet whose parent waits in connect_back has died
+  /// only if the kernel or the supervisor says so (zombie, exit status,
+  /// gone). Alive, it is still booting (a depth-7 child on a loaded host at
+  /// the deadline), and died-during-boot would name the wrong cause.
+  @Test func aChildStillBootingHasNotDied() throws {
+    let dir = StoredRun.runs + "/fault-boot-death"
+    let v = try StoredRun.verdict(run: "fault-boot-death")
+    let byPid = try ProbeLog.read(runDir: dir).byPid
+    let evidence = Evidence.load(json: try #require(try RunFiles.load(dir).evidence))
+    let child: Int32 = 13690
+    func rule(_ v: Verdict, _ e: Evidence) -> Classification? {
+      DiedDuringBootRule().classify(
+        TerminalContext(pid: child, verdict: v, byPid: byPid, evidence: e, listener: .none, t0: 0))
+    }
+    #expect(rule(v, evidence)?.hangClass == .diedDuringBoot, "as stored: a zombie with exit 3")
+    var booting = v
+    for i in booting.actors.indices where booting.actors[i].pid == child { booting.actors[i].exitStatus = nil }
+    var alive = evidence
+    alive.processes[child]?.state = "R"
+    #expect(rule(booting, alive) == nil, "alive, no exit status: not dead")
+    alive.processes[child] = nil
+    #expect(rule(booting, alive)?.hangClass == .diedDuringBoot, "gone from the kernel's view: dead")
+  }
 }
