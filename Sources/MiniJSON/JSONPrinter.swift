@@ -23,6 +23,14 @@ extension JSONValue {
         if d.rounded() == d && abs(d) < 1e15 { out += String(Int64(d)) } else { out += String(d) }
       } else { out += "null" }
     case .string(let s): JSONValue.escape(s, into: &out)
+    case .deferred(let t):
+      // Compact: the text as it came. Pretty (files people read): parsed
+      // and indented like the rest.
+      if indent != nil, let v = try? t.parse() {
+        v.write(into: &out, indent: indent, level: level)
+      } else {
+        out += String(decoding: t.bytes, as: UTF8.self)
+      }
     case .array(let items):
       if items.isEmpty { out += "[]"; return }
       out += "["
