@@ -84,6 +84,13 @@ public final class ForkServer: @unchecked Sendable {
     }
     warmUp(runDir: runDir)
     warmUp(loop: loop)
+    // Every fork child runs much of the code the server has run (warmed up
+    // above), from the same executable: fork copies the page table entries
+    // of its text and read-only data once they are shared this way, instead
+    // of each child faulting them in again. Measured at depth 7: page
+    // faults of the whole tree 120k -> 75k, CPU -10% (medians of 6).
+    // Populating the whole text first saved no further fault.
+    ImageMappings.shareWithForkChildren()
     var childExits: OwnedFD? = nil
     if let fd = try? ProcessControl.childSignalFD() { childExits = OwnedFD(fd) }
     let server = ForkServer(
