@@ -84,6 +84,7 @@ public final class ForkServer: @unchecked Sendable {
     }
     warmUp(runDir: runDir)
     warmUp(loop: loop)
+    Nursery.warmUpTypes()
     // Every fork child runs much of the code the server has run (warmed up
     // above), from the same executable: fork copies the page table entries
     // of its text and read-only data once they are shared this way, instead
