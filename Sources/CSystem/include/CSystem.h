@@ -99,4 +99,9 @@ ssize_t cs_process_vm_readv(pid_t pid, void *local, size_t count, uint64_t remot
 /// entries and a child does not fault in again the code its parent had mapped.
 /// Returns the number of mappings done, -1/errno when none could be read.
 int cs_share_image_page_tables(void);
+/// ioctl(FS_IOC_GETFLAGS / FS_IOC_SETFLAGS) adding FS_TOPDIR_FL to a
+/// directory: ext4 spreads the directories made in it over its block groups
+/// as it does those at the root. Returns 0 or -1/errno (ENOTTY, EOPNOTSUPP:
+/// the filesystem has no such flag).
+int cs_set_top_directory(const char *path);
 #endif
