@@ -15,12 +15,16 @@ struct ForkFromMultithreadedParentRule: HangRule {
 }
 
 /// A child with no probe at all that died (or is a zombie) while its parent
-/// waits for the connect-back.
+/// waits for the connect-back. One the kernel saw alive at the snapshot did
+/// not die: it had not written its first probe yet (a start slowed down by
+/// load), whatever status the tree kill gave it afterwards; the kernel rules
+/// say what it was doing.
 struct DiedDuringBootRule: HangRule {
   func classify(_ ctx: TerminalContext) -> Classification? {
     guard ctx.writesProbes, ctx.events.isEmpty else { return nil }
     let actor = ctx.actor
     let pe = ctx.process
+    if let pe, !pe.isZombie { return nil }
     let cb = ctx.parentEvents.last { $0.site == "connect_back" && $0.peer == ctx.pid }
     guard cb?.event == "ENTER" || pe?.state == "Z" || actor?.exitStatus != nil else { return nil }
     var extra: [String] = []
