@@ -54,8 +54,10 @@ int cs_share_image_page_tables(void) {
     char perms[5], path[4096];
     path[0] = 0;
     if (sscanf(line, "%lx-%lx %4s %lx %*s %*s %4095s", &start, &end, perms, &off, path) < 4) continue;
-    if (strcmp(path, exe) != 0 || perms[1] != '-' || perms[3] != 'p') continue;  // read-only private mappings of the image
-    int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
+    // Readable, not writable, private mappings of the image (not PROT_NONE
+    // gaps: those may lie past the end of the file).
+    if (strcmp(path, exe) != 0 || perms[0] != 'r' || perms[1] != '-' || perms[3] != 'p') continue;
+    int prot = PROT_READ | (perms[2] == 'x' ? PROT_EXEC : 0);
     if (touch(start, end, prot) == 0) done++;
   }
   return done;
