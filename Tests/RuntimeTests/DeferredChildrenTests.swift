@@ -93,4 +93,38 @@ import Testing
     #expect(atRoot.children[1].children[1].traceback == "tb \"e11\"\n")
     #expect(try across(.cancelAck(errors: [atRoot])) == .cancelAck(errors: [expected]))
   }
+
+  /// What fuzz-frame checks, on mutations of a real spawn spec with
+  /// grandchildren (deterministic): whatever decodes survives its own
+  /// encoding unchanged, deferred text included.
+  @Test func mutatedSpecsThatDecodeSurviveTheirEncoding() throws {
+    let root = Scenario.nestedMultierrors(depth: 1, breadth: 2).root
+    let spec = SpawnSpec(actor: root, runDir: "/r", backend: "fork", bounds: Bounds(), actorExecutable: "/a", forkServer: nil)
+    var frame = Message.spawnSpec(spec).encoded()
+    let payload = try #require(try FrameCodec.decode(&frame))
+    let alphabet = Array(#"{}[]",:\ 0a-"é"#.utf8)
+    var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func next() -> Int {
+      seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Int(truncatingIfNeeded: seed >> 33)
+    }
+    var decoded = 0
+    for _ in 0..<3000 {
+      var p = payload
+      for _ in 0..<(1 + next() % 3) {
+        let at = next() % p.count
+        switch next() % 3 {
+        case 0: p[at] = alphabet[next() % alphabet.count]
+        case 1: p.remove(at: at)
+        default: p.insert(alphabet[next() % alphabet.count], at: at)
+        }
+      }
+      guard let m = try? Message.decode(payload: p) else { continue }
+      decoded += 1
+      var again = m.encoded()
+      let back = try Message.decode(payload: try #require(try FrameCodec.decode(&again)))
+      #expect(back == m, "\(String(decoding: p, as: UTF8.self))")
+    }
+    #expect(decoded > 0)
+  }
 }
