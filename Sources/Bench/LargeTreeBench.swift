@@ -57,7 +57,7 @@ extension BenchRunner {
       let t0 = nowNs()
       let v = DiagnosedRun.run(cfg)
       let wallMs = Double(nowNs() - t0) / 1e6
-      ScratchDirectory.remove(dir)
+      // Kept until the bench's cleanup (see `run`).
       if let sig = v.interrupted { interrupted(sig) }
       // Only a run that hung measures the lateness (any other outcome is a
       // finding, noted).

@@ -34,7 +34,12 @@ extension BenchRunner {
     let t0 = nowNs()
     let v = DiagnosedRun.run(cfg)
     let wall = Double(nowNs() - t0) / 1e6
-    ScratchDirectory.remove(dir)
+    // The run dir stays until the bench's cleanup, as a run's dir stays
+    // after a real run. Removed here, its files made the next run's file
+    // creation slow on a journal-less ext4 (/tmp here): for a few minutes
+    // after a delete, every new inode is searched past each recently
+    // deleted one (the kernel's recently_deleted): 27% of the CPU samples
+    // of a depth-7 run right after deleted depth-7 runs (perf), 1% on tmpfs.
     if let s = v.interrupted { interrupted(s) }
     if !v.survivors.isEmpty { notes.append("\(backend) \(label): survivors \(v.survivors) after the run") }
     if v.outcome != "clean" {

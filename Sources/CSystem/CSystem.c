@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/signalfd.h>
+#include <linux/fs.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -239,4 +240,19 @@ int cs_read_signalfd(int fd) {
   ssize_t n = read(fd, &si, sizeof si);
   if (n != (ssize_t)sizeof si) return -1;
   return (int)si.ssi_signo;
+}
+
+int cs_set_top_directory(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int flags = 0;  // an int, as the kernel and e2fsprogs use it
+  int rc = ioctl(fd, FS_IOC_GETFLAGS, &flags);
+  if (rc == 0 && !(flags & FS_TOPDIR_FL)) {
+    flags |= FS_TOPDIR_FL;
+    rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
 }

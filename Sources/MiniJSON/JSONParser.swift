@@ -14,13 +14,29 @@ public struct JSONParser {
   private var i = 0
   private var depth = 0
   private static let maxDepth = 256
+  /// `parse(bytes:deferringNested:)`'s key, and how many values of that key
+  /// enclose the parser's position.
+  private var deferKey: String? = nil
+  private var keyDepth = 0
 
   public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
     try parse(bytes: Array(text.utf8))
   }
 
   public static func parse(bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    try parse(bytes: bytes, deferringNested: nil)
+  }
+
+  /// Parses `bytes`, but a value of an object member named `key` that lies
+  /// inside the value of another member named `key` is kept as its text
+  /// (`JSONValue.deferred`): checked for syntax (strings, escapes, UTF-8,
+  /// numbers, nesting depth) but not parsed, so duplicate keys in it are
+  /// found only when it is parsed. For a tree whose nodes list their
+  /// children, the top node and its children are parsed and the
+  /// grandchildren's subtrees are not.
+  public static func parse(bytes: [UInt8], deferringNested key: String?) throws(JSONParseError) -> JSONValue {
     var p = JSONParser(bytes: bytes)
+    p.deferKey = key
     p.skipSpace()
     let v = try p.value()
     p.skipSpace()
@@ -80,7 +96,20 @@ public struct JSONParser {
       guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(k)\"") }
       i += 1
       skipSpace()
-      let v = try value()
+      let v: JSONValue
+      if let d = deferKey, k == d {
+        if keyDepth > 0 {
+          let start = i
+          try skipValue()
+          v = .deferred(JSONText(checked: bytes[start..<i]))
+        } else {
+          keyDepth += 1
+          v = try value()
+          keyDepth -= 1
+        }
+      } else {
+        v = try value()
+      }
       if pairs.contains(where: { $0.0 == k }) { throw fail("duplicate key \"\(k)\"") }
       pairs.append((k, v))
       skipSpace()
@@ -126,6 +155,99 @@ public struct JSONParser {
     return v
   }
 
+  /// The scalar of a `\\uXXXX` escape (a surrogate pair: both), after the `u`.
+  private mutating func unicodeEscape() throws(JSONParseError) -> Unicode.Scalar {
+    var scalar = try hex4()
+    if scalar >= 0xD800 && scalar < 0xDC00 {
+      guard i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+        throw fail("lone surrogate in \\u escape")
+      }
+      i += 2
+      let lo = try hex4()
+      guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("bad surrogate pair") }
+      scalar = 0x10000 + ((scalar - 0xD800) << 10) + (lo - 0xDC00)
+    }
+    guard let u = Unicode.Scalar(scalar) else { throw fail("invalid unicode scalar") }
+    return u
+  }
+
+  /// Checks one value as `value()` would parse it, without building it.
+  private mutating func skipValue() throws(JSONParseError) {
+    guard i < bytes.count else { throw fail("unexpected end of input") }
+    switch bytes[i] {
+    case UInt8(ascii: "{"):
+      try enter(); defer { depth -= 1 }
+      i += 1
+      skipSpace()
+      if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
+      while true {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+        try skipString()
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key") }
+        i += 1
+        skipSpace()
+        try skipValue()
+        skipSpace()
+        guard i < bytes.count else { throw fail("unterminated object") }
+        if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+        if bytes[i] == UInt8(ascii: "}") { i += 1; return }
+        throw fail("expected ',' or '}' in object")
+      }
+    case UInt8(ascii: "["):
+      try enter(); defer { depth -= 1 }
+      i += 1
+      skipSpace()
+      if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return }
+      while true {
+        skipSpace()
+        try skipValue()
+        skipSpace()
+        guard i < bytes.count else { throw fail("unterminated array") }
+        if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+        if bytes[i] == UInt8(ascii: "]") { i += 1; return }
+        throw fail("expected ',' or ']' in array")
+      }
+    case UInt8(ascii: "\""): try skipString()
+    case UInt8(ascii: "t"): try literal("true")
+    case UInt8(ascii: "f"): try literal("false")
+    case UInt8(ascii: "n"): try literal("null")
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+    default: throw fail("unexpected character '\(Character(Unicode.Scalar(bytes[i])))'")
+    }
+  }
+
+  /// Checks one string as `string()` would read it, without building it.
+  private mutating func skipString() throws(JSONParseError) {
+    i += 1
+    let start = i
+    var nonASCII = false
+    while true {
+      guard i < bytes.count else { throw fail("unterminated string") }
+      let c = bytes[i]
+      if c == UInt8(ascii: "\"") { break }
+      if c < 0x20 { throw fail("control character in string") }
+      i += 1
+      if c >= 0x80 { nonASCII = true; continue }
+      guard c == UInt8(ascii: "\\") else { continue }
+      guard i < bytes.count else { throw fail("unterminated escape") }
+      let e = bytes[i]
+      i += 1
+      switch e {
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+        UInt8(ascii: "r"), UInt8(ascii: "t"):
+        break
+      case UInt8(ascii: "u"): _ = try unicodeEscape()
+      default: throw fail("invalid escape")
+      }
+    }
+    // Escapes are ASCII: the raw bytes are valid UTF-8 exactly when the
+    // string they spell is.
+    if nonASCII && String(validating: bytes[start..<i], as: UTF8.self) == nil { throw fail("invalid UTF-8 in string") }
+    i += 1
+  }
+
   private mutating func string() throws(JSONParseError) -> String {
     i += 1
     var out: [UInt8] = []
@@ -149,17 +271,7 @@ public struct JSONParser {
         case UInt8(ascii: "r"): out.append(0x0D)
         case UInt8(ascii: "t"): out.append(0x09)
         case UInt8(ascii: "u"):
-          var scalar = try hex4()
-          if scalar >= 0xD800 && scalar < 0xDC00 {
-            guard i + 6 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-              throw fail("lone surrogate in \\u escape")
-            }
-            i += 2
-            let lo = try hex4()
-            guard lo >= 0xDC00 && lo < 0xE000 else { throw fail("bad surrogate pair") }
-            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (lo - 0xDC00)
-          }
-          guard let u = Unicode.Scalar(scalar) else { throw fail("invalid unicode scalar") }
+          let u = try unicodeEscape()
           out.append(contentsOf: Array(String(Character(u)).utf8))
         default: throw fail("invalid escape")
         }

@@ -38,6 +38,14 @@ extension JSONValue {
         out.append(contentsOf: "null".utf8)
       }
     case .string(let s): JSONValue.escape(s, into: &out)
+    case .deferred(let t):
+      // Compact: the text as it came. Pretty (files people read): parsed
+      // and indented like the rest.
+      if indent > 0, let v = try? t.parse() {
+        v.write(into: &out, indent: indent, level: level)
+      } else {
+        out.append(contentsOf: t.bytes)
+      }
     case .array(let items):
       if items.isEmpty {
         out.append(contentsOf: "[]".utf8)

@@ -8,6 +8,9 @@ public enum JSONValue: Sendable, Equatable {
   case string(String)
   case array([JSONValue])
   case object([(String, JSONValue)])
+  /// A value kept as its JSON text, unparsed (`JSONParser.parse(bytes:
+  /// deferringNested:)`); the printer writes it back byte for byte.
+  case deferred(JSONText)
 
   public static func == (a: JSONValue, b: JSONValue) -> Bool {
     switch (a, b) {
@@ -20,6 +23,7 @@ public enum JSONValue: Sendable, Equatable {
     case (.array(let x), .array(let y)): return x == y
     case (.object(let x), .object(let y)):
       return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    case (.deferred(let x), .deferred(let y)): return x == y
     default: return false
     }
   }
@@ -57,6 +61,7 @@ public enum JSONValue: Sendable, Equatable {
     case .string: return "a string"
     case .array: return "an array"
     case .object: return "an object"
+    case .deferred: return "unparsed JSON"
     }
   }
 }
@@ -75,4 +80,20 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 extension JSONValue {
   public static func from(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
   public static func from<I: BinaryInteger>(_ i: I?) -> JSONValue { i.map { .int(Int64($0)) } ?? .null }
+}
+
+/// One JSON value's text, checked for syntax but not parsed: what a reader
+/// passes on without reading (an actor forwards its grandchildren's specs
+/// this way). The bytes are valid UTF-8 and one complete JSON value.
+public struct JSONText: Sendable, Equatable {
+  public let bytes: ArraySlice<UInt8>
+
+  /// Only the parser makes one: the bytes are known to be a JSON value.
+  init(checked bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+
+  /// Parses the text (deferring as `JSONParser.parse(bytes:deferringNested:)`
+  /// does, when `deferringNested` is given).
+  public func parse(deferringNested key: String? = nil) throws(JSONParseError) -> JSONValue {
+    try JSONParser.parse(bytes: Array(bytes), deferringNested: key)
+  }
 }

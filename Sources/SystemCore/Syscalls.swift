@@ -59,6 +59,13 @@ public enum Syscalls {
     }
   }
 
+  /// ioctl(FS_IOC_SETFLAGS, FS_TOPDIR_FL) on a directory: on ext4, the
+  /// directories made in it are spread over the block groups (as at the
+  /// filesystem's root) instead of going beside it; their files follow
+  /// them. Best effort: false where the filesystem has no such flag.
+  @discardableResult
+  public static func markTopDirectory(_ path: String) -> Bool { cs_set_top_directory(path) == 0 }
+
   /// getpriority(PRIO_PROCESS, 0): this process's nice value.
   public static func niceValue() -> Int32 {
     // -1 is a valid nice value: only errno tells a failure apart.

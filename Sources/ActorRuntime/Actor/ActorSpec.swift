@@ -69,7 +69,28 @@ public struct ActorSpec: Sendable, Equatable {
   public var name: String
   public var role: String  // "root", "spawner", "errorer", "leaf"
   public var behavior: Behavior
-  public var children: [ActorSpec]
+  /// The children. A spec decoded from a spawn spec message holds its
+  /// children's own children as their wire text (`deferredChildren`): this
+  /// parses them when asked for, which the actor never does (it forwards
+  /// the text to the child it spawns).
+  public var children: [ActorSpec] {
+    get {
+      guard let t = deferredChildren else { return parsedChildren }
+      return ActorSpec.parseChildren(t)
+    }
+    set {
+      parsedChildren = newValue
+      deferredChildren = nil
+    }
+  }
+  private var parsedChildren: [ActorSpec]
+  /// The `children` array as it came over the wire, unparsed (nil: the
+  /// children are `parsedChildren`). Decoding a spawn spec defers the
+  /// children of the actor's children: each actor parses its own node and
+  /// its children's, and passes the rest on as text. At depth 7 every actor
+  /// parsed and re-encoded its whole subtree (the root's 1023 nodes), 8-10%
+  /// of all actor CPU.
+  var deferredChildren: JSONText?
   /// Fault names as the scenario asked for them: a record only. The runtime
   /// reads `settings` and `supervision`, which FaultInjection derives from
   /// these.
@@ -83,8 +104,27 @@ public struct ActorSpec: Sendable, Equatable {
     self.name = name
     self.role = role
     self.behavior = behavior
-    self.children = children
+    self.parsedChildren = children
     self.faults = faults
+  }
+
+  /// Equal nodes have equal fields and equal children, however they are held.
+  public static func == (a: ActorSpec, b: ActorSpec) -> Bool {
+    a.name == b.name && a.role == b.role && a.behavior == b.behavior && a.faults == b.faults && a.settings == b.settings
+      && a.supervision == b.supervision
+      && (a.deferredChildren != nil && a.deferredChildren == b.deferredChildren || a.children == b.children)
+  }
+
+  /// Children from their deferred wire text; none if it does not parse
+  /// (the child that would have received it fails on it instead).
+  static func parseChildren(_ t: JSONText) -> [ActorSpec] {
+    guard let v = try? t.parse(), let items = v.array else { return [] }
+    var out: [ActorSpec] = []
+    for (i, item) in items.enumerated() {
+      guard let c = try? ScenarioParser.node(item, path: "$.children[\(i)]", defaultRole: "actor", wire: true) else { return [] }
+      out.append(c)
+    }
+    return out
   }
 
   /// The scenario form (run.json): no settings.
@@ -103,7 +143,7 @@ public struct ActorSpec: Sendable, Equatable {
   public var wireJSON: JSONValue {
     var o: [(String, JSONValue)] = [
       ("name", .string(name)), ("role", .string(role)), ("behavior", behavior.json),
-      ("children", .array(children.map(\.wireJSON))),
+      ("children", deferredChildren.map { .deferred($0) } ?? .array(parsedChildren.map(\.wireJSON))),
     ]
     if settings != ActorSettings() { o.append(("settings", settings.json)) }
     if supervision != ChildSupervision() { o.append(("supervision", supervision.json)) }

@@ -12,7 +12,25 @@ public struct ErrorInfo: Sendable, Equatable {
   public var pid: Int32
   public var boxedType: String?
   public var traceback: String?
-  public var children: [ErrorInfo]
+  /// The errors this one gathers or boxes. One decoded from a message holds
+  /// its children's own children as their wire text (`deferredChildren`),
+  /// parsed only when asked for: an actor boxes and gathers its children's
+  /// errors without reading below them, and passes that text on up.
+  public var children: [ErrorInfo] {
+    get {
+      guard let t = deferredChildren else { return parsedChildren }
+      return ErrorInfo.parseChildren(t)
+    }
+    set {
+      parsedChildren = newValue
+      deferredChildren = nil
+    }
+  }
+  private var parsedChildren: [ErrorInfo]
+  /// The `children` array as it came over the wire, unparsed (nil: the
+  /// children are `parsedChildren`). At depth 7 the root's children send
+  /// trees of 511 errors: every level parsed and re-encoded all below it.
+  private var deferredChildren: JSONText?
 
   public init(
     type: String, message: String, actor: String, pid: Int32, boxedType: String? = nil, traceback: String? = nil,
@@ -24,7 +42,19 @@ public struct ErrorInfo: Sendable, Equatable {
     self.pid = pid
     self.boxedType = boxedType
     self.traceback = traceback
-    self.children = children
+    self.parsedChildren = children
+  }
+
+  /// Equal errors have equal fields and equal children, however they are held.
+  public static func == (a: ErrorInfo, b: ErrorInfo) -> Bool {
+    a.type == b.type && a.message == b.message && a.actor == b.actor && a.pid == b.pid && a.boxedType == b.boxedType
+      && a.traceback == b.traceback
+      && (a.deferredChildren != nil && a.deferredChildren == b.deferredChildren || a.children == b.children)
+  }
+
+  /// Children from their deferred wire text, as `init?(json:)` reads them.
+  private static func parseChildren(_ t: JSONText) -> [ErrorInfo] {
+    ((try? t.parse())?.array ?? []).compactMap(ErrorInfo.init(json:))
   }
 
   public var json: JSONValue {
@@ -33,24 +63,34 @@ public struct ErrorInfo: Sendable, Equatable {
     ]
     if let b = boxedType { o.append(("boxedType", .string(b))) }
     if let t = traceback { o.append(("traceback", .string(t))) }
-    o.append(("children", .array(children.map(\.json))))
+    o.append(("children", deferredChildren.map { .deferred($0) } ?? .array(parsedChildren.map(\.json))))
     return .object(o)
   }
 
   public init?(json v: JSONValue) {
     guard let t = v["type"]?.string, let m = v["message"]?.string, let a = v["actor"]?.string else { return nil }
+    var deferred: JSONText? = nil
+    var children: [ErrorInfo] = []
+    switch v["children"] {
+    case .deferred(let text)?: deferred = text
+    case let c?: children = (c.array ?? []).compactMap(ErrorInfo.init(json:))
+    case nil: break
+    }
     self.init(
       type: t, message: m, actor: a, pid: Int32(truncatingIfNeeded: v["pid"]?.int ?? 0),
-      boxedType: v["boxedType"]?.string, traceback: v["traceback"]?.string,
-      children: (v["children"]?.array ?? []).compactMap(ErrorInfo.init(json:)))
+      boxedType: v["boxedType"]?.string, traceback: v["traceback"]?.string, children: children)
+    deferredChildren = deferred
   }
 
   /// The parent's view of a child's error: boxed, with the child's type kept.
   public func boxed(by child: String, pid: Int32) -> ErrorInfo {
     if type == "Cancelled" || type == "ActorDied" { return self }
-    return ErrorInfo(
-      type: "RemoteActorError", message: message, actor: child, pid: pid, boxedType: type, traceback: traceback,
-      children: children)
+    var e = self
+    e.type = "RemoteActorError"
+    e.actor = child
+    e.pid = pid
+    e.boxedType = type
+    return e  // the children as they are held (deferred ones stay text)
   }
 
   /// Gathers a nursery's failures: one is raised as itself, more as a MultiError.

@@ -20,8 +20,11 @@ public final class ForkServer: @unchecked Sendable {
   /// The nice value the server was started with, when the server raised its
   /// own priority: its children get it back. nil when the boost was refused.
   let childNice: Int32?
-  /// How much the server raises its own priority (best effort).
-  static let niceBoost: Int32 = 10
+  /// How much the server raises its own priority (best effort; nice stops
+  /// at -20). At depth 7 up to ~100 actors are runnable at once: at 10 the
+  /// server spent 85% of its life waiting for a CPU (schedstat), and served
+  /// its queue late; at 20 the tree made 25% fewer context switches.
+  static let niceBoost: Int32 = 20
   /// The supervisor that started us: with our own children (the actors),
   /// the only processes we fork for.
   let supervisorPid: Int32
@@ -63,9 +66,9 @@ public final class ForkServer: @unchecked Sendable {
     // forks, so it asks to run first when woken; children go back to the
     // nice value the server was started with before any actor code runs.
     let startNice = Syscalls.niceValue()
-    var niceNote = "nice=\(startNice - niceBoost)"
+    var niceNote = "nice=\(max(startNice - niceBoost, -20))"
     var childNice: Int32? = startNice
-    do { try Syscalls.setNice(startNice - niceBoost) } catch {
+    do { try Syscalls.setNice(max(startNice - niceBoost, -20)) } catch {
       niceNote = "nice=\(startNice) (\(error))"
       childNice = nil
     }
@@ -84,6 +87,14 @@ public final class ForkServer: @unchecked Sendable {
     }
     warmUp(runDir: runDir)
     warmUp(loop: loop)
+    Nursery.warmUpTypes()
+    // Every fork child runs much of the code the server has run (warmed up
+    // above), from the same executable: fork copies the page table entries
+    // of its text and read-only data once they are shared this way, instead
+    // of each child faulting them in again. Measured at depth 7: page
+    // faults of the whole tree 120k -> 75k, CPU -10% (medians of 6).
+    // Populating the whole text first saved no further fault.
+    ImageMappings.shareWithForkChildren()
     var childExits: OwnedFD? = nil
     if let fd = try? ProcessControl.childSignalFD() { childExits = OwnedFD(fd) }
     let server = ForkServer(

@@ -66,7 +66,13 @@ public enum Message: Sendable, Equatable {
 
   public static func decode(payload: [UInt8]) throws(DecodeError) -> Message {
     let v: JSONValue
-    do { v = try JSONParser.parse(bytes: payload) } catch { throw DecodeError(description: "bad JSON: \(error)") }
+    // Trees travel in both directions: a spawn spec down (the actor's
+    // subtree), errors up (every error gathered below). The receiver reads
+    // one level of children and passes the deeper ones on as text
+    // (ActorSpec and ErrorInfo `deferredChildren`).
+    do { v = try JSONParser.parse(bytes: payload, deferringNested: "children") } catch {
+      throw DecodeError(description: "bad JSON: \(error)")
+    }
     return try Message(json: v)
   }
 }

@@ -281,3 +281,25 @@ public final class Nursery: @unchecked Sendable {
         pid: child.pid))
   }
 }
+
+extension Nursery {
+  /// Instantiates, in the fork server before its first fork, the generic
+  /// types this file's code needs in every actor and the server's own
+  /// warm-up (which runs the message and loop code) does not reach; fork
+  /// children find them in the caches they inherit. Found with a uprobe on
+  /// the Swift runtime's mangled-name lookup in fork children: each child
+  /// looked these up again (demangling, metadata and conformance checks:
+  /// 3% of all actor CPU at depth 7).
+  static func warmUpTypes() {
+    let e = ErrorInfo(type: "w", message: "w", actor: "w", pid: 0)
+    var raw: [Int32: ErrorInfo] = [:]
+    raw[Syscalls.pid] = e
+    // As `run` builds its result.
+    let outcomes = [ChildOutcome?](repeating: .failed(e), count: Int(Syscalls.pid & 1) + 1).map { $0! }
+    keep(raw, outcomes, Result<ChildProcess, SpawnFailure>.self, ((Int, ChildOutcome)?).self, (ErrorInfo?, ErrorInfo?).self)
+  }
+
+  /// Where the warm-up's values go, so that the optimizer keeps them.
+  @inline(never) @_optimize(none)
+  private static func keep(_ values: Any...) {}
+}

@@ -169,9 +169,18 @@ public enum ScenarioParser {
       throw ScenarioError(path: path + ".name", message: "must be 1-200 characters without '/'")
     }
     var children: [ActorSpec] = []
+    var deferred: JSONText? = nil
     if let c = v["children"] {
-      guard let arr = c.array else { throw ScenarioError(path: path + ".children", message: "expected an array, found \(c.kindName)") }
-      for (i, cv) in arr.enumerated() { children.append(try node(cv, path: "\(path).children[\(i)]", defaultRole: "actor", wire: wire)) }
+      if wire, case .deferred(let t) = c {
+        // A spawn spec's grandchildren, passed on unparsed (ActorSpec).
+        guard t.bytes.first == UInt8(ascii: "[") else {
+          throw ScenarioError(path: path + ".children", message: "expected an array, found \(c.kindName)")
+        }
+        deferred = t
+      } else {
+        guard let arr = c.array else { throw ScenarioError(path: path + ".children", message: "expected an array, found \(c.kindName)") }
+        for (i, cv) in arr.enumerated() { children.append(try node(cv, path: "\(path).children[\(i)]", defaultRole: "actor", wire: wire)) }
+      }
     }
     var behavior = Behavior.none
     if let b = v["behavior"] { behavior = try self.behavior(b, path: path + ".behavior") }
@@ -183,10 +192,12 @@ public enum ScenarioParser {
         faults.append(s)
       }
     }
+    let hasChildren = deferred.map { !$0.bytes.elementsEqual("[]".utf8) } ?? !children.isEmpty
     let role =
       try string(v["role"], path + ".role", optional: true)
-      ?? (defaultRole == "root" ? "root" : (children.isEmpty ? "leaf" : "spawner"))
+      ?? (defaultRole == "root" ? "root" : (hasChildren ? "spawner" : "leaf"))
     var spec = ActorSpec(name: name, role: role, behavior: behavior, children: children, faults: faults)
+    spec.deferredChildren = deferred
     if wire {
       spec.settings = ActorSettings(json: v["settings"])
       spec.supervision = ChildSupervision(json: v["supervision"])

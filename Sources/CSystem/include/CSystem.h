@@ -93,4 +93,15 @@ void cs_fault_take_lock(void);
 /// process_vm_readv(2) of one remote range into one local buffer (no stop of
 /// the target). Returns bytes read (short at an unmapped page) or -1/errno.
 ssize_t cs_process_vm_readv(pid_t pid, void *local, size_t count, uint64_t remote);
+/// Gives the read-only private mappings of our own executable (text, read-only
+/// data) an anonymous page each (mprotect(2) to writable, one write of a byte
+/// with its own value, mprotect back), so that fork(2) copies their page table
+/// entries and a child does not fault in again the code its parent had mapped.
+/// Returns the number of mappings done, -1/errno when none could be read.
+int cs_share_image_page_tables(void);
+/// ioctl(FS_IOC_GETFLAGS / FS_IOC_SETFLAGS) adding FS_TOPDIR_FL to a
+/// directory: ext4 spreads the directories made in it over its block groups
+/// as it does those at the root. Returns 0 or -1/errno (ENOTTY, EOPNOTSUPP:
+/// the filesystem has no such flag).
+int cs_set_top_directory(const char *path);
 #endif

@@ -14,19 +14,19 @@ struct ForkFromMultithreadedParentRule: HangRule {
   }
 }
 
-/// A child with no probe at all that died (a zombie, an exit status, or gone)
-/// while its parent waits for the connect-back. A child that is still alive
-/// has not died: under heavy load a depth-7 child can still be booting at the
-/// deadline (no probe yet, its parent in connect_back), and calling it dead
-/// named the wrong cause; the later rules (working, ...) speak for it.
+/// A child with no probe at all that died (or is a zombie) while its parent
+/// waits for the connect-back. One the kernel saw alive at the snapshot did
+/// not die: it had not written its first probe yet (a start slowed down by
+/// load), whatever status the tree kill gave it afterwards; the kernel rules
+/// say what it was doing.
 struct DiedDuringBootRule: HangRule {
   func classify(_ ctx: TerminalContext) -> Classification? {
     guard ctx.writesProbes, ctx.events.isEmpty else { return nil }
     let actor = ctx.actor
     let pe = ctx.process
-    let dead = pe == nil || pe?.state == "Z" || pe?.state == "X" || actor?.exitStatus != nil
+    if let pe, !pe.isZombie { return nil }
     let cb = ctx.parentEvents.last { $0.site == "connect_back" && $0.peer == ctx.pid }
-    guard dead, cb?.event == "ENTER" || pe?.state == "Z" || actor?.exitStatus != nil else { return nil }
+    guard cb?.event == "ENTER" || pe?.state == "Z" || actor?.exitStatus != nil else { return nil }
     var extra: [String] = []
     if let c = cb, let pp = actor?.parentPid {
       extra.append("probes \(pp): connect_back \(c.event) on \(ctx.pid) \(ctx.ms(c.t))\(c.event == "ENTER" ? ", never returned" : "")")
