@@ -88,7 +88,9 @@ struct StoredVerdictTests {
       chains: [[12175, 12176, 12179]],
       cycles: [], stuck: [12176, 12179],
       terminals: [.init(12179, .uncancellableTask)],
-      explains: "spawner_0_depth_0_errorer_0 got its cancel request (cancel ENTER) but"),
+      // Its behaviour raised (a task that ended is not the one waiting): the
+      // cancel path is what never returned.
+      explains: "spawner_0_depth_0_errorer_0 got its cancel request (cancel ENTER) but a task kept waiting: its cancel path (cancel ENTER) never returned"),
     Expected(
       "fault-inherit-fds", outcome: "hang", hangClass: .leakedFDHoldsPeerOpen,
       chains: [
@@ -134,7 +136,7 @@ struct StoredVerdictTests {
       chains: [[14382, 14383, 14385]],
       cycles: [], stuck: [14385],
       terminals: [.init(14385, .uncancellableTask)],
-      explains: "stubborn got its cancel request (cancel ENTER) but a task kept"),
+      explains: "stubborn got its cancel request (cancel ENTER) but a task kept waiting: behavior ENTER never ended"),
     Expected(
       "unexpected-root-error", outcome: "unexpected", hangClass: nil,
       chains: [],

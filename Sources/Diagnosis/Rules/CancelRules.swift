@@ -26,11 +26,15 @@ struct UncancellableTaskRule: HangRule {
     guard ctx.has("cancel", "ENTER"), !(ctx.actor?.reachedExit ?? false) else { return nil }
     let behaviour = ctx.events.filter { $0.site == "behavior" }
     let taskOpen = behaviour.contains { $0.event == "ENTER" } && !behaviour.contains { BehaviourEnd.events.contains($0.event) }
-    guard !ctx.has("cancel", "RETURN") || taskOpen else { return nil }
+    let cancelOpen = !ctx.has("cancel", "RETURN")
+    guard cancelOpen || taskOpen else { return nil }
+    // Say which wait is open: the behaviour task when one is, else the
+    // cancel path itself (a task that returned is not the one waiting).
+    let open = taskOpen
+      ? behaviour.last { $0.event == "ENTER" }.map { ": \($0.site) ENTER never ended" } ?? ""
+      : ": its cancel path (cancel ENTER) never returned"
     return Classification(
-      .uncancellableTask,
-      "\(ctx.name) got its cancel request (cancel ENTER) but a task kept waiting"
-        + (behaviour.last.map { ": \($0.site) \($0.event) never returned" } ?? ""))
+      .uncancellableTask, "\(ctx.name) got its cancel request (cancel ENTER) but a task kept waiting" + open)
   }
 }
 
