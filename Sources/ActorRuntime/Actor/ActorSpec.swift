@@ -70,27 +70,14 @@ public struct ActorSpec: Sendable, Equatable {
   public var role: String  // "root", "spawner", "errorer", "leaf"
   public var behavior: Behavior
   /// The children. A spec decoded from a spawn spec message holds its
-  /// children's own children as their wire text (`deferredChildren`): this
-  /// parses them when asked for, which the actor never does (it forwards
-  /// the text to the child it spawns).
+  /// children's own children as their wire text (WireChildren): this parses
+  /// them when asked for, which the actor never does (it forwards the text
+  /// to the child it spawns).
   public var children: [ActorSpec] {
-    get {
-      guard let t = deferredChildren else { return parsedChildren }
-      return ActorSpec.parseChildren(t)
-    }
-    set {
-      parsedChildren = newValue
-      deferredChildren = nil
-    }
+    get { wireChildren.value(ActorSpec.parseChildren) }
+    set { wireChildren.set(newValue) }
   }
-  private var parsedChildren: [ActorSpec]
-  /// The `children` array as it came over the wire, unparsed (nil: the
-  /// children are `parsedChildren`). Decoding a spawn spec defers the
-  /// children of the actor's children: each actor parses its own node and
-  /// its children's, and passes the rest on as text. At depth 7 every actor
-  /// parsed and re-encoded its whole subtree (the root's 1023 nodes), 8-10%
-  /// of all actor CPU.
-  var deferredChildren: JSONText?
+  var wireChildren: WireChildren<ActorSpec>
   /// Fault names as the scenario asked for them: a record only. The runtime
   /// reads `settings` and `supervision`, which FaultInjection derives from
   /// these.
@@ -104,7 +91,7 @@ public struct ActorSpec: Sendable, Equatable {
     self.name = name
     self.role = role
     self.behavior = behavior
-    self.parsedChildren = children
+    self.wireChildren = WireChildren(children)
     self.faults = faults
   }
 
@@ -112,7 +99,7 @@ public struct ActorSpec: Sendable, Equatable {
   public static func == (a: ActorSpec, b: ActorSpec) -> Bool {
     a.name == b.name && a.role == b.role && a.behavior == b.behavior && a.faults == b.faults && a.settings == b.settings
       && a.supervision == b.supervision
-      && (a.deferredChildren != nil && a.deferredChildren == b.deferredChildren || a.children == b.children)
+      && a.wireChildren.equals(b.wireChildren, ActorSpec.parseChildren)
   }
 
   /// Children from their deferred wire text; none if it does not parse
@@ -143,7 +130,7 @@ public struct ActorSpec: Sendable, Equatable {
   public var wireJSON: JSONValue {
     var o: [(String, JSONValue)] = [
       ("name", .string(name)), ("role", .string(role)), ("behavior", behavior.json),
-      ("children", deferredChildren.map { .deferred($0) } ?? .array(parsedChildren.map(\.wireJSON))),
+      ("children", wireChildren.json(\.wireJSON)),
     ]
     if settings != ActorSettings() { o.append(("settings", settings.json)) }
     if supervision != ChildSupervision() { o.append(("supervision", supervision.json)) }

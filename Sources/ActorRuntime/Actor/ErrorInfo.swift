@@ -13,24 +13,15 @@ public struct ErrorInfo: Sendable, Equatable {
   public var boxedType: String?
   public var traceback: String?
   /// The errors this one gathers or boxes. One decoded from a message holds
-  /// its children's own children as their wire text (`deferredChildren`),
-  /// parsed only when asked for: an actor boxes and gathers its children's
-  /// errors without reading below them, and passes that text on up.
+  /// its children's own children as their wire text (WireChildren), parsed
+  /// only when asked for: an actor boxes and gathers its children's errors
+  /// without reading below them, and passes that text on up (at depth 7 the
+  /// root's children send trees of 511 errors).
   public var children: [ErrorInfo] {
-    get {
-      guard let t = deferredChildren else { return parsedChildren }
-      return ErrorInfo.parseChildren(t)
-    }
-    set {
-      parsedChildren = newValue
-      deferredChildren = nil
-    }
+    get { wireChildren.value(ErrorInfo.parseChildren) }
+    set { wireChildren.set(newValue) }
   }
-  private var parsedChildren: [ErrorInfo]
-  /// The `children` array as it came over the wire, unparsed (nil: the
-  /// children are `parsedChildren`). At depth 7 the root's children send
-  /// trees of 511 errors: every level parsed and re-encoded all below it.
-  private var deferredChildren: JSONText?
+  private var wireChildren: WireChildren<ErrorInfo>
 
   public init(
     type: String, message: String, actor: String, pid: Int32, boxedType: String? = nil, traceback: String? = nil,
@@ -42,14 +33,14 @@ public struct ErrorInfo: Sendable, Equatable {
     self.pid = pid
     self.boxedType = boxedType
     self.traceback = traceback
-    self.parsedChildren = children
+    self.wireChildren = WireChildren(children)
   }
 
   /// Equal errors have equal fields and equal children, however they are held.
   public static func == (a: ErrorInfo, b: ErrorInfo) -> Bool {
     a.type == b.type && a.message == b.message && a.actor == b.actor && a.pid == b.pid && a.boxedType == b.boxedType
       && a.traceback == b.traceback
-      && (a.deferredChildren != nil && a.deferredChildren == b.deferredChildren || a.children == b.children)
+      && a.wireChildren.equals(b.wireChildren, ErrorInfo.parseChildren)
   }
 
   /// Children from their deferred wire text, as `init?(json:)` reads them.
@@ -63,7 +54,7 @@ public struct ErrorInfo: Sendable, Equatable {
     ]
     if let b = boxedType { o.append(("boxedType", .string(b))) }
     if let t = traceback { o.append(("traceback", .string(t))) }
-    o.append(("children", deferredChildren.map { .deferred($0) } ?? .array(parsedChildren.map(\.json))))
+    o.append(("children", wireChildren.json(\.json)))
     return .object(o)
   }
 
@@ -79,7 +70,7 @@ public struct ErrorInfo: Sendable, Equatable {
     self.init(
       type: t, message: m, actor: a, pid: Int32(truncatingIfNeeded: v["pid"]?.int ?? 0),
       boxedType: v["boxedType"]?.string, traceback: v["traceback"]?.string, children: children)
-    deferredChildren = deferred
+    if let deferred { wireChildren = WireChildren([], text: deferred) }
   }
 
   /// The parent's view of a child's error: boxed, with the child's type kept.

@@ -69,7 +69,7 @@ public enum Message: Sendable, Equatable {
     // Trees travel in both directions: a spawn spec down (the actor's
     // subtree), errors up (every error gathered below). The receiver reads
     // one level of children and passes the deeper ones on as text
-    // (ActorSpec and ErrorInfo `deferredChildren`).
+    // (ActorSpec's and ErrorInfo's WireChildren).
     do { v = try JSONParser.parse(bytes: payload, deferringNested: "children") } catch {
       throw DecodeError(description: "bad JSON: \(error)")
     }

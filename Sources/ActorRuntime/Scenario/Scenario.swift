@@ -197,7 +197,7 @@ public enum ScenarioParser {
       try string(v["role"], path + ".role", optional: true)
       ?? (defaultRole == "root" ? "root" : (hasChildren ? "spawner" : "leaf"))
     var spec = ActorSpec(name: name, role: role, behavior: behavior, children: children, faults: faults)
-    spec.deferredChildren = deferred
+    if let deferred { spec.wireChildren = WireChildren([], text: deferred) }
     if wire {
       spec.settings = ActorSettings(json: v["settings"])
       spec.supervision = ChildSupervision(json: v["supervision"])
