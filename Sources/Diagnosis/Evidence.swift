@@ -169,7 +169,8 @@ public struct Evidence: Sendable {
       native.insert(pid)
     }
     let python = Set((pythonPids ?? stackPids).filter { e.processes[$0] != nil })
-    let requests = (stackPids + (pythonPids ?? [])).reduce(into: [Int32]()) { if !$0.contains($1) { $0.append($1) } }
+    var seen = Set<Int32>()
+    let requests = (stackPids + (pythonPids ?? [])).filter { seen.insert($0).inserted }
       .map { StackCapture.Request(pid: $0, native: native.contains($0), python: python.contains($0)) }
     let taken = StackCapture.take(requests, maxFrames: 32, symbolizer: symbolizer)
     for r in requests where r.native {

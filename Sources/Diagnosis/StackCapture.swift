@@ -38,17 +38,10 @@ public enum StackCapture {
   ) -> [Int32: Taken] {
     let work = requests.filter { $0.native || $0.python }
     let results = Mutex<[Int32: Taken]>([:])
-    let next = Atomic<Int>(0)
-    let one: @Sendable () -> Void = {
-      while true {
-        let i = next.add(1, ordering: .relaxed).oldValue
-        guard i < work.count else { return }
-        let t = takeOne(work[i], maxFrames: maxFrames, symbolizer: symbolizer)
-        results.withLock { $0[work[i].pid] = t }
-      }
+    Threads.forEach(work.count) { i in
+      let t = takeOne(work[i], maxFrames: maxFrames, symbolizer: symbolizer)
+      results.withLock { $0[work[i].pid] = t }
     }
-    let n = min(Threads.lookers, work.count)
-    Threads.runAll(Array(repeating: one, count: max(n, 1)))
     return results.withLock { $0 }
   }
 

@@ -42,24 +42,17 @@ public enum KernelEvidence {
     let scanItems = holdersOutside && outside == nil ? 1 : 0
     let read = Mutex<[Int32: ProcessSnapshot]>([:])
     let others = Mutex<[OtherHolders.FD]>([])
-    let next = Atomic<Int>(0)
-    let worker: @Sendable () -> Void = {
-      while true {
-        let i = next.add(1, ordering: .relaxed).oldValue
-        if i >= order.count + scanItems { return }
-        if i < scanItems {
-          let o = OtherHolders.scan(excluding: members)
-          others.withLock { $0 = o }
-          continue
-        }
-        let pid = order[i - scanItems]
-        guard let p = ProcessReader.read(pid: pid, sockets: table) else { continue }
-        read.withLock { $0[pid] = p }
-        alongside?(p)
+    Threads.forEach(order.count + scanItems) { i in
+      if i < scanItems {
+        let o = OtherHolders.scan(excluding: members)
+        others.withLock { $0 = o }
+        return
       }
+      let pid = order[i - scanItems]
+      guard let p = ProcessReader.read(pid: pid, sockets: table) else { return }
+      read.withLock { $0[pid] = p }
+      alongside?(p)
     }
-    let items = order.count + scanItems
-    Threads.runAll(Array(repeating: worker, count: max(1, min(Threads.lookers, items))))
     var procs = read.withLock { m in order.compactMap { m[$0] } }
     let notUnix = procs.contains { p in
       p.fds.contains { if case .socket(let ino) = $0.kind { return sockets.byInode[ino] == nil } else { return false } }

@@ -52,6 +52,23 @@ public enum Threads {
     for t in started { t.join() }
   }
 
+  /// Calls `body` once for every index in 0..<count, the indices shared out
+  /// (each taken once, in order) over `lookers` threads, the caller's among
+  /// them; returns when all are done. The one work queue of the snapshot's
+  /// readers and lookers.
+  public static func forEach(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    guard count > 0 else { return }
+    let next = Atomic<Int>(0)
+    let worker: @Sendable () -> Void = {
+      while true {
+        let i = next.add(1, ordering: .relaxed).oldValue
+        if i >= count { return }
+        body(i)
+      }
+    }
+    runAll(Array(repeating: worker, count: min(lookers, count)))
+  }
+
   /// A started thread that must be joined.
   public final class Joinable: Sendable {
     private let thread: pthread_t?
