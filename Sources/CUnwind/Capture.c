@@ -449,9 +449,14 @@ cu_session *cu_session_create(pid_t pid, size_t stack_bytes, const char *maps, s
     cu_session_destroy(s);
     return NULL;
   }
-  // Global caching: threads of one process share code, so unwind info found
-  // for the first thread is reused for the others.
-  U.set_caching(s->as, CU_UNW_CACHE_GLOBAL);
+  // No caching. libunwind's global cache (per address space, so per process)
+  // takes a lock around every lookup, and its lock blocks all signals with two
+  // sigprocmask calls: ~1,300 syscalls for the six Python processes of the
+  // bench's tree (strace), while the cache only pays when several threads of
+  // one process pass the same return addresses. Its per-thread cache is not an
+  // option: it is shared by every address space the thread unwinds, keyed by
+  // address alone, and we unwind many processes on one thread.
+  U.set_caching(s->as, CU_UNW_CACHE_NONE);
   return s;
 }
 

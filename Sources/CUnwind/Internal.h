@@ -15,12 +15,12 @@
 // headers. Checked against libunwind 1.6.2 (x86_64): unw_word_t is uint64_t,
 // unw_cursor_t is unw_word_t opaque[UNW_TDEP_CURSOR_LEN = 127],
 // unw_addr_space_t is a pointer, UNW_REG_IP = UNW_X86_64_RIP = 16,
-// UNW_REG_SP = UNW_X86_64_RSP = 7, UNW_CACHE_GLOBAL = 1.
+// UNW_REG_SP = UNW_X86_64_RSP = 7, UNW_CACHE_NONE = 0.
 // The cursor is over-allocated so a newer libunwind with a larger cursor
 // cannot overrun our stack.
 typedef uint64_t cu_unw_word_t;
 typedef struct { cu_unw_word_t opaque[512]; } cu_unw_cursor_t;
-enum { CU_UNW_REG_IP = 16, CU_UNW_REG_SP = 7, CU_UNW_CACHE_GLOBAL = 1 };
+enum { CU_UNW_REG_IP = 16, CU_UNW_REG_SP = 7, CU_UNW_CACHE_NONE = 0 };
 // unw_error_t values (positive; libunwind returns them negated).
 enum { CU_UNW_EBADREG = 3, CU_UNW_EINVAL = 8, CU_UNW_ENOINFO = 10 };
 
