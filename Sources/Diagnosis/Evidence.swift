@@ -57,7 +57,7 @@ public struct FDEvidence: Sendable {
 
   public var isPipe: Bool { link.hasPrefix("pipe:") }
   public var isSocket: Bool { link.hasPrefix("socket:") }
-  public var isPidfd: Bool { link.contains("pidfd") }
+  public var isPidfd: Bool { link.includes("pidfd") }
 }
 
 /// Kernel evidence and native stacks for a tree, as saved in evidence.json.

@@ -1,3 +1,5 @@
+import SystemCore
+
 /// What a foreign process is, as far as its command line tells.
 public enum ProcessRole: String, Sendable, CaseIterable {
   /// A tractor actor: its process title `_subactor[name@id]`, or tractor's trio
@@ -52,15 +54,15 @@ public enum ProcessNaming {
     guard isPython(program) else { return ProcessIdentity(name: program, role: .program) }
     switch pythonTarget(Array(argv.dropFirst())) {
     case .code(let code):
-      if code.contains("multiprocessing.resource_tracker") {
+      if code.includes("multiprocessing.resource_tracker") {
         return ProcessIdentity(name: "resource tracker", role: .resourceTracker)
       }
-      if code.contains("multiprocessing.forkserver") {
+      if code.includes("multiprocessing.forkserver") {
         // Forked children of the server keep its argv: only the parent tells them apart.
         if parentArgv == argv { return ProcessIdentity(name: "fork server child", role: .forkServerChild) }
         return ProcessIdentity(name: "fork server", role: .forkServer)
       }
-      if code.contains("spawn_main") { return ProcessIdentity(name: "spawn child", role: .spawnChild) }
+      if code.includes("spawn_main") { return ProcessIdentity(name: "spawn child", role: .spawnChild) }
       return ProcessIdentity(name: "\(program) -c", role: .python)
     case .module(let module, let rest):
       if module == "tractor._child", let uid = option("--uid", in: rest), let name = firstQuoted(uid) {

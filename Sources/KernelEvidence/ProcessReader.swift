@@ -145,7 +145,7 @@ enum ProcessReader {
       return f
     }
     if let ino = ProcFS.bracketInode(link, prefix: "pipe:[") { return pipeFD(pid: pid, fd: fd, link: link, inode: ino) }
-    if link.contains("pidfd") {
+    if link.includes("pidfd") {
       // Older kernels: "anon_inode:[pidfd]"; pidfs kernels: "pidfd:[ino]".
       let info = readFDInfo(pid: pid, fd: fd)
       return FDSnapshot(fd: fd, link: link, kind: .pidfd(pid: fdInfoPid(info) ?? -1))
