@@ -9,3 +9,14 @@ public enum FDKind: Sendable, Hashable {
   case file(path: String)
   case other(String)
 }
+
+extension FDKind {
+  /// A pipe, FIFO or socket: the only kinds whose other end another process
+  /// can hold, so the only reason to scan every other process's fds.
+  var mayHaveHoldersOutside: Bool {
+    switch self {
+    case .socket, .pipe: return true
+    case .pidfd, .epoll, .file, .other: return false
+    }
+  }
+}

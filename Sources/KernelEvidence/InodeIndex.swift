@@ -1,3 +1,4 @@
+import Synchronization
 import SystemCore
 /// Maps socket and pipe inodes to the (pid, fd) pairs holding them: the set's own
 /// fds, and those of every other process on the machine (a peer may live
@@ -78,8 +79,8 @@ struct InodeIndex: Sendable {
 
 /// The fds of every process outside a set that could be the other end of
 /// something the set holds: sockets, pipes and paths (a named FIFO shows as
-/// its path). One readlink per fd, nothing else: whether they matter is known
-/// only once the set is read, and the scan runs beside that read.
+/// its path). One readlink per fd, nothing else: which of them matter is
+/// decided by InodeIndex.build.
 enum OtherHolders {
   enum Link: Sendable {
     case socket(UInt64)
@@ -92,21 +93,33 @@ enum OtherHolders {
     var link: Link
   }
 
+  /// The processes are shared out over Threads.lookers threads in small
+  /// batches: the cost is one getdents of /proc/PID/fd and one readlink per
+  /// fd, in the kernel, and it grows with the machine's processes and fds.
   static func scan(excluding set: Set<Int32>) -> [FD] {
-    var out: [FD] = []
-    for pid in ProcFS.listNumeric("/proc") where !set.contains(pid) && pid != Syscalls.pid {
-      for fd in ProcFS.listNumeric("/proc/\(pid)/fd") {
-        guard let link = ProcFS.readLink("/proc/\(pid)/fd/\(fd)") else { continue }
-        let h = FDHolder(pid: pid, fd: fd)
-        if let ino = ProcFS.bracketInode(link, prefix: "socket:[") {
-          out.append(FD(holder: h, link: .socket(ino)))
-        } else if let ino = ProcFS.bracketInode(link, prefix: "pipe:[") {
-          out.append(FD(holder: h, link: .pipe(ino)))
-        } else if link.hasPrefix("/") {
-          out.append(FD(holder: h, link: .path(link)))
-        }
+    let pids = ProcFS.listNumeric("/proc").filter { !set.contains($0) && $0 != Syscalls.pid }
+    let batch = 8
+    let batches = (pids.count + batch - 1) / batch
+    let found = Mutex<[[FD]]>(Array(repeating: [], count: batches))
+    Threads.forEach(batches) { b in
+      var out: [FD] = []
+      for pid in pids[(b * batch)..<min(pids.count, (b + 1) * batch)] { scanOne(pid, into: &out) }
+      found.withLock { $0[b] = out }
+    }
+    return found.withLock { $0.flatMap { $0 } }
+  }
+
+  private static func scanOne(_ pid: Int32, into out: inout [FD]) {
+    for fd in ProcFS.listNumeric("/proc/\(pid)/fd") {
+      guard let link = ProcFS.readLink("/proc/\(pid)/fd/\(fd)") else { continue }
+      let h = FDHolder(pid: pid, fd: fd)
+      if let ino = ProcFS.bracketInode(link, prefix: "socket:[") {
+        out.append(FD(holder: h, link: .socket(ino)))
+      } else if let ino = ProcFS.bracketInode(link, prefix: "pipe:[") {
+        out.append(FD(holder: h, link: .pipe(ino)))
+      } else if link.hasPrefix("/") {
+        out.append(FD(holder: h, link: .path(link)))
       }
     }
-    return out
   }
 }

@@ -19,8 +19,8 @@ extension SnapshotReport {
   ) -> SnapshotReport {
     let along = StackCapture.Alongside(python: python, native: stacks, maxFrames: maxFrames, symbolizer: symbolizer)
     let snap = KernelEvidence.snapshot(
-      pids: pids, includeDescendants: tree, holdersOutside: true, alongside: python || stacks ? along.take : nil,
-      outside: prefetch?.outsideHolders())
+      pids: pids, includeDescendants: tree, holdersOutside: true, alongside: python || stacks ? along.take : nil)
+    prefetch?.finish()
     var notes = notes
     for p in pids where snap.process(p) == nil { notes.append("pid \(p) exited before it could be read") }
     var report = SnapshotReport(snapshot: snap, notes: notes, requested: pids, tree: tree)
@@ -58,7 +58,7 @@ extension SnapshotReport {
       guard let note = st.note else { continue }
       if note.hasPrefix("ptrace not permitted") {
         denied.append(pid)
-      } else if note.hasPrefix("no such process") || note.contains("exited") {
+      } else if note.hasPrefix("no such process") || note.includes("exited") {
         gone.append(pid)
       }
     }
@@ -75,7 +75,7 @@ extension SnapshotReport {
       notes.append("exited before or during stack capture: " + gone.map(String.init).joined(separator: ", "))
     }
     if symbolizer == .llvmSymbolizer,
-      self.stacks.values.contains(where: { $0.threads.contains { ($0.note ?? "").contains("llvm-symbolizer") } })
+      self.stacks.values.contains(where: { $0.threads.contains { ($0.note ?? "").includes("llvm-symbolizer") } })
     {
       notes.append("llvm-symbolizer had problems; see the threads' stack notes (fast names kept)")
     }
