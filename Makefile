@@ -23,14 +23,15 @@ VENV313_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/pytho
 VENV313      := .venv-313
 VENV313_REQS := Fixtures/python/requirements-313.txt
 
-# Installs what is missing on a fresh Debian machine: libunwind, static libc. Native stacks
-# dlopen libunwind-ptrace.so.0 and libunwind-x86_64.so.8 at run time (package
-# libunwind8, which libunwind-dev pulls in); without them stacks degrade to a
-# note and /proc-only evidence.
+# Installs what is missing on a fresh Debian machine: libunwind, static libc.
+# The release tractor-diag links libunwind-ptrace.a, libunwind-x86_64.a and
+# liblzma.a (libunwind-dev and its dependency liblzma-dev); debug builds and
+# the tests dlopen libunwind-ptrace.so.0 and libunwind-x86_64.so.8 (libunwind8)
+# at first use, and without them stacks degrade to a note and /proc-only evidence.
 deps:
-	@if ! dpkg -s libunwind-dev >/dev/null 2>&1 || ! ldconfig -p | grep -q 'libunwind-ptrace.so.0'; then \
+	@if ! dpkg -s libunwind-dev liblzma-dev >/dev/null 2>&1 || ! ldconfig -p | grep -q 'libunwind-ptrace.so.0'; then \
 	  echo "installing libunwind-dev"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunwind-dev) >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunwind-dev liblzma-dev) >/dev/null || \
 	  { echo "could not install libunwind-dev (stacks will be unavailable)"; }; \
 	fi
 	@# tractor-actor is linked statically (-static-executable): it needs libc.a
@@ -79,7 +80,7 @@ build: deps
 
 # Release builds (make run, bench, install) link the Swift libraries
 # statically: tractor-diag is a short-lived process, and dynamic linking of
-# libswiftCore, FoundationEssentials (through ArgumentParser) and friends was
+# libswiftCore, FoundationEssentials (then through ArgumentParser) and friends was
 # ~40% of a `snapshot --tree` of 6 Python processes. Measured in one window:
 # start-up (`faults`) 29 -> 16 ms, that snapshot 64 -> 42 ms (py-spy 79 ms).
 # The installed binary then runs without the toolchain. (A `-static-stdlib`

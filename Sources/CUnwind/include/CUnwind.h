@@ -1,4 +1,4 @@
-// CUnwind: C shim for NativeStacks: Load.c (dlopen of libunwind), Capture.c
+// CUnwind: C shim for NativeStacks: Load.c (libunwind: linked, or dlopen), Capture.c
 // (ptrace + unwind), UnwindImages.c (ELF files behind the unwinding, shared
 // by every session), Elf.c (symbol tables), Demangle.c, Files.c.
 //
@@ -22,9 +22,11 @@ extern "C" {
 #endif
 
 // ---------------------------------------------------------------------------
-// Loading libunwind (dlopen/dlsym)
+// Loading libunwind (linked statically in release builds, else dlopen/dlsym)
 
-/// Loads libunwind-x86_64.so.8 + libunwind-ptrace.so.0 with dlopen(3) and
+/// Makes libunwind's functions callable: in release builds (CU_LINK_LIBUNWIND)
+/// they are linked in from libunwind's static archives; otherwise it loads
+/// libunwind-x86_64.so.8 + libunwind-ptrace.so.0 with dlopen(3) and
 /// resolves the symbols we use with dlsym(3). Idempotent and thread-safe
 /// (pthread_once). Returns 1 when available, 0 otherwise with a message in
 /// `err` (always NUL-terminated when errlen > 0).
@@ -36,7 +38,7 @@ int cu_load(char *err, size_t errlen);
 /// target's mappings, each mapped once per run and shared by every session;
 /// what no file holds read from the target with process_vm_readv through a
 /// page cache; _UPT_find_proc_info only for a module without .eh_frame_hdr),
-/// caching UNW_CACHE_GLOBAL. `maps` is the text of /proc/PID/maps (read once
+/// with no libunwind caching (see Capture.c). `maps` is the text of /proc/PID/maps (read once
 /// by the caller, who shares it with the other readers of the process).
 /// The stack copy stops at the end of the stack pointer's mapping. Use one per target process and capture (the caches are
 /// keyed by address only). `stack_bytes` is the most copied from each
