@@ -20,7 +20,8 @@ import PackageDescription
 //   Diagnosis                   verdicts: stuck pids, wait chains, hang classes; exit codes
 //   Reports                     text / JSON rendering of verdicts
 //   Bench                       the bench harness (make bench)
-//   tractor-diag                the CLI (ArgumentParser), one small struct per command
+//   CommandLineOptions          the command-line parser and help text (no Foundation)
+//   tractor-diag                the CLI, one small struct per command
 //   tractor-actor               the actor process and fork server (no Foundation)
 let package = Package(
   name: "tractor-diag",
@@ -28,15 +29,28 @@ let package = Package(
     .executable(name: "tractor-diag", targets: ["tractor-diag"]),
     .executable(name: "tractor-actor", targets: ["tractor-actor"]),
   ],
-  dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
-  ],
+  // No package dependencies. swift-argument-parser was one until its first
+  // parse (Mirror, protocol-conformance scans over a static binary, and the
+  // FoundationEssentials it links) measured ~60% of `snapshot`'s start-up.
   targets: [
     .target(name: "CSystem"),
     .target(name: "CKernel"),
-    .target(name: "CUnwind", linkerSettings: [.linkedLibrary("dl")]),
+    // Debug builds (and the tests) dlopen libunwind at first use; release
+    // builds link its static archives into tractor-diag, a static executable
+    // (CU_LINK_LIBUNWIND; see Load.c). Order matters for archives: ptrace's
+    // objects need x86_64's, which need lzma's.
+    .target(
+      name: "CUnwind",
+      cSettings: [.define("CU_LINK_LIBUNWIND", .when(configuration: .release))],
+      linkerSettings: [
+        .linkedLibrary("dl", .when(configuration: .debug)),
+        .linkedLibrary("unwind-ptrace", .when(configuration: .release)),
+        .linkedLibrary("unwind-x86_64", .when(configuration: .release)),
+        .linkedLibrary("lzma", .when(configuration: .release)),
+      ]),
     .target(name: "SystemCore", dependencies: ["CSystem"]),
     .target(name: "MiniJSON"),
+    .target(name: "CommandLineOptions"),
     .target(name: "Probes", dependencies: ["SystemCore", "MiniJSON"]),
     .target(name: "Supervision", dependencies: ["SystemCore"]),
     .target(name: "ActorRuntime", dependencies: ["SystemCore", "MiniJSON", "Probes", "Supervision"]),
@@ -66,19 +80,21 @@ let package = Package(
     .executableTarget(
       name: "tractor-actor", dependencies: ["ActorRuntime", "Supervision"],
       linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]),
-    // Release: a position-dependent executable. As a PIE it carried ~41,600
-    // relative relocations that the loader applied (and page-faulted in) on
-    // every start; without PIE there are ~900. Measured with perf over 80
-    // starts of `snapshot 999999`: 30% fewer samples, the loader's share
-    // 32% -> 23%. (The tool is short-lived and runs as the user; ASLR of its
-    // own text buys nothing here.)
+    // Release: a static, position-dependent executable (as tractor-actor).
+    // As a PIE it carried ~41,600 relative relocations that the loader
+    // applied (and page-faulted in) on every start; dynamically linked, the
+    // loader then mapped and relocated glibc, libstdc++ and libunwind. Static
+    // (lld), a start is an exec and the Swift runtime's own set-up: `snapshot
+    // 2147483647 --tree` 5.2-5.7 ms -> 3.0-4.0 ms (perf stat, 40 runs). The
+    // tool is short-lived and runs as the user; ASLR of its own text buys
+    // nothing here. Debug builds (the tests) stay dynamic.
     .executableTarget(
       name: "tractor-diag",
       dependencies: [
         "Diagnosis", "Reports", "ActorRuntime", "Bench", "FaultInjection", "PythonStacks", "Supervision",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "CommandLineOptions",
       ],
-      linkerSettings: [.unsafeFlags(["-Xlinker", "-no-pie"], .when(configuration: .release))]),
+      linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"], .when(configuration: .release))]),
     // Spawning and reaping real process trees from tests, shared by suites.
     .target(name: "TestSupport", dependencies: ["CSystem"], path: "Tests/TestSupport"),
     .testTarget(name: "RuntimeTests", dependencies: ["ActorRuntime", "FaultInjection", "MiniJSON", "Probes", "SystemCore"]),
@@ -89,6 +105,7 @@ let package = Package(
       ]),
     .testTarget(name: "KernelEvidenceTests", dependencies: ["KernelEvidence", "TestSupport"]),
     .testTarget(name: "SystemCoreTests", dependencies: ["SystemCore"]),
+    .testTarget(name: "CommandLineOptionsTests", dependencies: ["CommandLineOptions"]),
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "SystemCore"]),
     // Verdicts from stored run directories (Tests/DiagnosisTests/Runs): no processes.
     .testTarget(

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandLineOptions
 import Bench
 import Diagnosis
 
@@ -6,9 +6,9 @@ import Diagnosis
 /// probe cost and snapshot/stack cost, each against its target and against
 /// baselines measured in the same invocation. Always exits 0 (130 when
 /// interrupted): benchmarks report, they never fail the build.
-struct BenchCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "bench",
+struct BenchCommand: CLICommand {
+  static let spec = CommandSpec(
+    name: "bench",
     abstract: "Measure spawn, probe, teardown and snapshot costs; prints medians and ratios (make bench).",
     discussion: """
       Every number is a median over --runs repetitions (default 9; --quick uses 3,
@@ -20,29 +20,35 @@ struct BenchCommand: ParsableCommand {
       Baselines (fork+_exit+reap, posix_spawn /bin/true, raw write(2), eu-stack)
       are measured in the same invocation. Run dirs go to /tmp/tractor-diag-bench
       and are deleted; every process started here is killed and reaped.
-      """)
+      """,
+    options: [
+      OptionSpec("runs", .value, help: "Repetitions per measurement; medians are taken over these (default 9, or 3 with --quick)."),
+      .flag("quick", help: "3 repetitions and skip the slowest parts."),
+      OptionSpec("format", .value, help: "Output format: text or json.", default: "text"),
+      OptionSpec("only", .repeated, help: "Run only this part (repeatable): \(BenchRunner.sections.joined(separator: ", "))."),
+    ])
 
-  @Option(help: "Repetitions per measurement; medians are taken over these (default 9, or 3 with --quick).")
   var runs: Int?
+  var quick: Bool
+  var format: OutputFormat
+  var only: [String]
 
-  @Flag(help: "3 repetitions and skip the slowest parts.")
-  var quick = false
+  init(_ a: ParsedArguments) throws(UsageError) {
+    runs = try a.int("runs")
+    quick = a.flag("quick")
+    format = try a.choice("format", default: OutputFormat.text)
+    only = a.strings("only")
+  }
 
-  @Option(help: "Output format: text or json.")
-  var format: OutputFormat = .text
-
-  @Option(help: "Run only this part (repeatable): \(BenchRunner.sections.joined(separator: ", ")).")
-  var only: [String] = []
-
-  func validate() throws {
+  func validate() throws(UsageError) {
     try format.check([.text, .json], command: "bench")
-    if let r = runs, !(1...101).contains(r) { throw ValidationError("--runs must be 1...101") }
+    if let r = runs, !(1...101).contains(r) { throw UsageError("--runs must be 1...101") }
     for o in only where !BenchRunner.sections.contains(o) {
-      throw ValidationError("--only \(o): not one of \(BenchRunner.sections.joined(separator: ", "))")
+      throw UsageError("--only \(o): not one of \(BenchRunner.sections.joined(separator: ", "))")
     }
   }
 
-  func run() throws {
+  func run() {
     let bench = BenchRunner(
       runs: runs ?? (quick ? 3 : 9), quick: quick, actorExecutable: RunOptions.actorExecutablePath(),
       onInterrupt: { sig in fail(Exit.signaled(sig), "bench interrupted by signal \(sig); everything it started was killed") })

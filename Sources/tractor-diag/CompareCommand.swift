@@ -1,13 +1,14 @@
 import ActorRuntime
-import ArgumentParser
+import CommandLineOptions
 import Diagnosis
 import Glibc
 import Reports
 import SystemCore
 
-struct Compare: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "compare",
+/// `compare`: one tree (ours, or a program's via --watch) across backends.
+struct Compare: CLICommand {
+  static let spec = CommandSpec(
+    name: "compare",
     abstract: "Run the same tree under several backends and show where they diverge.",
     discussion: """
       Two modes. Ours: the nested-multierrors tree (or --scenario) under our
@@ -21,52 +22,65 @@ struct Compare: ParsableCommand {
 
       Exit 0 when every backend and trial is clean, 1 when any hangs or leaks, 3
       otherwise, 130 on Ctrl-C (after the partial table).
-      """)
+      """,
+    options: [
+      OptionSpec(
+        "backends", .value,
+        help: "Comma-separated backends; the first is the reference (default spawn,fork,forkserver; required with --watch)."),
+      OptionSpec(
+        "watch", .value,
+        help: "Compare a program across its own backends: a command line with {backend} where each backend's name goes.",
+        valueName: "CMD"),
+      OptionSpec("trials", .value, help: "Runs per backend (1-50).", default: "3"),
+      OptionSpec("scenario", .value, help: "A scenario file to compare instead of nested-multierrors."),
+    ] + TreeShape.options + RunOptions.options)
 
-  @Option(help: "Comma-separated backends; the first is the reference (default spawn,fork,forkserver; required with --watch).")
   var backends: String?
-
-  @Option(
-    help: ArgumentHelp(
-      "Compare a program across its own backends: a command line with {backend} where each backend's name goes.",
-      valueName: "CMD"))
   var watch: String?
-
-  @Option(help: "Runs per backend (1-50).")
-  var trials: Int = 3
-
-  @Option(help: "A scenario file to compare instead of nested-multierrors.")
+  var trials: Int
   var scenario: String?
+  var shape: TreeShape
+  /// Whether --depth, --breadth or --delay-ms was given (--watch takes none).
+  var shapeGiven: Bool
+  var options: RunOptions
 
-  @OptionGroup var shape: TreeShape
-
-  @OptionGroup var options: RunOptions
+  init(_ a: ParsedArguments) throws(UsageError) {
+    backends = a.string("backends")
+    watch = a.string("watch")
+    trials = try a.int("trials", default: 3)
+    scenario = a.string("scenario")
+    shape = try TreeShape(a)
+    shapeGiven = TreeShape.given(a)
+    options = try RunOptions(a)
+  }
 
   var backendList: [String] {
     (backends ?? "spawn,fork,forkserver").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
   }
 
-  func validate() throws {
+  func validate() throws(UsageError) {
+    try shape.validate()
+    try options.validate()
     let list = backendList
-    guard !list.isEmpty else { throw ValidationError("--backends is empty") }
+    guard !list.isEmpty else { throw UsageError("--backends is empty") }
     if let w = watch {
-      do { _ = try CommandTemplate(w) } catch { throw ValidationError("--watch: \(error)") }
-      guard backends != nil else { throw ValidationError("--watch needs --backends (the program's own backend names)") }
-      guard scenario == nil, options.faults.isEmpty, shape.depth == 1, shape.breadth == 2, shape.delayMs == 0 else {
-        throw ValidationError("--watch compares a program of yours: --scenario, --fault, --depth, --breadth and --delay-ms do not apply")
+      do { _ = try CommandTemplate(w) } catch { throw UsageError("--watch: \(error)") }
+      guard backends != nil else { throw UsageError("--watch needs --backends (the program's own backend names)") }
+      guard scenario == nil, options.faults.isEmpty, !shapeGiven else {
+        throw UsageError("--watch compares a program of yours: --scenario, --fault, --depth, --breadth and --delay-ms do not apply")
       }
       for b in list where !b.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) {
-        throw ValidationError("--backends: '\(b)' is not a plain name (letters, digits, _ - .)")
+        throw UsageError("--backends: '\(b)' is not a plain name (letters, digits, _ - .)")
       }
     } else {
       try RunOptions.validate(backends: list)
     }
     try options.format.check([.text, .json], command: "compare")
-    guard Set(list).count == list.count else { throw ValidationError("--backends lists a backend twice") }
-    guard (1...50).contains(trials) else { throw ValidationError("--trials must be 1...50") }
+    guard Set(list).count == list.count else { throw UsageError("--backends lists a backend twice") }
+    guard (1...50).contains(trials) else { throw UsageError("--trials must be 1...50") }
   }
 
-  func run() throws {
+  func run() {
     if let w = watch { runWatch(w) }
     let s = options.withFaults(scenario.map(loadScenario) ?? shape.scenario)
     let base = options.runDirectory(prefix: "compare-")

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandLineOptions
 import Diagnosis
 import Glibc
 import KernelEvidence
@@ -9,57 +9,61 @@ import Synchronization
 import SystemCore
 
 /// Output formats of `snapshot` (it also speaks Graphviz).
-enum SnapshotFormat: String, ExpressibleByArgument, CaseIterable {
+enum SnapshotFormat: String, CaseIterable, Sendable {
   case text, json, dot
 }
 
-struct Snapshot: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "snapshot",
+struct Snapshot: CLICommand {
+  static let spec = CommandSpec(
+    name: "snapshot",
     abstract: "Show what processes are blocked on and who waits for whom (any process tree).",
     discussion: """
       For each PID (with --tree, all its descendants too): state, threads, each thread's syscall decoded with its arguments, wchan, the fds it waits on resolved to the processes holding their other end (unix sockets via sock_diag, pipes, pidfds, epoll sets, a poll() caller's fd array), the wait-for edges between processes, chains, cycles and terminals. Native stacks of every thread (ptrace, always detached) unless --no-stacks; without ptrace permission a note and /proc-only evidence. Python frames of every CPython 3.11-3.13 thread (names, qualified names, file:line), trio's task tree (await chains, nursery tree, shielded scopes, cancel called) and asyncio's pending tasks, read with process_vm_readv without stopping anyone, unless --no-python. Dot output has no stacks.
 
       Exit codes: 0 snapshot printed; 64 usage error (a PID that is not a positive integer); 65 none of the PIDs exists (if only some are missing, the others are shown with a note).
-      """)
+      """,
+    options: [
+      .flag("tree", help: "Include every descendant of each PID."),
+      OptionSpec("format", .value, help: "Output format: text, json or dot.", default: "text"),
+      .flag("no-stacks", help: "Skip native stacks (no ptrace at all)."),
+      .flag("no-python", help: "Skip Python frames and trio tasks (read with process_vm_readv, no stop)."),
+      .flag("symbolize", help: "Name frames with llvm-symbolizer too (DWARF names, file:line; slower)."),
+      OptionSpec("max-frames", .value, help: "Frames per thread (1-256).", default: "48"),
+    ],
+    positionals: .many(name: "PID", help: "Process ids to snapshot."))
 
-  @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Process ids to snapshot.", valueName: "PID"))
-  var pids: [String] = []
+  var pids: [String]
+  var tree: Bool
+  var format: SnapshotFormat
+  var noStacks: Bool
+  var noPython: Bool
+  var symbolize: Bool
+  var maxFrames: Int
 
-  @Flag(help: "Include every descendant of each PID.")
-  var tree = false
-
-  @Option(help: "Output format: text, json or dot.")
-  var format: SnapshotFormat = .text
-
-  @Flag(help: "Skip native stacks (no ptrace at all).")
-  var noStacks = false
-
-  @Flag(help: "Skip Python frames and trio tasks (read with process_vm_readv, no stop).")
-  var noPython = false
-
-  @Flag(help: "Name frames with llvm-symbolizer too (DWARF names, file:line; slower).")
-  var symbolize = false
-
-  @Option(help: "Frames per thread (1-256).")
-  var maxFrames: Int = 48
+  init(_ a: ParsedArguments) throws(UsageError) {
+    pids = a.positionals
+    tree = a.flag("tree")
+    format = try a.choice("format", default: SnapshotFormat.text)
+    noStacks = a.flag("no-stacks")
+    noPython = a.flag("no-python")
+    symbolize = a.flag("symbolize")
+    maxFrames = try a.int("max-frames", default: 48)
+  }
 
   /// Started by `main` before the command line is parsed when the first
   /// argument is this command's name (SnapshotPrefetch: argument-independent
   /// work that then overlaps the parse).
   static let prefetch = Mutex<SnapshotPrefetch?>(nil)
 
-  /// One line on stderr and exit 64 (ArgumentParser's own usage block would be several lines).
-  func validate() throws {
-    if pids.isEmpty { fail(Exit.usage, "snapshot: give at least one PID") }
+  func validate() throws(UsageError) {
+    if pids.isEmpty { throw UsageError("snapshot: give at least one PID") }
     for p in pids {
-      if p.hasPrefix("-") && Int(p) == nil { fail(Exit.usage, "snapshot: unknown option '\(p)'") }
-      guard let v = Int32(p), v > 0 else { fail(Exit.usage, "snapshot: not a process id (a positive integer): '\(p)'") }
+      guard let v = Int32(p), v > 0 else { throw UsageError("snapshot: not a process id (a positive integer): '\(p)'") }
     }
-    guard (1...256).contains(maxFrames) else { fail(Exit.usage, "snapshot: --max-frames must be 1...256") }
+    guard (1...256).contains(maxFrames) else { throw UsageError("snapshot: --max-frames must be 1...256") }
   }
 
-  func run() throws {
+  func run() {
     var requested: [Int32] = []
     for p in pids.compactMap({ Int32($0) }) where p > 0 && !requested.contains(p) { requested.append(p) }
     let missing = requested.filter { !Syscalls.exists($0) }

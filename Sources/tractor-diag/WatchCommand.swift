@@ -1,20 +1,20 @@
-import ArgumentParser
+import CommandLineOptions
 import Diagnosis
 import Glibc
 import MiniJSON
 import Reports
 import SystemCore
 
-struct Watch: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "watch",
+/// `watch -- CMD`: any command's tree, diagnosed if it outlives the timeout.
+struct Watch: CLICommand {
+  static let spec = CommandSpec(
+    name: "watch",
     abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
     usage: """
       tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json|dot] [--no-stacks]
                          [--run-dir DIR] [--at S]... [--sample MS] [--on-stall S] [--control] -- CMD ARGS...
       """,
-    // Lines stay under 80 columns: ArgumentParser rewraps longer ones and
-    // breaks the indented table.
+    // Lines stay under 80 columns: HelpText wraps longer ones.
     discussion: """
       The command runs with watch's stdin, stdout, stderr, cwd, environment,
       signal mask and ignored signals (none of watch's other fds), in a
@@ -45,76 +45,81 @@ struct Watch: ParsableCommand {
       have it ended, on the Unix socket named by TRACTOR_DIAG_CONTROL.
       With --format json the command's stdout goes to stderr, and
       `exitCode` is watch's exit code.
-      """)
+      """,
+    options: [
+      OptionSpec("timeout", .value, help: "Seconds to let the command run.", default: "60"),
+      OptionSpec("grace", .value, help: "Seconds the command's leftover processes get to end after it exits.", default: "2"),
+      OptionSpec(
+        "term-grace", .value, help: "Seconds between the SIGTERM to the command's process group and the SIGKILL.", default: "1"),
+      OptionSpec("format", .value, help: "Output format: text, json or dot.", default: "text"),
+      .flag("no-stacks", help: "Skip native stacks (ptrace)."),
+      .flag(
+        "control",
+        help: "Answer diagnosis requests from the command's processes on a Unix socket (path in TRACTOR_DIAG_CONTROL)."),
+      // Time in watch: where the run's files go, and what is looked at while it runs.
+      OptionSpec(
+        "run-dir", .value,
+        help: "Where watch.json, verdict.json, evidence.json, samples and snapshots go (default: tractor-diag-runs/watch-RUN-ID)."),
+      OptionSpec(
+        "at", .repeated,
+        help: "A full snapshot (kernel, Python and native stacks) this long after the start, kept as RUN-DIR/snapshot-<ms>ms.json (repeatable).",
+        valueName: "SECONDS"),
+      OptionSpec(
+        "sample", .value,
+        help: "A light sample (state, syscall, wchan, CPU, wait edges; no stacks, no ptrace) of every process every MS ms, one JSON line each in RUN-DIR/samples.jsonl (at least \(WatchSchedule.minSampleMs); a sample of 10 processes costs ~4-7 ms of CPU: 50 or more keeps it under 15% of a core).",
+        valueName: "MS"),
+      OptionSpec(
+        "on-stall", .value,
+        help: "A full snapshot when no process used CPU and no wait edge changed for this long (once per stall).",
+        valueName: "SECONDS"),
+    ],
+    positionals: .command(name: "command", help: "The command and its arguments (after --)."))
 
-  @Option(help: "Seconds to let the command run.")
-  var timeout: Double = 60
-
-  @Option(help: "Seconds the command's leftover processes get to end after it exits.")
-  var grace: Double = 2
-
-  @Option(help: "Seconds between the SIGTERM to the command's process group and the SIGKILL.")
-  var termGrace: Double = 1
-
-  @Option(help: "Output format: text, json or dot.")
-  var format: OutputFormat = .text
-
-  @Flag(help: "Skip native stacks (ptrace).")
-  var noStacks = false
-
-  @Flag(help: "Answer diagnosis requests from the command's processes on a Unix socket (path in TRACTOR_DIAG_CONTROL).")
-  var control = false
-
-  // Time in watch: where the run's files go, and what is looked at while it runs.
-  @Option(help: "Where watch.json, verdict.json, evidence.json, samples and snapshots go (default: tractor-diag-runs/watch-RUN-ID).")
+  var timeout: Double
+  var grace: Double
+  var termGrace: Double
+  var format: OutputFormat
+  var noStacks: Bool
+  var control: Bool
   var runDir: String?
-
-  @Option(
-    name: .customLong("at"),
-    help: ArgumentHelp(
-      "A full snapshot (kernel, Python and native stacks) this long after the start, kept as RUN-DIR/snapshot-<ms>ms.json (repeatable).",
-      valueName: "SECONDS"))
-  var at: [Double] = []
-
-  @Option(
-    help: ArgumentHelp(
-      "A light sample (state, syscall, wchan, CPU, wait edges; no stacks, no ptrace) of every process every MS ms, one JSON line each in RUN-DIR/samples.jsonl (at least \(WatchSchedule.minSampleMs); a sample of 10 processes costs ~4-7 ms of CPU: 50 or more keeps it under 15% of a core).",
-      valueName: "MS"))
+  var at: [Double]
   var sample: Int?
-
-  @Option(
-    help: ArgumentHelp(
-      "A full snapshot when no process used CPU and no wait edge changed for this long (once per stall).",
-      valueName: "SECONDS"))
   var onStall: Double?
+  /// The command as given: everything after our options' `--`, its own `--` kept.
+  var argv: [String]
+
+  init(_ a: ParsedArguments) throws(UsageError) {
+    timeout = try a.double("timeout", default: 60)
+    grace = try a.double("grace", default: 2)
+    termGrace = try a.double("term-grace", default: 1)
+    format = try a.choice("format", default: OutputFormat.text)
+    noStacks = a.flag("no-stacks")
+    control = a.flag("control")
+    runDir = a.string("run-dir")
+    at = try a.doubles("at")
+    sample = try a.int("sample")
+    onStall = try a.double("on-stall")
+    argv = a.positionals
+  }
 
   var schedule: WatchSchedule {
     WatchSchedule(atMs: at.map { Int(($0 * 1000).rounded()) }, sampleMs: sample, onStallMs: onStall.map { Int(($0 * 1000).rounded()) })
   }
 
-  @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
-  var command: [String] = []
-
-  /// The command as given: without the `--` that separates it from our
-  /// options, and with every later `--` (the command's own) kept.
-  var argv: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
-
-  func validate() throws {
-    // Passthrough capture takes `--help` for the command unless a `--` came first.
-    if let first = command.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+  func validate() throws(UsageError) {
     try format.check(OutputFormat.verdictFormats, command: "watch")
-    guard timeout > 0 && timeout <= 86400 else { throw ValidationError("--timeout must be in (0, 86400] seconds") }
-    guard grace >= 0 && grace <= 3600 else { throw ValidationError("--grace must be in [0, 3600] seconds") }
-    guard termGrace >= 0 && termGrace <= 3600 else { throw ValidationError("--term-grace must be in [0, 3600] seconds") }
-    guard !argv.isEmpty else { throw ValidationError("no command given (usage: tractor-diag watch [--timeout S] -- CMD ARGS...)") }
-    for a in at where !(a >= 0 && a <= timeout) { throw ValidationError("--at \(a): must be in [0, --timeout] seconds") }
+    guard timeout > 0 && timeout <= 86400 else { throw UsageError("--timeout must be in (0, 86400] seconds") }
+    guard grace >= 0 && grace <= 3600 else { throw UsageError("--grace must be in [0, 3600] seconds") }
+    guard termGrace >= 0 && termGrace <= 3600 else { throw UsageError("--term-grace must be in [0, 3600] seconds") }
+    guard !argv.isEmpty else { throw UsageError("no command given (usage: tractor-diag watch [--timeout S] -- CMD ARGS...)") }
+    for a in at where !(a >= 0 && a <= timeout) { throw UsageError("--at \(a): must be in [0, --timeout] seconds") }
     if let s = sample, !(WatchSchedule.minSampleMs...60000).contains(s) {
-      throw ValidationError("--sample must be \(WatchSchedule.minSampleMs)...60000 ms")
+      throw UsageError("--sample must be \(WatchSchedule.minSampleMs)...60000 ms")
     }
-    if let s = onStall, !(s >= 0.05 && s <= 86400) { throw ValidationError("--on-stall must be in [0.05, 86400] seconds") }
+    if let s = onStall, !(s >= 0.05 && s <= 86400) { throw UsageError("--on-stall must be in [0.05, 86400] seconds") }
   }
 
-  func run() throws {
+  func run() {
     var options = WatchRun.Options(
       timeoutMs: Int(timeout * 1000), graceMs: Int(grace * 1000), termGraceMs: Int(termGrace * 1000), stacks: !noStacks,
       stdoutToStderr: format == .json, keeperExecutable: RunOptions.actorExecutable())

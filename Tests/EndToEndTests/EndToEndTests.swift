@@ -88,7 +88,7 @@ struct EndToEndTests {
     (["nested-multierrors", "--depth", "9"], "--depth"),
     (["nested-multierrors", "--timeout", "-1"], "--timeout"),
     (["nested-multierrors", "--fault", "no-such-fault"], "unknown fault"),
-    (["frobnicate"], "Unexpected argument"),
+    (["frobnicate"], "unknown command"),
   ])
   func badFlagsAreUsageErrors(args: [String], message: String) {
     let r = ToolProcess.run(args)
@@ -165,5 +165,11 @@ struct EndToEndTests {
       #expect(r.stdout.contains(word), "missing \(word) in --help")
     }
     #expect(!r.stdout.contains("_actor"))
+    // Each command's own help, two ways; help is stdout and exit 0.
+    for args in [["help", "snapshot"], ["snapshot", "--help"]] {
+      let h = ToolProcess.run(args)
+      #expect(h.status == 0 && h.stderr.isEmpty, "\(args): \(h.stderr)")
+      #expect(h.stdout.contains("USAGE: tractor-diag snapshot") && h.stdout.contains("--max-frames <max-frames>"), "\(h.stdout)")
+    }
   }
 }

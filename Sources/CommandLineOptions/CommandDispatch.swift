@@ -1,0 +1,32 @@
+/// Picks the command a command line names and scans its arguments: the
+/// part of `main` that can be tested without running anything.
+public enum CommandDispatch {
+  public enum Outcome: Sendable {
+    /// The root's help (`--help`, `help`, or no command at all).
+    case rootHelp
+    /// One command's help (`help NAME`, `NAME --help`).
+    case help(CommandSpec)
+    /// Run `commands[index]` with these arguments.
+    case run(index: Int, ParsedArguments)
+  }
+
+  /// `args` without the executable's name.
+  public static func resolve(_ args: [String], root: CommandSpec, commands: [CommandSpec]) throws(UsageError) -> Outcome {
+    guard let first = args.first, first != "-h", first != "--help" else { return .rootHelp }
+    if first == "help" {
+      guard args.count > 1 else { return .rootHelp }
+      guard let c = commands.first(where: { $0.name == args[1] }) else {
+        throw UsageError("help: unknown command '\(args[1])' (see \(root.name) --help)")
+      }
+      return .help(c)
+    }
+    guard let index = commands.firstIndex(where: { $0.name == first }) else {
+      if first.hasPrefix("-") { throw UsageError("unknown option '\(first)' (give a command first; see \(root.name) --help)") }
+      throw UsageError("unknown command '\(first)' (see \(root.name) --help)")
+    }
+    switch try ArgumentScanner.scan(Array(args.dropFirst()), commands[index]) {
+    case .help: return .help(commands[index])
+    case .parsed(let p): return .run(index: index, p)
+    }
+  }
+}
