@@ -118,6 +118,18 @@ let package = Package(
   swiftLanguageModes: [.v6]
 )
 
+// Release builds of every Swift target reach type metadata through direct
+// accessor calls, not through mangled names that the runtime demangles on
+// first use (swift_getTypeByMangledName): that demangling was ~9% of a
+// `snapshot --tree` of 6 Python processes, spread over many first uses of
+// generic types (perf). The price is a little more code.
+let cTargets: Set<String> = ["CSystem", "CKernel", "CUnwind"]
+for target in package.targets where !cTargets.contains(target.name) {
+  target.swiftSettings = (target.swiftSettings ?? []) + [
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release))
+  ]
+}
+
 // Fuzz targets (make fuzz, Fuzz/): in the package only when TRACTOR_FUZZ is
 // set, so `swift build` and `swift test` never see them; they link only with
 // -sanitize=fuzzer and are built in their own scratch path (.build/fuzz).

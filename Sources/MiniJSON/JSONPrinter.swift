@@ -127,7 +127,14 @@ extension JSONValue {
   public static func escape(_ s: String, into out: inout [UInt8]) {
     out.append(34)
     var s = s
-    s.withUTF8 { escapeUTF8($0) { out.append($0) } }
+    s.withUTF8 { u in
+      // Most strings (names, paths, symbols) need no escape: one copy.
+      if u.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) {
+        out.append(contentsOf: u)
+      } else {
+        escapeUTF8(u) { out.append($0) }
+      }
+    }
     out.append(34)
   }
 

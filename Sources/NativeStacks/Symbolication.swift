@@ -72,11 +72,13 @@ enum Symbolication {
   /// One mapped module's ELF file (from ElfCache), looked up once per capture.
   final class Module {
     let path: String       // as in /proc/PID/maps
+    let name: String       // its basename, as frames show it
     let openPath: String?  // the path we could open (for llvm-symbolizer)
     let file: ElfFile?
     var elf: OpaquePointer? { file?.elf }
     init(path: String, openPath: String?, file: ElfFile?) {
       self.path = path
+      self.name = Symbolication.basename(path)
       self.openPath = openPath
       self.file = file
     }
@@ -131,9 +133,9 @@ enum Symbolication {
         // ends a function is not attributed to the next one.
         let lookupPC = i > 0 && pc > 0 ? pc - 1 : pc
         if let m = mapping(for: lookupPC) {
-          f.modulePath = m.path
-          f.module = basename(m.path)
           let mod = module(for: m)
+          f.modulePath = m.path
+          f.module = mod.name
           var vaddr: UInt64 = 0
           if let elf = mod.elf, cu_elf_fileoff_to_vaddr(elf, lookupPC - m.start + m.offset, &vaddr) != 0 {
             f.moduleOffset = vaddr + (pc - lookupPC)

@@ -11,16 +11,14 @@ extension SnapshotReport {
   /// turned off, the Python view and native stacks of every live process,
   /// each taken as soon as its process is read (StackCapture.Alongside: the
   /// reading threads look at the stacks while the rest is still being read).
-  /// A part turned off is said so in the notes. `prefetch`: work started
-  /// before the command line was parsed (SnapshotPrefetch).
+  /// A part turned off is said so in the notes.
   public static func take(
     pids: [Int32], tree: Bool, python: Bool, stacks: Bool, symbolizer: Symbolizer = .fast, maxFrames: Int = 48,
-    notes: [String] = [], prefetch: SnapshotPrefetch? = nil
+    notes: [String] = []
   ) -> SnapshotReport {
     let along = StackCapture.Alongside(python: python, native: stacks, maxFrames: maxFrames, symbolizer: symbolizer)
     let snap = KernelEvidence.snapshot(
       pids: pids, includeDescendants: tree, holdersOutside: true, alongside: python || stacks ? along.take : nil)
-    prefetch?.finish()
     var notes = notes
     for p in pids where snap.process(p) == nil { notes.append("pid \(p) exited before it could be read") }
     var report = SnapshotReport(snapshot: snap, notes: notes, requested: pids, tree: tree)

@@ -5,7 +5,6 @@ import KernelEvidence
 import NativeStacks
 import PythonStacks
 import Reports
-import Synchronization
 import SystemCore
 
 /// Output formats of `snapshot` (it also speaks Graphviz).
@@ -50,11 +49,6 @@ struct Snapshot: CLICommand {
     maxFrames = try a.int("max-frames", default: 48)
   }
 
-  /// Started by `main` before the command line is parsed when the first
-  /// argument is this command's name (SnapshotPrefetch: argument-independent
-  /// work that then overlaps the parse).
-  static let prefetch = Mutex<SnapshotPrefetch?>(nil)
-
   func validate() throws(UsageError) {
     if pids.isEmpty { throw UsageError("snapshot: give at least one PID") }
     for p in pids {
@@ -75,8 +69,7 @@ struct Snapshot: CLICommand {
     // Dot output has no stacks: do not take them.
     let report = SnapshotReport.take(
       pids: live, tree: tree, python: !noPython && format != .dot, stacks: !noStacks && format != .dot,
-      symbolizer: symbolize ? .llvmSymbolizer : .fast, maxFrames: maxFrames, notes: notes,
-      prefetch: Snapshot.prefetch.withLock { $0 })
+      symbolizer: symbolize ? .llvmSymbolizer : .fast, maxFrames: maxFrames, notes: notes)
     if format == .dot {
       emit(report.dot)
       return

@@ -96,9 +96,6 @@ enum TractorDiag {
   /// `tractor-diag: <what>`, exit 64.
   static func main() {
     let args = Array(CommandLine.arguments.dropFirst())
-    if args.first == Snapshot.spec.name {
-      Snapshot.prefetch.withLock { $0 = SnapshotPrefetch.start() }
-    }
     let specs = commands.map { $0.spec }
     do {
       switch try CommandDispatch.resolve(args, root: root, commands: specs) {
