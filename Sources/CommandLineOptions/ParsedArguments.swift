@@ -39,18 +39,18 @@ public struct ParsedArguments: Sendable, Equatable {
   where T.RawValue == String {
     guard let s = string(name) else { return value }
     guard let v = T(rawValue: s) else {
-      throw UsageError("--\(name) \(s): not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+      throw UsageError("--\(name) '\(s)': not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     return v
   }
 
   static func int(_ s: String, _ name: String) throws(UsageError) -> Int {
-    guard let v = Int(s) else { throw UsageError("--\(name) \(s): not an integer") }
+    guard let v = Int(s) else { throw UsageError("--\(name) '\(s)': not an integer") }
     return v
   }
 
   static func double(_ s: String, _ name: String) throws(UsageError) -> Double {
-    guard let v = Double(s), v.isFinite else { throw UsageError("--\(name) \(s): not a number") }
+    guard let v = Double(s), v.isFinite else { throw UsageError("--\(name) '\(s)': not a number") }
     return v
   }
 }

@@ -85,9 +85,9 @@ struct ArgumentScannerTests {
 
   @Test func typedValuesNameTheOption() throws {
     let p = try parsed(["--max-frames", "lots", "1"], Self.snapshot)
-    #expect(throws: UsageError("--max-frames lots: not an integer")) { try p.int("max-frames") }
+    #expect(throws: UsageError("--max-frames 'lots': not an integer")) { try p.int("max-frames") }
     let q = try parsed(["--timeout", "nan", "--", "x"], Self.watch)
-    #expect(throws: UsageError("--timeout nan: not a number")) { try q.double("timeout") }
+    #expect(throws: UsageError("--timeout 'nan': not a number")) { try q.double("timeout") }
     #expect(try q.int("absent", default: 7) == 7)
   }
 
@@ -95,7 +95,7 @@ struct ArgumentScannerTests {
 
   @Test func choicesListTheValues() throws {
     let p = try parsed(["--format", "grey", "x"], Self.run)
-    #expect(throws: UsageError("--format grey: not one of light, dark")) { try p.choice("format", default: Shade.light) }
+    #expect(throws: UsageError("--format 'grey': not one of light, dark")) { try p.choice("format", default: Shade.light) }
     #expect(try parsed(["x"], Self.run).choice("format", default: Shade.dark) == .dark)
   }
 
