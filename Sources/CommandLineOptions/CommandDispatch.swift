@@ -12,20 +12,29 @@ public enum CommandDispatch {
 
   /// `args` without the executable's name.
   public static func resolve(_ args: [String], root: CommandSpec, commands: [CommandSpec]) throws(UsageError) -> Outcome {
+    try resolve(args, root: root, names: commands.map(\.name)) { commands[$0] }
+  }
+
+  /// The same from the commands' names alone: only the spec of the command
+  /// that runs is built (`spec(index)`), not every command's help text.
+  public static func resolve(_ args: [String], root: CommandSpec, names: [String], spec: (Int) -> CommandSpec)
+    throws(UsageError) -> Outcome
+  {
     guard let first = args.first, first != "-h", first != "--help" else { return .rootHelp }
     if first == "help" {
       guard args.count > 1 else { return .rootHelp }
-      guard let c = commands.first(where: { $0.name == args[1] }) else {
+      guard let index = names.firstIndex(of: args[1]) else {
         throw UsageError("help: unknown command '\(args[1])' (see \(root.name) --help)")
       }
-      return .help(c)
+      return .help(spec(index))
     }
-    guard let index = commands.firstIndex(where: { $0.name == first }) else {
+    guard let index = names.firstIndex(of: first) else {
       if first.hasPrefix("-") { throw UsageError("unknown option '\(first)' (give a command first; see \(root.name) --help)") }
       throw UsageError("unknown command '\(first)' (see \(root.name) --help)")
     }
-    switch try ArgumentScanner.scan(Array(args.dropFirst()), commands[index]) {
-    case .help: return .help(commands[index])
+    let command = spec(index)
+    switch try ArgumentScanner.scan(Array(args.dropFirst()), command) {
+    case .help: return .help(command)
     case .parsed(let p): return .run(index: index, p)
     }
   }

@@ -7,8 +7,9 @@ import Diagnosis
 /// baselines measured in the same invocation. Always exits 0 (130 when
 /// interrupted): benchmarks report, they never fail the build.
 struct BenchCommand: CLICommand {
+  static var name: String { "bench" }
   static let spec = CommandSpec(
-    name: "bench",
+    name: name,
     abstract: "Measure spawn, probe, teardown and snapshot costs; prints medians and ratios (make bench).",
     discussion: """
       Every number is a median over --runs repetitions (default 9; --quick uses 3,

@@ -7,8 +7,9 @@ import SystemCore
 
 /// `compare`: one tree (ours, or a program's via --watch) across backends.
 struct Compare: CLICommand {
+  static var name: String { "compare" }
   static let spec = CommandSpec(
-    name: "compare",
+    name: name,
     abstract: "Run the same tree under several backends and show where they diverge.",
     discussion: """
       Two modes. Ours: the nested-multierrors tree (or --scenario) under our

@@ -4,8 +4,9 @@ import FaultInjection
 
 /// `faults`: the catalog, one line per fault.
 struct Faults: CLICommand {
+  static var name: String { "faults" }
   static let spec = CommandSpec(
-    name: "faults", abstract: "List the fault catalog: what each fault does and the class it must be diagnosed as.")
+    name: name, abstract: "List the fault catalog: what each fault does and the class it must be diagnosed as.")
 
   init(_ a: ParsedArguments) throws(UsageError) {}
 

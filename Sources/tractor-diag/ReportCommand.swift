@@ -7,8 +7,9 @@ import SystemCore
 
 /// `report RUN-DIR`: an earlier run's verdict again, or its trace or timeline.
 struct Report: CLICommand {
+  static var name: String { "report" }
   static let spec = CommandSpec(
-    name: "report",
+    name: name,
     abstract: "Print the verdict of an earlier run again, offline, from its run directory.",
     discussion: """
       A run directory of run, nested-multierrors or compare, or of `watch --run-dir`.

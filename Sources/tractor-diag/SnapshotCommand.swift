@@ -13,8 +13,9 @@ enum SnapshotFormat: String, CaseIterable, Sendable {
 }
 
 struct Snapshot: CLICommand {
+  static var name: String { "snapshot" }
   static let spec = CommandSpec(
-    name: "snapshot",
+    name: name,
     abstract: "Show what processes are blocked on and who waits for whom (any process tree).",
     discussion: """
       For each PID (with --tree, all its descendants too): state, threads, each thread's syscall decoded with its arguments, wchan, the fds it waits on resolved to the processes holding their other end (unix sockets via sock_diag, pipes, pidfds, epoll sets, a poll() caller's fd array), the wait-for edges between processes, chains, cycles and terminals. Native stacks of every thread (ptrace, always detached) unless --no-stacks; without ptrace permission a note and /proc-only evidence. Python frames of every CPython 3.11-3.13 thread (names, qualified names, file:line), trio's task tree (await chains, nursery tree, shielded scopes, cancel called) and asyncio's pending tasks, read with process_vm_readv without stopping anyone, unless --no-python. Dot output has no stacks.

@@ -58,6 +58,8 @@ func diagnose(_ cfg: RunConfig, stacks: Bool) -> Verdict {
 /// One command of the CLI: its spec (options, help), how it reads its
 /// parsed arguments, what it checks before running, and the run.
 protocol CLICommand: Sendable {
+  /// The word that selects the command (the spec's name).
+  static var name: String { get }
   static var spec: CommandSpec { get }
   init(_ args: ParsedArguments) throws(UsageError)
   /// Checks that need more than one option (or the world); ranges too.
@@ -96,11 +98,11 @@ enum TractorDiag {
   /// `tractor-diag: <what>`, exit 64.
   static func main() {
     let args = Array(CommandLine.arguments.dropFirst())
-    let specs = commands.map { $0.spec }
     do {
-      switch try CommandDispatch.resolve(args, root: root, commands: specs) {
+      // Only the command that runs builds its spec (help texts included).
+      switch try CommandDispatch.resolve(args, root: root, names: commands.map { $0.name }, spec: { commands[$0].spec }) {
       case .rootHelp:
-        emit(HelpText.render(root: root, commands: specs))
+        emit(HelpText.render(root: root, commands: commands.map { $0.spec }))
       case .help(let spec):
         emit(HelpText.render(spec, path: "\(root.name) \(spec.name)"))
       case .run(let index, let parsed):

@@ -3,8 +3,9 @@ import Diagnosis
 
 /// `nested-multierrors`: tractor's test tree, built from the shape options.
 struct NestedMultierrors: CLICommand {
+  static var name: String { "nested-multierrors" }
   static let spec = CommandSpec(
-    name: "nested-multierrors",
+    name: name,
     abstract: "Build tractor's test_nested_multierrors tree and diagnose its teardown.",
     discussion: "depth d gives d+2 levels below the root; depth 1, breadth 2 is 15 actors.",
     options: TreeShape.options + TreeOptions.options)
@@ -27,8 +28,9 @@ struct NestedMultierrors: CLICommand {
 
 /// `run SCENARIO`: the tree a scenario file describes.
 struct RunScenario: CLICommand {
+  static var name: String { "run" }
   static let spec = CommandSpec(
-    name: "run", abstract: "Build the actor tree a scenario file describes and diagnose its teardown.",
+    name: name, abstract: "Build the actor tree a scenario file describes and diagnose its teardown.",
     options: TreeOptions.options,
     positionals: .one(name: "scenario", help: "A scenario JSON file (see Fixtures/scenarios and the README)."))
 

@@ -7,8 +7,9 @@ import SystemCore
 
 /// `watch -- CMD`: any command's tree, diagnosed if it outlives the timeout.
 struct Watch: CLICommand {
+  static var name: String { "watch" }
   static let spec = CommandSpec(
-    name: "watch",
+    name: name,
     abstract: "Run any command; if it outlives the timeout, diagnose and kill its whole process tree.",
     usage: """
       tractor-diag watch [--timeout S] [--grace S] [--term-grace S] [--format text|json|dot] [--no-stacks]

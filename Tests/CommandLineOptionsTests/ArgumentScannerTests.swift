@@ -120,6 +120,25 @@ struct ArgumentScannerTests {
   }
 }
 
+extension ArgumentScannerTests {
+  /// Dispatch by name builds only the spec of the command that runs (the
+  /// others' help texts cost start-up time for nothing).
+  @Test func onlyTheChosenSpecIsBuilt() throws {
+    let cmds = [Self.watch, Self.snapshot, Self.run]
+    var built: [Int] = []
+    let outcome = try CommandDispatch.resolve(["snapshot", "7"], root: Self.root, names: cmds.map(\.name)) { i in
+      built.append(i)
+      return cmds[i]
+    }
+    guard case .run(let index, let p) = outcome else {
+      Issue.record("not a run: \(outcome)")
+      return
+    }
+    #expect(index == 1 && p.positionals == ["7"])
+    #expect(built == [1])
+  }
+}
+
 @Suite(.timeLimit(.minutes(1)))
 struct HelpTextTests {
   @Test func optionsTableWrapsAt80Columns() {
