@@ -79,13 +79,11 @@ build: deps
 	$(SWIFT) build
 
 # Release builds (make run, bench, install) link the Swift libraries
-# statically: tractor-diag is a short-lived process, and dynamic linking of
-# libswiftCore, FoundationEssentials (then through ArgumentParser) and friends was
-# ~40% of a `snapshot --tree` of 6 Python processes. Measured in one window:
-# start-up (`faults`) 29 -> 16 ms, that snapshot 64 -> 42 ms (py-spy 79 ms).
-# The installed binary then runs without the toolchain. (A `-static-stdlib`
-# linker flag on the target alone does not pull in FoundationEssentials'
-# own dependencies; SwiftPM's option does.) Debug builds stay dynamic.
+# statically (--static-swift-stdlib), and tractor-diag is then a static
+# executable (Package.swift: -static-executable, lld, libunwind's archives):
+# it is a short-lived process, and dynamic linking of libswiftCore and
+# friends was ~40% of a `snapshot --tree` of 6 Python processes at one time.
+# The installed binary runs without the toolchain. Debug builds stay dynamic.
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 

@@ -1,4 +1,4 @@
-// The actor process and the fork server. Deliberately no ArgumentParser and
+// The actor process and the fork server. Deliberately no argument parser and
 // no Foundation here: every actor pays this binary's load time at spawn.
 import ActorRuntime
 import Supervision
