@@ -37,11 +37,11 @@ let package = Package(
     .target(name: "CKernel"),
     // Debug builds (and the tests) dlopen libunwind at first use; release
     // builds link its static archives into tractor-diag, a static executable
-    // (CU_LINK_LIBUNWIND; see Load.c). Order matters for archives: ptrace's
+    // (CU_STATIC_EXECUTABLE; see Load.c). Order matters for archives: ptrace's
     // objects need x86_64's, which need lzma's.
     .target(
       name: "CUnwind",
-      cSettings: [.define("CU_LINK_LIBUNWIND", .when(configuration: .release))],
+      cSettings: [.define("CU_STATIC_EXECUTABLE", .when(configuration: .release))],
       linkerSettings: [
         .linkedLibrary("dl", .when(configuration: .debug)),
         .linkedLibrary("unwind-ptrace", .when(configuration: .release)),

@@ -1,5 +1,5 @@
 // Loading libunwind. Two ways, chosen at build time:
-// - CU_LINK_LIBUNWIND (release builds of tractor-diag, a static executable):
+// - CU_STATIC_EXECUTABLE (release builds of tractor-diag, a static executable):
 //   libunwind-ptrace.a, libunwind-x86_64.a and liblzma.a are linked in and
 //   the table below points at their functions. Those archives define only
 //   _U*-prefixed symbols, never _Unwind_*, so Swift's own unwinding is not
@@ -19,7 +19,7 @@ struct cu_libunwind U;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-#ifdef CU_LINK_LIBUNWIND
+#ifdef CU_STATIC_EXECUTABLE
 // The symbols as libunwind-x86_64.a and libunwind-ptrace.a define them
 // (declared with our own types: no libunwind headers are needed).
 void *_Ux86_64_create_addr_space(void *accessors, int byteorder);

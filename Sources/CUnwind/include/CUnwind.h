@@ -24,7 +24,7 @@ extern "C" {
 // ---------------------------------------------------------------------------
 // Loading libunwind (linked statically in release builds, else dlopen/dlsym)
 
-/// Makes libunwind's functions callable: in release builds (CU_LINK_LIBUNWIND)
+/// Makes libunwind's functions callable: in release builds (CU_STATIC_EXECUTABLE)
 /// they are linked in from libunwind's static archives; otherwise it loads
 /// libunwind-x86_64.so.8 + libunwind-ptrace.so.0 with dlopen(3) and
 /// resolves the symbols we use with dlsym(3). Idempotent and thread-safe
