@@ -206,13 +206,26 @@ const cu_uimage *cu_uimage_get(pid_t pid, uint64_t dev, uint64_t ino, const char
 }
 
 int cu_uimage_bias(const cu_uimage *u, uint64_t map_start, uint64_t map_off, uint64_t *bias) {
-  for (int i = 0; i < u->nload; i++) {
-    uint64_t page_off = u->load[i].off & ~(uint64_t)4095;
-    if (map_off >= page_off && map_off < u->load[i].off + u->load[i].filesz) {
-      // The byte at map_start has file offset map_off, whose link-time
-      // address is vaddr + (map_off - off).
-      *bias = map_start - (u->load[i].vaddr + map_off - u->load[i].off);
-      return 1;
+  // 1. The segment whose first page the mapping starts at: the loader maps
+  //    each segment from its own page-aligned offset. This comes first
+  //    because lld packs segments into shared file pages: the page where the
+  //    text segment starts also holds the end of the read-only segment
+  //    before it, and taking that one (as the fallback below would) put
+  //    every address of a static lld executable 4 KiB off (tractor-actor's
+  //    and tractor-diag's stacks stopped after a frame or two).
+  // 2. Else the segment whose file range holds the offset (a mapping split
+  //    by mprotect, RELRO, starts inside its segment).
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < u->nload; i++) {
+      uint64_t page_off = u->load[i].off & ~(uint64_t)4095;
+      int match = pass == 0 ? map_off == page_off
+                            : map_off >= page_off && map_off < u->load[i].off + u->load[i].filesz;
+      if (match) {
+        // The byte at map_start has file offset map_off, whose link-time
+        // address is vaddr + (map_off - off).
+        *bias = map_start - (u->load[i].vaddr + map_off - u->load[i].off);
+        return 1;
+      }
     }
   }
   return 0;

@@ -116,6 +116,30 @@ struct NativeStacksTests {
     expectDetachedAndSleeping(pid)
   }
 
+  /// A static executable linked by lld (tractor-actor, as the tree keeper):
+  /// lld packs segments into shared file pages, and the unwind tables must
+  /// still be placed by the segment the text mapping starts at. They once
+  /// were 4 KiB off: the stack lost its second frame and stopped before main.
+  @Test func staticLldExecutableUnwindsToStart() throws {
+    try requireLibunwind()
+    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)  // Tests/NativeStacksTests/NativeStacksTests.swift
+    let actor = parts.joined(separator: "/") + "/.build/debug/tractor-actor"
+    try #require(access(actor, X_OK) == 0, "\(actor) not built (swift build --build-tests builds it)")
+    let pid = try #require(spawn([actor, "keeper", "--tool", "\(getpid())"]))
+    defer { #expect(killAndReap(pid)) }
+    // poll = 7 on x86_64: the keeper waits on our pidfd.
+    #expect(SpawnedTree.waitUntil { blocked(pid, threads: 1, in: ["7"], comm: "tractor-actor") })
+    let s = NativeStacks.capture(pid: pid)
+    print(StackText.render(s))
+    let names = s.threads.flatMap(frameNames)
+    #expect(names.first?.hasPrefix("poll") == true, "\(names)")
+    #expect(names.contains { $0.contains("ProcessControl.poll") }, "\(names)")
+    #expect(names.contains { $0.contains("TreeKeeper.main") }, "\(names)")
+    #expect(names.contains { $0 == "__libc_start_main" || $0 == "_start" }, "\(names)")
+    expectDetachedAndSleeping(pid)
+  }
+
   @Test func pythonBlockedInRead() throws {
     try requireLibunwind()
     let py = try #require(SpawnedTree.python, "python3 is required (make deps installs it)")
