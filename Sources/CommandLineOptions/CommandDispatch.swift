@@ -10,13 +10,9 @@ public enum CommandDispatch {
     case run(index: Int, ParsedArguments)
   }
 
-  /// `args` without the executable's name.
-  public static func resolve(_ args: [String], root: CommandSpec, commands: [CommandSpec]) throws(UsageError) -> Outcome {
-    try resolve(args, root: root, names: commands.map(\.name)) { commands[$0] }
-  }
-
-  /// The same from the commands' names alone: only the spec of the command
-  /// that runs is built (`spec(index)`), not every command's help text.
+  /// `args` without the executable's name; `names` the commands' names in
+  /// order. Only the spec of the command that runs is built (`spec(index)`),
+  /// not every command's help text.
   public static func resolve(_ args: [String], root: CommandSpec, names: [String], spec: (Int) -> CommandSpec)
     throws(UsageError) -> Outcome
   {

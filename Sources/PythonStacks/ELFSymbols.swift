@@ -67,7 +67,7 @@ struct ELFSymbols: Sendable {
     // of the whole table (python3.11 exports ~2,200 symbols; a pyenv
     // libpython more); a scan of the table when the file has none.
     if hashTable, let g = gnuHash, section(g).link == dynsym,
-      let found = hashLookup(f, hash: section(g), symbols: (sym.offset, sym.size), strings: (str.offset, str.size))
+      let found = hashLookup(f, hash: (section(g).offset, section(g).size), symbols: (sym.offset, sym.size), strings: (str.offset, str.size))
     {
       out.symbols = found
     } else {
@@ -81,8 +81,8 @@ struct ELFSymbols: Sendable {
   /// compared with one pread. Nil when the table is malformed (the caller
   /// then scans).
   static func hashLookup(
-    _ f: ReadOnlyFile, hash: (name: Int, type: UInt32, addr: UInt64, offset: Int, size: Int, link: Int),
-    symbols: (offset: Int, size: Int), strings: (offset: Int, size: Int)
+    _ f: ReadOnlyFile, hash: (offset: Int, size: Int), symbols: (offset: Int, size: Int),
+    strings: (offset: Int, size: Int)
   ) -> [String: UInt64]? {
     guard hash.size >= 16, hash.size < 4 << 20, let t = f.read(offset: hash.offset, count: hash.size), t.count == hash.size
     else { return nil }

@@ -102,7 +102,7 @@ struct ArgumentScannerTests {
   @Test func dispatchPicksTheCommandOrHelp() throws {
     let cmds = [Self.watch, Self.snapshot, Self.run]
     func outcome(_ args: [String]) throws -> String {
-      switch try CommandDispatch.resolve(args, root: Self.root, commands: cmds) {
+      switch try CommandDispatch.resolve(args, root: Self.root, names: cmds.map(\.name), spec: { cmds[$0] }) {
       case .rootHelp: return "root"
       case .help(let s): return "help " + s.name
       case .run(let i, let p): return cmds[i].name + " " + p.positionals.joined(separator: " ")

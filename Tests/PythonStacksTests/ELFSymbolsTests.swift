@@ -1,3 +1,5 @@
+import Glibc
+import SystemCore
 import Testing
 
 @testable import PythonStacks
@@ -6,14 +8,15 @@ import Testing
 /// of the whole dynamic symbol table finds, in every CPython build here.
 @Suite(.timeLimit(.minutes(1)))
 struct ELFSymbolsTests {
+  /// Debian's python3.11 and every pyenv 3.11, 3.12 and 3.13 build's libpython.
   static let files: [String] = {
     var out: [String] = []
     if let p = Interpreters.system311 { out.append(p) }
-    for v in ["3.11", "3.12", "3.13"] {
-      let dir = "\(Interpreters.home)/.pyenv/versions"
-      for name in ["\(v).7", "\(v).1", "\(v).0"] where Interpreters.executable("\(dir)/\(name)/bin/python\(v)") != nil {
-        out.append("\(dir)/\(name)/lib/libpython\(v).so.1.0")
-      }
+    let dir = "\(Interpreters.home)/.pyenv/versions"
+    for name in Syscalls.listDirectory(dir).sorted() {
+      guard let minor = ["3.11", "3.12", "3.13"].first(where: { name.hasPrefix($0 + ".") }) else { continue }
+      let lib = "\(dir)/\(name)/lib/libpython\(minor).so.1.0"
+      if access(lib, R_OK) == 0 { out.append(lib) }
     }
     return out
   }()
