@@ -15,7 +15,7 @@ import PackageDescription
 //                               RunSupervisor (the tool's side of a run, on Supervision)
 //   FaultInjection              the fault catalog: fault name -> runtime settings, once
 //   KernelEvidence              /proc + sock_diag snapshot of any process tree
-//   NativeStacks                libunwind-over-ptrace stacks (libunwind is dlopen'ed)
+//   NativeStacks                libunwind-over-ptrace stacks (libunwind linked in release, dlopen'ed otherwise)
 //   PythonStacks                CPython threads/frames and trio/asyncio task trees via process_vm_readv
 //   Diagnosis                   verdicts: stuck pids, wait chains, hang classes; exit codes
 //   Reports                     text / JSON rendering of verdicts

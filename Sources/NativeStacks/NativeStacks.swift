@@ -3,8 +3,8 @@ import Glibc
 import SystemCore
 
 /// Native stacks of every thread of another process, one thread at a time:
-/// ptrace stop, copy of registers + stack top, detach, then libunwind
-/// (dlopen'ed) over the copy.
+/// ptrace stop, copy of registers + stack top, detach, then libunwind over
+/// the copy (linked into the release tool, dlopen'ed in other builds).
 public enum NativeStacks {
   /// How long one thread may take to report its ptrace stop after
   /// PTRACE_INTERRUPT before we give up on it (waitpid WNOHANG polling).
@@ -17,8 +17,9 @@ public enum NativeStacks {
   /// it is stopped; the unwind runs on the copy after the detach.
   static let stackCopyBytes = 256 * 1024
 
-  /// True when libunwind could be loaded (dlopen of libunwind-x86_64.so.8 and
-  /// libunwind-ptrace.so.0 + dlsym of what we use).
+  /// True when libunwind is usable: always in the static release tool, which
+  /// links it; elsewhere when dlopen of libunwind-x86_64.so.8 and
+  /// libunwind-ptrace.so.0 and dlsym of what we use succeed.
   public static var isAvailable: Bool { cu_load(nil, 0) != 0 }
 
   /// Why libunwind is not available (nil when it is).
